@@ -1,0 +1,1 @@
+"""Descent Lab core: data, training, jobs and figures. Never imports streamlit."""

@@ -1,0 +1,343 @@
+"""Training jobs in spawned worker processes: started once, torch imported once, reused for every run.
+
+The server process never imports torch for training. It sends a job to an idle worker over a pipe, and one
+collector thread receives each worker's epochs in chunks (about ten a second), so the UI can ask for
+"what is new since my cursor" without touching the training process. A worker that dies fails only its
+own job and is replaced.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing as mp
+import os
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from core.config import TrainConfig
+from core.data import Dataset
+
+log = logging.getLogger(__name__)
+
+FINAL = ("completed", "stopped", "diverged", "failed")
+COLUMNS = ("epoch", "train_loss", "test_loss")
+FLUSH_S = 0.1  # a worker sends its new epochs at most this often
+KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
+
+
+@dataclass
+class Job:
+    id: str
+    config: TrainConfig
+    dataset: dict[str, Any]  # the dataset's spec and shape, for display
+    owner: str | None = None
+    status: str = "queued"  # queued → running → completed | stopped | diverged | failed
+    history: dict[str, list] = field(default_factory=lambda: {c: [] for c in COLUMNS})
+    result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
+    error: str = ""
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_requested: bool = False
+    payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What changed in a job since a reader's cursor; new rows only, columnar."""
+
+    id: str
+    status: str
+    rows: dict[str, list]
+    cursor: int
+    epochs_done: int
+    epochs_total: int
+    queue_position: int | None
+    result: dict[str, Any] | None
+    error: str
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int):
+        self.conn, child = ctx.Pipe()
+        self.stop = ctx.Event()
+        self.process = ctx.Process(target=_worker_main, args=(child, self.stop, torch_threads), daemon=True, name="descent-worker")
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.job: Job | None = None
+
+
+class JobManager:
+    """A fixed pool of training workers and the jobs they run. Thread-safe; one per server process."""
+
+    def __init__(self, n_workers: int | None = None, torch_threads: int = 1):
+        self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
+        self._torch_threads = torch_threads
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[Job] = deque()
+        self._ids = itertools.count(1)
+        self._closed = False
+        n = n_workers or default_workers()
+        self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
+        self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
+        self._collector.start()
+
+    # -- public API -------------------------------------------------------------------------------
+    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None) -> Job:
+        cfg.validate()
+        job = Job(
+            id=f"{next(self._ids)}-{os.urandom(3).hex()}",
+            config=cfg,
+            dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
+            owner=owner,
+            payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
+        )
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._dispatch()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def snapshot(self, job_id: str, since: int = 0) -> Snapshot | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            n = len(job.history["epoch"])
+            since = min(max(since, 0), n)
+            return Snapshot(
+                id=job.id,
+                status=job.status,
+                rows={c: job.history[c][since:n] for c in COLUMNS},
+                cursor=n,
+                epochs_done=n,
+                epochs_total=job.config.epochs,
+                queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,
+                result=job.result,
+                error=job.error,
+            )
+
+    def stop(self, job_id: str) -> None:
+        """Ask a job to stop; a running one stops before its next epoch, a queued one never starts."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.done:
+                return
+            job.stop_requested = True
+            if job.status == "queued":
+                self._queue.remove(job)
+                self._finish(job, "stopped", reason="Stopped before it started.")
+            for w in self._workers:
+                if w.job is job:
+                    w.stop.set()
+
+    def workers_ready(self) -> int:
+        return sum(w.ready for w in self._workers)
+
+    def worker_pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers]
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job ends (for the CLI, tests and benchmarks; pages poll instead)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self._jobs[job_id]
+            if job.done:
+                return job
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
+            time.sleep(0.02)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for w in self._workers:
+            w.stop.set()
+            try:
+                w.conn.send(("quit",))
+            except OSError:
+                pass
+        for w in self._workers:
+            w.process.join(timeout=5)
+            if w.process.is_alive():
+                w.process.kill()
+
+    # -- server side machinery --------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        """Hand queued jobs to idle, ready workers. Caller holds the lock."""
+        for w in self._workers:
+            if not self._queue:
+                return
+            if w.ready and w.job is None and w.process.is_alive():
+                job = self._queue.popleft()
+                w.stop.clear()  # the worker is idle, so no stale stop can reach the new job
+                w.job = job
+                job.status, job.started_at = "running", time.time()
+                w.conn.send(("job", job.id, job.payload))
+                job.payload = None
+
+    def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
+        job.status, job.finished_at, job.error = status, time.time(), error
+        job.result = result if result is not None else {"reason": reason or error}
+        finished = [j for j in self._jobs.values() if j.done]
+        for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._jobs[old.id]
+
+    def _collect(self) -> None:
+        while not self._closed:
+            by_handle = {}
+            for w in self._workers:
+                by_handle[w.conn] = w
+                by_handle[w.process.sentinel] = w
+            for handle in wait(list(by_handle), timeout=0.5):
+                w = by_handle[handle]
+                with self._lock:
+                    if w not in self._workers:
+                        continue  # already replaced in this round
+                    if handle is w.conn:
+                        self._receive(w)
+                    elif not w.process.is_alive() and not self._closed:
+                        self._replace(w)
+                    self._dispatch()
+
+    def _receive(self, w: _Worker) -> None:
+        try:
+            while w.conn.poll():
+                self._handle(w, w.conn.recv())
+        except (EOFError, OSError):
+            pass  # the sentinel reports the death
+
+    def _handle(self, w: _Worker, msg: tuple) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            w.ready = True
+            return
+        job = self._jobs.get(msg[1])
+        if job is None:
+            return
+        if kind == "rows":
+            for c in COLUMNS:
+                job.history[c].extend(msg[2][c])
+        elif kind in ("done", "error"):
+            w.job = None
+            if kind == "done":
+                self._finish(job, msg[2]["status"], result=msg[2])
+            else:
+                self._finish(job, "failed", error=msg[2])
+
+    def _replace(self, dead: _Worker) -> None:
+        code = dead.process.exitcode
+        if dead.job is not None and not dead.job.done:
+            self._finish(
+                dead.job,
+                "failed",
+                error=(
+                    f"The training process died (exit code {code}) after {len(dead.job.history['epoch'])} epochs. "
+                    "The epochs done so far are kept and other runs are unaffected; start the run again, "
+                    "perhaps with fewer rows or epochs."
+                ),
+            )
+        log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
+        self._workers[self._workers.index(dead)] = _Worker(self._ctx, self._torch_threads)
+
+
+def default_workers() -> int:
+    """One worker per spare core, at least one: the server and the browser need a core on a laptop."""
+    env = os.environ.get("DESCENT_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+# -- worker process ---------------------------------------------------------------------------------
+def _worker_main(conn: Connection, stop: Any, torch_threads: int) -> None:
+    import pandas as pd
+    import torch
+
+    from core import trainer
+
+    torch.set_num_threads(torch_threads)  # training, the server and the browser share the machine's cores
+    _warm_up(trainer)
+    conn.send(("ready", os.getpid()))
+    parent = mp.parent_process()
+    while True:
+        if parent is not None and parent.sentinel in wait([conn, parent.sentinel]):
+            return  # the server is gone: no orphans
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg[0] == "quit":
+            return
+        _, job_id, (X, y, features, target, name, cfg) = msg
+        try:
+            ds = Dataset(X=pd.DataFrame(X, columns=features), y=pd.Series(y, name=target), name=name)
+            _run(conn, job_id, ds, TrainConfig.from_dict(cfg), stop, trainer)
+        except (BrokenPipeError, EOFError):
+            return
+        except ValueError as e:  # ConfigError and DataError: the message is for the user
+            conn.send(("error", job_id, str(e)))
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            conn.send(("error", job_id, "The GPU ran out of memory. Train on the CPU or use fewer rows or a smaller batch."))
+        except Exception as e:  # noqa: BLE001 - a bug must fail one job, never the worker
+            traceback.print_exc()
+            conn.send(("error", job_id, f"Training failed with an internal error ({type(e).__name__}: {e})."))
+
+
+def _warm_up(trainer: Any) -> None:
+    """The first optimizer step pays ~1 s of lazy imports inside torch; pay it before the first user waits."""
+    from core.data import make_dataset
+
+    tiny = make_dataset("linear_1d", n=8)
+    for optimizer in ("sgd", "adam"):
+        trainer.train(tiny, TrainConfig(optimizer=optimizer, epochs=2, device="cpu"))
+
+
+def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any, trainer: Any) -> None:
+    buffer: dict[str, list] = {c: [] for c in COLUMNS}
+    last = time.monotonic()
+
+    def send() -> None:
+        nonlocal buffer, last
+        if buffer["epoch"]:
+            conn.send(("rows", job_id, buffer))
+            buffer = {c: [] for c in COLUMNS}
+        last = time.monotonic()
+
+    def on_epoch(row: dict) -> None:
+        for c in COLUMNS:
+            buffer[c].append(row[c])
+        if time.monotonic() - last >= FLUSH_S:
+            send()
+
+    result = trainer.train(ds, cfg, on_epoch=on_epoch, should_stop=stop.is_set)
+    send()
+    conn.send(
+        (
+            "done",
+            job_id,
+            {
+                "status": result.status,
+                "coef": result.coef,
+                "intercept": result.intercept,
+                "device": result.device,
+                "reason": result.reason,
+                "elapsed_s": result.elapsed_s,
+            },
+        )
+    )

@@ -1,0 +1,42 @@
+"""The process-wide objects, created once per server process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from core.data import Dataset, make_dataset
+from core.environment import EnvReport
+from core.jobs import JobManager
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@st.cache_resource(show_spinner="Starting the training workers…")
+def job_manager() -> JobManager:
+    """One pool of warm worker processes per server, shared by every session."""
+    return JobManager()
+
+
+@st.cache_data(ttl=300, show_spinner="Probing torch, CUDA and the GPUs…")
+def environment_report() -> EnvReport:
+    """Probe in a child process: torch and the NVIDIA driver stay out of the server, and a crash there is only a message here."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "core", "env", "--json"], capture_output=True, text=True, timeout=120, check=True, cwd=ROOT
+        )
+        return EnvReport.from_dict(json.loads(out.stdout))
+    except (subprocess.SubprocessError, json.JSONDecodeError, OSError) as e:
+        detail = getattr(e, "stderr", "") or str(e)
+        report = EnvReport(python=sys.version.split()[0], os=sys.platform)
+        report.notes.append(f"The environment probe failed: {detail.strip().splitlines()[-1] if detail.strip() else e}")
+        return report
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def dataset(preset: str, n: int, noise: float, seed: int) -> Dataset:
+    return make_dataset(preset, n=n, noise=noise, seed=seed)
