@@ -8,15 +8,15 @@ from ui.cache import dataset, job_manager
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
 
 pages = [
-    st.Page("pages/environment.py", title="Environment", icon="🖥️", url_path="environment"),
-    st.Page("pages/data.py", title="Data", icon="📊", url_path="data"),
-    st.Page("pages/train.py", title="Train", icon="🚀", url_path="train", default=True),
+    st.Page("pages/environment.py", title="Environment", icon=":material/memory:"),
+    st.Page("pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
 ]
 page = st.navigation(pages)
 
 manager = job_manager()  # starts the workers on first visit, so they are warm by the first Train click
 with st.sidebar:
-    st.markdown("### 📉 Descent Lab")
+    st.markdown("### Descent Lab")
     params = state.data_params()
     ds = dataset(**params)
     st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")

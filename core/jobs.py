@@ -12,10 +12,14 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import traceback
+import types
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -72,10 +76,22 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.stop = ctx.Event()
         self.process = ctx.Process(target=_worker_main, args=(child, self.stop, torch_threads), daemon=True, name="descent-worker")
-        self.process.start()
+        with _main_module_hidden():
+            self.process.start()
         child.close()
         self.ready = False
         self.job: Job | None = None
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """spawn re-runs the parent's __main__ file in the child; under `streamlit run` that is the app script."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 class JobManager:

@@ -3,18 +3,30 @@
 import pandas as pd
 import streamlit as st
 
-from ui.cache import environment_report
+from ui.cache import environment_probe
 
 st.title("Environment")
-report = environment_report()
+probe = environment_probe()
+if not probe.done():
+
+    @st.fragment(run_every=0.5)
+    def wait_for_probe() -> None:
+        if probe.done():
+            st.rerun()
+        st.info("Probing torch, CUDA and the GPUs (importing torch takes a few seconds)…")
+
+    wait_for_probe()
+    st.stop()
+
+report = probe.result()
 if st.button("Probe again", key="env_refresh"):
-    environment_report.clear()
+    environment_probe.clear()
     st.rerun()
 
 cols = st.columns(4)
 cols[0].metric("torch", report.torch_version or "not installed")
 cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
-cols[2].metric("torch.version.cuda", report.torch_cuda or "none (CPU build)")
+cols[2].metric("torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build.")
 cols[3].metric("Training device", report.training_device)
 
 if report.gpus:
@@ -53,4 +65,4 @@ else:
 
 st.caption(f"Python {report.python} on {report.os}")
 for note in report.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(note)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import streamlit as st
@@ -22,8 +23,13 @@ def job_manager() -> JobManager:
     return JobManager()
 
 
-@st.cache_data(ttl=300, show_spinner="Probing torch, CUDA and the GPUs…")
-def environment_report() -> EnvReport:
+@st.cache_resource(ttl=300, show_spinner=False)
+def environment_probe() -> Future[EnvReport]:
+    """Started in the background so the page renders at once; the probe imports torch, which takes seconds."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="descent-probe").submit(_probe_in_child)
+
+
+def _probe_in_child() -> EnvReport:
     """Probe in a child process: torch and the NVIDIA driver stay out of the server, and a crash there is only a message here."""
     try:
         out = subprocess.run(
