@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -72,6 +73,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 MAX_ROWS = 1_000_000
+DELIMITERS = (",", ";", "\t")
 
 
 def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1, seed: int = 0) -> Dataset:
@@ -90,19 +92,23 @@ def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1
 
 def load_csv(source: str | IO, target: str | None = None, features: list[str] | None = None) -> Dataset:
     """Read a numeric CSV. target None: the last column. features None: every other numeric column."""
+    text = _read_text(source)
+    if not text.strip():
+        raise DataError("The file is empty: it needs a header row and at least two data rows.")
+    header = text.lstrip().splitlines()[0]
+    delimiter = max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
     try:
-        df = pd.read_csv(source, sep=None, engine="python")
-    except pd.errors.EmptyDataError:
-        raise DataError("The file is empty: it needs a header row and at least two data rows.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"This does not read as a CSV file ({type(e).__name__}): {str(e)[:200]}") from None
+        df = pd.read_csv(io.StringIO(text), sep=delimiter)
+    except (pd.errors.ParserError, csv.Error) as e:
+        raise DataError(f"This does not read as a CSV file: {str(e)[:200]}") from None
     if df.shape[1] < 2:
         raise DataError("The file has a single column: it needs a target and at least one feature.")
     target = target if target is not None else str(df.columns[-1])
     if target not in df.columns:
         raise DataError(f"There is no column {target!r}; the columns are: {', '.join(map(str, df.columns))}.")
     if features is None:
-        features = [c for c in df.columns if c != target and pd.api.types.is_numeric_dtype(df[c])]
+        # a column that is mostly numbers is a feature with a few bad cells, reported below; text columns are skipped
+        features = [c for c in df.columns if c != target and pd.to_numeric(df[c], errors="coerce").notna().mean() >= 0.5]
     missing = [f for f in features if f not in df.columns]
     if missing:
         raise DataError(f"No such feature column(s): {', '.join(map(str, missing))}.")
@@ -117,6 +123,20 @@ def load_csv(source: str | IO, target: str | None = None, features: list[str] | 
         raise DataError(f"Too few rows: {len(data)} rows for {len(features)} feature(s); need at least {len(features) + 2}.")
     spec = {"csv": getattr(source, "name", str(source)), "target": target, "features": list(features)}
     return Dataset(X=data[features].astype(float), y=data[target].astype(float), name="csv", spec=spec)
+
+
+def _read_text(source: str | IO) -> str:
+    if hasattr(source, "read"):
+        raw = source.read()
+    else:
+        with open(source, "rb") as f:
+            raw = f.read()
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError("The file is not UTF-8 text; save it as CSV (UTF-8) and upload it again.") from None
 
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,9 @@ if st.button("Probe again", key="env_refresh"):
 cols = st.columns(4)
 cols[0].metric("torch", report.torch_version or "not installed")
 cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
-cols[2].metric("torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build.")
+cols[2].metric(
+    "torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build."
+)
 cols[3].metric("Training device", report.training_device)
 
 if report.gpus:

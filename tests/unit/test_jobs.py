@@ -1,0 +1,101 @@
+"""Real spawned worker processes: streaming, stop, reuse, queueing, and a worker that dies."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from core.config import TrainConfig
+from core.data import make_dataset
+from core.jobs import JobManager
+from core.trainer import train
+
+LONG = TrainConfig(epochs=1_000_000, lr=0.1)  # runs until stopped
+
+
+@pytest.fixture(scope="module")
+def manager():
+    m = JobManager(n_workers=1)
+    yield m
+    m.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return make_dataset("house_prices", n=500)
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_job_streams_every_epoch_and_matches_the_trainer(manager, ds):
+    cfg = TrainConfig(epochs=3000, lr=0.1)
+    job = manager.submit(ds, cfg)
+    cursor, seen, chunks = 0, [], 0
+    while True:
+        snap = manager.snapshot(job.id, since=cursor)
+        if snap.rows["epoch"]:
+            chunks += 1
+        seen += snap.rows["epoch"]
+        cursor = snap.cursor
+        if snap.status in ("completed", "failed") and cursor == snap.epochs_done:
+            break
+        time.sleep(0.05)
+    assert snap.status == "completed", snap.error
+    assert seen == list(range(1, 3001))  # every epoch exactly once, in order: only what is new each time
+    direct = train(ds, cfg)
+    assert snap.result["coef"] == pytest.approx(direct.coef, rel=1e-6)
+    assert job.history["train_loss"] == pytest.approx(direct.history["train_loss"].tolist(), rel=1e-6)
+
+
+def test_stop_ends_a_run_within_an_epoch_and_the_worker_is_reused(manager, ds):
+    pids = manager.worker_pids()
+    job = manager.submit(ds, LONG)
+    wait_for(lambda: len(job.history["epoch"]) > 0)
+    manager.stop(job.id)
+    t = time.monotonic()
+    manager.wait(job.id, timeout=10)
+    assert time.monotonic() - t < 1.0
+    assert job.status == "stopped"
+    assert "Stopped by request" in job.result["reason"]
+    assert 0 < len(job.history["epoch"]) < LONG.epochs
+    assert manager.worker_pids() == pids  # same process, torch imported once
+
+
+def test_a_second_job_queues_behind_a_busy_worker(manager, ds):
+    first = manager.submit(ds, LONG)
+    second = manager.submit(ds, TrainConfig(epochs=10))
+    wait_for(lambda: first.status == "running")
+    assert manager.snapshot(second.id).queue_position == 1
+    manager.stop(first.id)
+    manager.wait(second.id, timeout=30)
+    assert first.status == "stopped" and second.status == "completed"
+    third = manager.submit(ds, LONG)
+    fourth = manager.submit(ds, LONG)
+    manager.stop(fourth.id)  # stopping a queued job: it never starts
+    assert fourth.status == "stopped" and fourth.history["epoch"] == []
+    manager.stop(third.id)
+    manager.wait(third.id, timeout=10)
+
+
+def test_a_killed_worker_fails_only_its_job_and_is_replaced(manager, ds):
+    job = manager.submit(ds, LONG)
+    wait_for(lambda: len(job.history["epoch"]) > 0)
+    os.kill(manager.worker_pids()[0], signal.SIGKILL)
+    manager.wait(job.id, timeout=10)
+    assert job.status == "failed"
+    assert "training process died" in job.error and "epochs done so far are kept" in job.error
+    assert len(job.history["epoch"]) > 0
+    after = manager.submit(ds, TrainConfig(epochs=20))
+    manager.wait(after.id, timeout=60)
+    assert after.status == "completed"
+
+
+def test_bad_config_is_refused_before_it_reaches_a_worker(manager, ds):
+    with pytest.raises(ValueError, match="epochs must be"):
+        manager.submit(ds, TrainConfig(epochs=0))

@@ -1,0 +1,134 @@
+"""The trainer against independent references: the seed's own loop, and closed-form least squares."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.config import ConfigError, TrainConfig
+from core.data import Scaler, make_dataset, split
+from core.landscape import least_squares
+from core.trainer import train
+
+
+def seed_loop(X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> list[float]:
+    """The seed document's loop, verbatim in spirit: nn.Linear + nn.MSELoss + SGD, loss.item() every epoch."""
+    model = nn.Linear(X.shape[1], 1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.zero_()
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    inputs = torch.tensor(X, dtype=torch.float32)
+    targets = torch.tensor(y, dtype=torch.float32).unsqueeze(1)
+    losses = []
+    for _ in range(epochs):
+        outputs = model(inputs)
+        loss = criterion(outputs, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_losses_equal_the_seed_loop_on_raw_data():
+    ds = make_dataset("linear_1d", n=200, noise=0.2, seed=1)
+    cfg = TrainConfig(lr=0.01, epochs=100, test_fraction=0.0, standardize=False, init="zeros")
+    ours = train(ds, cfg).history["train_loss"].to_numpy()
+    ref = seed_loop(ds.X.to_numpy(), ds.y.to_numpy(), lr=0.01, epochs=100)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5)
+
+
+def test_losses_equal_the_seed_loop_on_standardized_house_prices():
+    ds = make_dataset("house_prices", n=500, seed=2)
+    cfg = TrainConfig(lr=0.01, epochs=100, test_fraction=0.0, standardize=True)
+    ours = train(ds, cfg).history["train_loss"].to_numpy()
+    X, y = ds.X.to_numpy(), ds.y.to_numpy()
+    scaler = Scaler.fit(X, y)
+    Xs, ys = scaler.transform(X, y)
+    ref = np.array(seed_loop(Xs, ys, lr=0.01, epochs=100)) * scaler.y_std**2  # reported in price², as the app does
+    np.testing.assert_allclose(ours, ref, rtol=1e-5)
+
+
+@pytest.mark.parametrize("optimizer,lr,epochs", [("sgd", 0.1, 3000), ("adam", 0.05, 3000)])
+def test_converged_coefficients_equal_least_squares_in_original_units(optimizer, lr, epochs):
+    ds = make_dataset("house_prices", n=1000, noise=0.1, seed=0)
+    cfg = TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, test_fraction=0.2, seed=3)
+    result = train(ds, cfg)
+    assert result.status == "completed"
+    # independent reference: numpy's lstsq on the very rows the trainer trained on
+    X = np.column_stack([ds.X.to_numpy(), np.ones(len(ds))])[split(len(ds), 0.2, 3)[0]]
+    y = ds.y.to_numpy()[split(len(ds), 0.2, 3)[0]]
+    exact, *_ = np.linalg.lstsq(X, y, rcond=None)
+    np.testing.assert_allclose(list(result.coef.values()), exact[:-1], rtol=2e-3)
+    assert result.intercept == pytest.approx(exact[-1], rel=2e-3)
+    coef, intercept = least_squares(ds, rows=split(len(ds), 0.2, 3)[0])
+    np.testing.assert_allclose([*coef.values(), intercept], exact, rtol=1e-9)
+
+
+def test_every_epoch_reaches_on_epoch_in_order():
+    seen = []
+    result = train(make_dataset("linear_1d", n=50), TrainConfig(epochs=37), on_epoch=seen.append)
+    assert [r["epoch"] for r in seen] == list(range(1, 38))
+    assert len(result.history) == 37 and result.history["test_loss"].notna().all()
+
+
+def test_stop_takes_effect_before_the_next_epoch():
+    calls = []
+
+    def should_stop() -> bool:
+        calls.append(1)
+        return len(calls) > 5
+
+    result = train(make_dataset("linear_1d", n=50), TrainConfig(epochs=1000), should_stop=should_stop)
+    assert result.status == "stopped"
+    assert len(result.history) == 5
+    assert "after 5 of 1000 epochs" in result.reason
+
+
+def test_a_huge_learning_rate_diverges_with_a_reason():
+    result = train(make_dataset("house_prices", n=200), TrainConfig(lr=1e9, epochs=500))
+    assert result.status == "diverged"
+    assert len(result.history) < 10
+    assert "learning rate" in result.reason and "1e+09" in result.reason
+
+
+def test_same_seed_same_run_with_minibatches():
+    ds = make_dataset("house_prices", n=300)
+    cfg = TrainConfig(epochs=20, batch_size=32, init="random", optimizer="adam", seed=7)
+    a, b = train(ds, cfg), train(ds, cfg)
+    np.testing.assert_array_equal(a.history["train_loss"], b.history["train_loss"])
+    assert a.coef == b.coef
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"epochs": 0}, "epochs must be a whole number from 1"),
+        ({"lr": -0.1}, "learning rate must be a positive number"),
+        ({"lr": float("nan")}, "learning rate must be a positive number"),
+        ({"optimizer": "lbfgs"}, "optimizer must be one of sgd, adam"),
+        ({"test_fraction": 0.95}, "test_fraction must be between 0 and 0.9"),
+        ({"batch_size": 0}, "batch_size must be a positive whole number"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_message(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        train(make_dataset("linear_1d", n=20), TrainConfig(**kwargs))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
+def test_asking_for_cuda_without_one_says_so():
+    with pytest.raises(ConfigError, match="cannot use a CUDA GPU"):
+        train(make_dataset("linear_1d", n=20), TrainConfig(device="cuda"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu():
+    ds = make_dataset("house_prices", n=1000)
+    cfg = TrainConfig(lr=0.1, epochs=300)
+    cpu = train(ds, TrainConfig(**{**cfg.to_dict(), "device": "cpu"}))
+    gpu = train(ds, TrainConfig(**{**cfg.to_dict(), "device": "cuda"}))
+    assert gpu.device.startswith("cuda")
+    np.testing.assert_allclose(gpu.history["train_loss"], cpu.history["train_loss"], rtol=1e-4)
