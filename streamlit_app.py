@@ -1,16 +1,23 @@
 """Descent Lab: router and the sidebar every page shares."""
 
+import logging
+import os
+
 import streamlit as st
 
 from ui import state
 from ui.cache import dataset, job_manager
 
+if level := os.environ.get("DESCENT_LOG_LEVEL"):  # e.g. INFO: one line per finished job, for operators and benchmarks
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("core").setLevel(level.upper())
+
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
 
 pages = [
-    st.Page("pages/environment.py", title="Environment", icon=":material/memory:"),
-    st.Page("pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/environment.py", title="Environment", icon=":material/memory:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
 ]
 page = st.navigation(pages)
 

@@ -8,6 +8,7 @@ own job and is replaced.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import multiprocessing as mp
@@ -109,6 +110,7 @@ class JobManager:
         self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
         self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
         self._collector.start()
+        atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
 
     # -- public API -------------------------------------------------------------------------------
     def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None) -> Job:
@@ -180,6 +182,8 @@ class JobManager:
             time.sleep(0.02)
 
     def shutdown(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         for w in self._workers:
             w.stop.set()
@@ -205,9 +209,11 @@ class JobManager:
                 job.status, job.started_at = "running", time.time()
                 w.conn.send(("job", job.id, job.payload))
                 job.payload = None
+                log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
 
     def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
         job.status, job.finished_at, job.error = status, time.time(), error
+        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
         job.result = result if result is not None else {"reason": reason or error}
         finished = [j for j in self._jobs.values() if j.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
@@ -246,6 +252,8 @@ class JobManager:
         if job is None:
             return
         if kind == "rows":
+            if not job.history["epoch"]:
+                log.info("job %s first epochs arrived at %.3f", job.id, time.time())
             for c in COLUMNS:
                 job.history[c].extend(msg[2][c])
         elif kind in ("done", "error"):

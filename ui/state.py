@@ -8,6 +8,7 @@ import streamlit as st
 
 SESSION_ID = "session_id"  # owner of this session's jobs
 DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed — the dataset every page works on
+TRAIN_ERROR = "train_error"  # a refused setting, shown once on the Train page
 LIVE = "live"  # dict: the run this session is watching (job_id, cursor, history, status, data params)
 
 DEFAULT_DATA = {"preset": "house_prices", "n": 1000, "noise": 0.1, "seed": 0}

@@ -15,6 +15,32 @@ FRAME_S = 0.5  # the chart's refresh interval, whatever the epoch rate
 
 st.title("Train")
 manager = job_manager()
+
+
+def start_run() -> None:
+    """A button callback, so the page below already knows a run is on (Stop enabled, polling started)."""
+    ss = st.session_state
+    params = dict(state.data_params())
+    cfg = TrainConfig(optimizer=ss.train_optimizer, lr=float(ss.train_lr), epochs=int(ss.train_epochs), device=ss.train_device)
+    try:
+        job = manager.submit(dataset(**params), cfg.validate(), owner=state.session_id())
+    except ConfigError as e:
+        ss[state.TRAIN_ERROR] = str(e)
+        return
+    ss[state.LIVE] = {
+        "job_id": job.id,
+        "cursor": 0,
+        "history": {c: [] for c in COLUMNS},
+        "status": job.status,
+        "config": cfg,
+        "data": params,
+    }
+
+
+def stop_run() -> None:
+    manager.stop(st.session_state[state.LIVE]["job_id"])
+
+
 live = st.session_state.get(state.LIVE)
 running = live is not None and live["status"] not in FINAL
 
@@ -22,33 +48,16 @@ ds = dataset(**state.data_params())
 st.caption(f"Training on **{ds.name}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}). Change it on the Data page.")
 
 c1, c2, c3, c4 = st.columns(4)
-lr = c1.number_input("Learning rate", min_value=0.0, value=0.01, step=0.01, format="%g", key="train_lr")
-epochs = c2.number_input("Epochs", min_value=0, value=100, step=100, key="train_epochs")
-optimizer = c3.selectbox("Optimizer", OPTIMIZERS, format_func=str.upper, key="train_optimizer")
-device = c4.selectbox("Device", DEVICES[:3], key="train_device", help="auto: CUDA if usable, then Apple MPS, then CPU.")
+c1.number_input("Learning rate", min_value=0.0, value=0.01, step=0.01, format="%g", key="train_lr")
+c2.number_input("Epochs", min_value=0, value=100, step=100, key="train_epochs")
+c3.selectbox("Optimizer", OPTIMIZERS, format_func=str.upper, key="train_optimizer")
+c4.selectbox("Device", DEVICES[:3], key="train_device", help="auto: CUDA if usable, then Apple MPS, then CPU.")
 
 b1, b2, _ = st.columns([1, 1, 6])
-start = b1.button("Train", type="primary", disabled=running, key="train_start", width="stretch")
-stop = b2.button("Stop", disabled=not running, key="train_stop", width="stretch")
-
-if start:
-    cfg = TrainConfig(optimizer=optimizer, lr=float(lr), epochs=int(epochs), device=device)
-    try:
-        job = manager.submit(ds, cfg.validate(), owner=state.session_id())
-    except ConfigError as e:
-        st.error(str(e))
-    else:
-        st.session_state[state.LIVE] = live = {
-            "job_id": job.id,
-            "cursor": 0,
-            "history": {c: [] for c in COLUMNS},
-            "status": job.status,
-            "config": cfg,
-            "data": dict(state.data_params()),
-        }
-        running = True
-if stop and running:
-    manager.stop(live["job_id"])
+b1.button("Train", type="primary", disabled=running, key="train_start", on_click=start_run, width="stretch")
+b2.button("Stop", disabled=not running, key="train_stop", on_click=stop_run, width="stretch")
+if error := st.session_state.pop(state.TRAIN_ERROR, None):
+    st.error(error)
 
 
 @st.fragment(run_every=FRAME_S if running else None)
@@ -110,3 +119,5 @@ if live is not None:
         result_view()
 else:
     st.info("Press **Train** to fit the seed's linear model with these settings; every epoch's loss appears here as it trains.")
+    # drawn empty now so the browser has loaded Plotly before the first epoch arrives
+    st.plotly_chart(loss_figure({c: [] for c in COLUMNS}, target=ds.target), key="loss_chart")

@@ -1,0 +1,141 @@
+"""How much does watching a run live slow it down? Method: ../shared/DESIGN.md, "Measuring the live view's cost".
+
+Runs one config (house_prices, n = 1,000, SGD lr 0.1, full batch) long enough that the trainer alone takes
+≥ 5 s, (a) through `core.trainer.train` alone and (b) through the real app in headless Chromium with the
+chart open (Train click → final epoch drawn). The server and its workers are pinned to one core, the
+browser to the other, as a user's browser runs on their own machine; the baseline is pinned to the
+server's core too, with the worker's torch thread cap.
+
+    .venv/bin/python benchmarks/stream_overhead.py [--target-s 6]
+
+Prints the ratio, the latencies (Train click → first point, last epoch → drawn) and cold start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_CORE, BROWSER_CORE = 1, 0
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LR = 0.1
+
+BASELINE = """
+import json, os, sys, time
+os.sched_setaffinity(0, {{{core}}})
+import torch
+torch.set_num_threads(1)
+from core.config import TrainConfig
+from core.data import make_dataset
+from core.trainer import train
+ds = make_dataset("house_prices", n=1000, noise=0.1, seed=0)
+train(ds, TrainConfig(epochs=50, lr={lr}))  # warm, as the app's worker is
+t = time.perf_counter()
+r = train(ds, TrainConfig(epochs={epochs}, lr={lr}))
+print(json.dumps({{"wall_s": time.perf_counter() - t, "epochs": len(r.history)}}))
+"""
+
+LAST_EPOCH_DRAWN = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data || !plot.data.length) return 0;
+  const x = plot.data[0].x;
+  return x.length ? x[x.length - 1] : 0;
+}"""
+
+
+def trainer_alone(epochs: int) -> float:
+    code = BASELINE.format(core=SERVER_CORE, lr=LR, epochs=epochs)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["wall_s"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target-s", type=float, default=6.0, help="trainer-alone wall time to aim for (≥ 5)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("needs two cores: one for the server and its workers, one for the browser")
+
+    probe_epochs = int(os.environ.get("PROBE_EPOCHS", 2000))
+    per_epoch = trainer_alone(probe_epochs) / probe_epochs
+    epochs = int(args.target_s / per_epoch)
+    baseline_s = trainer_alone(epochs)
+    print(f"trainer alone: {epochs:,} epochs in {baseline_s:.2f} s ({baseline_s / epochs * 1e6:.0f} µs/epoch)")
+
+    port = free_port()
+    env = {**os.environ, "DESCENT_LOG_LEVEL": "INFO", "DESCENT_WORKERS": "1"}
+    t_launch = time.time()
+    server = subprocess.Popen(
+        ["taskset", "-c", str(SERVER_CORE), sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        os.sched_setaffinity(0, {BROWSER_CORE})  # Chromium inherits this
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/train")
+            page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
+            cold_page_s = time.time() - t_launch
+            while not page.get_by_text(re.compile(r"Workers:.*1 of 1 ready")).is_visible():  # a warm worker
+                time.sleep(0.5)
+                page.reload()
+                page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
+            cold_ready_s = time.time() - t_launch
+            for label, value in (("Learning rate", str(LR)), ("Epochs", str(epochs))):
+                box = page.get_by_label(label, exact=True)
+                box.fill(value)
+                box.press("Enter")
+            time.sleep(1.0)  # let the settings' reruns settle
+
+            t_click = time.time()
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", polling="raf", timeout=60_000)
+            first_point_s = time.time() - t_click
+            page.wait_for_function(f"({LAST_EPOCH_DRAWN})() === {epochs}", polling="raf", timeout=600_000)
+            t_drawn = time.time()
+            app_s = t_drawn - t_click
+            page.get_by_text(re.compile("Completed")).wait_for(timeout=30_000)
+            browser.close()
+    finally:
+        server.terminate()
+        log, _ = server.communicate(timeout=30)
+
+    finished = [float(m) for m in re.findall(r"job \S+ completed after \d+ epochs at ([\d.]+)", log)]
+    end_latency = f"{t_drawn - finished[-1]:.2f} s" if finished else "n/a (no job log line)"
+    print(f"app with live chart: {app_s:.2f} s (Train click → epoch {epochs:,} drawn)")
+    print(f"ratio {app_s / baseline_s:.2f} (app / trainer alone; target ≤ 2, later ≤ 1.25)")
+    print(f"latency: Train click → first point {first_point_s:.2f} s; last epoch → drawn {end_latency}")
+    if os.environ.get("VERBOSE"):
+        print(f"click at {t_click:.3f}", *[line for line in log.splitlines() if "core.jobs" in line], sep="\n")
+    print(f"cold start: streamlit run → Train page rendered {cold_page_s:.1f} s; → worker warm {cold_ready_s:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
