@@ -107,6 +107,12 @@ def result_view() -> None:
         hide_index=True,
         column_config={k: st.column_config.NumberColumn(format="%.4g") for k in ("trained", "least squares (exact)", "difference")},
     )
+    gap = max(abs(t - e) / max(abs(e), 1e-12) for t, e in zip(trained, exact))
+    if status == "completed" and gap > 0.01:
+        st.info(
+            f"Not at the optimum yet: a coefficient is still {gap:.0%} away from least squares. "
+            "Train for more epochs, or raise the learning rate (0.1 converges here in a few hundred epochs)."
+        )
     st.caption(
         "Least squares is the exact optimum of the MSE on the same training rows, solved in closed form. "
         "Gradient descent gets there only with enough epochs and a suitable learning rate."
