@@ -6,7 +6,7 @@ import os
 import streamlit as st
 
 from ui import state
-from ui.cache import dataset, job_manager
+from ui.cache import job_manager
 
 if level := os.environ.get("DESCENT_LOG_LEVEL"):  # e.g. INFO: one line per finished job, for operators and benchmarks
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -24,8 +24,7 @@ page = st.navigation(pages)
 manager = job_manager()  # starts the workers on first visit, so they are warm by the first Train click
 with st.sidebar:
     st.markdown("### Descent Lab")
-    params = state.data_params()
-    ds = dataset(**params)
+    ds = state.current_dataset()
     st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
     ready = manager.workers_ready()
     st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))

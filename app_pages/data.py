@@ -5,7 +5,6 @@ import streamlit as st
 from core.data import PRESETS
 from core.figures import data_figure
 from ui import state
-from ui.cache import dataset
 
 st.title("Data")
 params = state.data_params()
@@ -25,7 +24,7 @@ noise = c3.number_input(
 seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=params["seed"], step=1, key="data_seed")
 params.update(preset=preset, n=int(n), noise=float(noise), seed=int(seed))
 
-ds = dataset(**params)
+ds = state.current_dataset()
 st.caption(PRESETS[preset].description)
 
 left, right = st.columns([1, 2])

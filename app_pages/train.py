@@ -9,7 +9,7 @@ from core.figures import loss_figure
 from core.jobs import COLUMNS, FINAL
 from core.landscape import least_squares
 from ui import state
-from ui.cache import dataset, job_manager
+from ui.cache import job_manager
 
 FRAME_S = 0.5  # the chart's refresh interval, whatever the epoch rate
 
@@ -20,10 +20,10 @@ manager = job_manager()
 def start_run() -> None:
     """A button callback, so the page below already knows a run is on (Stop enabled, polling started)."""
     ss = st.session_state
-    params = dict(state.data_params())
+    ds = state.current_dataset()
     cfg = TrainConfig(optimizer=ss.train_optimizer, lr=float(ss.train_lr), epochs=int(ss.train_epochs), device=ss.train_device)
     try:
-        job = manager.submit(dataset(**params), cfg.validate(), owner=state.session_id())
+        job = manager.submit(ds, cfg.validate(), owner=state.session_id())
     except ConfigError as e:
         ss[state.TRAIN_ERROR] = str(e)
         return
@@ -33,7 +33,7 @@ def start_run() -> None:
         "history": {c: [] for c in COLUMNS},
         "status": job.status,
         "config": cfg,
-        "data": params,
+        "dataset": ds,
     }
 
 
@@ -44,7 +44,7 @@ def stop_run() -> None:
 live = st.session_state.get(state.LIVE)
 running = live is not None and live["status"] not in FINAL
 
-ds = dataset(**state.data_params())
+ds = state.current_dataset()
 st.caption(f"Training on **{ds.name}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}). Change it on the Data page.")
 
 c1, c2, c3, c4 = st.columns(4)
@@ -93,7 +93,7 @@ def result_view() -> None:
         st.error(reason or "The run failed.")
     if "coef" not in result:
         return
-    run_ds = dataset(**live["data"])
+    run_ds = live["dataset"]  # the data this run trained on, even if the Data page has moved on
     cfg = live["config"]
     exact_coef, exact_intercept = least_squares(run_ds, rows=split(len(run_ds), cfg.test_fraction, cfg.seed)[0])
     names = [*result["coef"], "intercept"]

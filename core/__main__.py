@@ -63,7 +63,7 @@ def cmd_env(args: argparse.Namespace) -> int:
     from core.environment import probe
 
     report = probe()
-    print(report.to_json() if args.json else "\n".join(f"{k}: {v}" for k, v in report.to_dict().items()))
+    print(report.to_json() if args.json else report.to_markdown())
     return 0
 
 

@@ -41,6 +41,21 @@ class EnvReport:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "training_device": self.training_device}
 
+    def to_markdown(self) -> str:
+        lines = [
+            "# Descent Lab environment report",
+            f"- Python {self.python} on {self.os}",
+            f"- torch {self.torch_version or 'not installed'}; torch.version.cuda {self.torch_cuda or 'none (CPU build)'}",
+            f"- CUDA usable: {'yes' if self.cuda_available else 'no'}; training device: {self.training_device}",
+        ]
+        if self.driver_version:
+            lines.append(f"- NVIDIA driver {self.driver_version}")
+        for g in self.gpus:
+            total = "N/A" if g.memory_total_bytes is None else f"{g.memory_total_bytes / 2**30:.1f} GiB"
+            lines.append(f"- GPU {g.index}: {g.name}, {total}")
+        lines += [f"- note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 

@@ -6,6 +6,8 @@ import uuid
 
 import streamlit as st
 
+from core.data import Dataset
+
 SESSION_ID = "session_id"  # owner of this session's jobs
 DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed — the dataset every page works on
 TRAIN_ERROR = "train_error"  # a refused setting, shown once on the Train page
@@ -22,3 +24,10 @@ def session_id() -> str:
 
 def data_params() -> dict:
     return st.session_state.setdefault(DATA_PARAMS, dict(DEFAULT_DATA))
+
+
+def current_dataset() -> Dataset:
+    """The dataset every page works on and every run trains on."""
+    from ui.cache import dataset
+
+    return dataset(**data_params())
