@@ -6,15 +6,19 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-Model = Literal["linear"]
-Optimizer = Literal["sgd", "adam"]
-Loss = Literal["mse"]
-Init = Literal["zeros", "random"]
+Model = Literal["linear", "mlp"]
+Activation = Literal["tanh", "relu", "gelu"]
+Optimizer = Literal["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"]
+Loss = Literal["mse", "mae", "huber"]
+Schedule = Literal["constant", "step", "cosine", "exponential", "warmup"]
+Init = Literal["zeros", "random", "given"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 
 MODELS: tuple[str, ...] = Model.__args__
+ACTIVATIONS: tuple[str, ...] = Activation.__args__
 OPTIMIZERS: tuple[str, ...] = Optimizer.__args__
 LOSSES: tuple[str, ...] = Loss.__args__
+SCHEDULES: tuple[str, ...] = Schedule.__args__
 INITS: tuple[str, ...] = Init.__args__
 DEVICES: tuple[str, ...] = Device.__args__
 
@@ -27,31 +31,79 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: Model = "linear"  # the seed's nn.Linear
+    model: Model = "linear"  # the seed's nn.Linear; "mlp" is a small multilayer perceptron
+    hidden: tuple[int, ...] = (16, 16)  # mlp only: hidden layer widths
+    activation: Activation = "tanh"  # mlp only
     optimizer: Optimizer = "sgd"  # the seed's torch.optim.SGD
     lr: float = 0.01  # the seed's step size
+    momentum: float = 0.9  # momentum and nesterov only
     epochs: int = 100  # the seed's loop length
     batch_size: int | None = None  # None: full batch, one step per epoch, as in the seed
     loss: Loss = "mse"  # the seed's nn.MSELoss
+    huber_delta: float = 1.0  # huber only, in training units
+    weight_decay: float = 0.0  # L2 penalty, as torch.optim applies it (decoupled for adamw)
+    grad_clip: float | None = None  # clip the gradient's norm to this; None: no clipping
+    schedule: Schedule = "constant"  # learning-rate schedule, stepped once per epoch
+    step_size: int = 100  # step: epochs between decays
+    gamma: float = 0.5  # step and exponential: decay factor
+    warmup_epochs: int = 10  # warmup: linear ramp from lr/warmup_epochs to lr, then constant
+    early_stopping: int | None = None  # stop when the test loss has not improved for this many epochs
     standardize: bool = True  # z-score X and y for training; results are reported in original units
     test_fraction: float = 0.2  # held out, never trained on
     init: Init = "zeros"  # zeros makes runs comparable with the hand-written maths
+    init_params: tuple[float, ...] | None = None  # init="given": (w₁, …, w_d, b) in training units
     device: Device = "auto"  # auto: cuda, then mps, then cpu
+    compile: bool = False  # torch.compile the model: costs seconds of compile time, gains nothing on CPU
+    bf16: bool = False  # bf16 autocast on CUDA (mlp only; the linear model's maths is exact fp32)
     seed: int = 0  # same seed, same device: same run
 
     def validate(self) -> TrainConfig:
-        choices = {"model": MODELS, "optimizer": OPTIMIZERS, "loss": LOSSES, "init": INITS, "device": DEVICES}
+        choices = {
+            "model": MODELS,
+            "activation": ACTIVATIONS,
+            "optimizer": OPTIMIZERS,
+            "loss": LOSSES,
+            "schedule": SCHEDULES,
+            "init": INITS,
+            "device": DEVICES,
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}.")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+        if not (_number(self.lr) and self.lr > 0):
             raise ConfigError(f"The learning rate must be a positive number; got {self.lr!r}.")
         if not (isinstance(self.epochs, int) and 1 <= self.epochs <= MAX_EPOCHS):
             raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}; got {self.epochs!r}.")
         if self.batch_size is not None and not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             raise ConfigError(f"batch_size must be a positive whole number, or empty for full batch; got {self.batch_size!r}.")
-        if not 0.0 <= self.test_fraction <= 0.9:
+        if not (_number(self.test_fraction) and 0.0 <= self.test_fraction <= 0.9):
             raise ConfigError(f"test_fraction must be between 0 and 0.9; got {self.test_fraction!r}.")
+        if not (_number(self.momentum) and 0.0 <= self.momentum < 1.0):
+            raise ConfigError(f"momentum must be in [0, 1); got {self.momentum!r}.")
+        if not (_number(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(f"weight_decay must be 0 or more; got {self.weight_decay!r}.")
+        if self.grad_clip is not None and not (_number(self.grad_clip) and self.grad_clip > 0):
+            raise ConfigError(f"grad_clip must be a positive number, or empty for no clipping; got {self.grad_clip!r}.")
+        if not (_number(self.huber_delta) and self.huber_delta > 0):
+            raise ConfigError(f"huber_delta must be positive; got {self.huber_delta!r}.")
+        if not (_number(self.gamma) and 0 < self.gamma <= 1):
+            raise ConfigError(f"gamma (the decay factor) must be in (0, 1]; got {self.gamma!r}.")
+        if not (
+            isinstance(self.step_size, int) and self.step_size >= 1 and isinstance(self.warmup_epochs, int) and self.warmup_epochs >= 1
+        ):
+            raise ConfigError("step_size and warmup_epochs must be whole numbers of epochs, at least 1.")
+        if self.early_stopping is not None:
+            if not (isinstance(self.early_stopping, int) and self.early_stopping >= 1):
+                raise ConfigError(f"early_stopping is a patience in epochs, at least 1; got {self.early_stopping!r}.")
+            if self.test_fraction == 0:
+                raise ConfigError("Early stopping watches the test loss: set a test fraction above 0.")
+        if self.model == "mlp" and not (self.hidden and all(isinstance(h, int) and 1 <= h <= 4096 for h in self.hidden)):
+            raise ConfigError(f"hidden must list 1 to 4096 units per layer, e.g. (16, 16); got {self.hidden!r}.")
+        if self.init == "given":
+            if self.model != "linear":
+                raise ConfigError("A given start point (init='given') is for the linear model only.")
+            if not self.init_params or not all(_number(v) for v in self.init_params):
+                raise ConfigError("init='given' needs init_params = (w₁, …, w_d, b) as finite numbers.")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,4 +115,9 @@ class TrainConfig:
         unknown = set(d) - names
         if unknown:
             raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}  # JSON gives lists
         return cls(**d)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

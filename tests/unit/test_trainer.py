@@ -108,9 +108,14 @@ def test_same_seed_same_run_with_minibatches():
         ({"epochs": 0}, "epochs must be a whole number from 1"),
         ({"lr": -0.1}, "learning rate must be a positive number"),
         ({"lr": float("nan")}, "learning rate must be a positive number"),
-        ({"optimizer": "lbfgs"}, "optimizer must be one of sgd, adam"),
+        ({"optimizer": "lbfgs"}, "optimizer must be one of sgd, momentum, nesterov, adam"),
         ({"test_fraction": 0.95}, "test_fraction must be between 0 and 0.9"),
         ({"batch_size": 0}, "batch_size must be a positive whole number"),
+        ({"early_stopping": 5, "test_fraction": 0.0}, "Early stopping watches the test loss"),
+        ({"init": "given"}, "init='given' needs init_params"),
+        ({"init": "given", "init_params": (1.0,)}, "init_params needs 2 numbers"),
+        ({"model": "mlp", "hidden": (0,)}, "hidden must list 1 to 4096 units"),
+        ({"grad_clip": -1.0}, "grad_clip must be a positive number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(kwargs, message):
@@ -132,3 +137,99 @@ def test_cuda_matches_cpu():
     gpu = train(ds, TrainConfig(**{**cfg.to_dict(), "device": "cuda"}))
     assert gpu.device.startswith("cuda")
     np.testing.assert_allclose(gpu.history["train_loss"], cpu.history["train_loss"], rtol=1e-4)
+
+
+REFERENCE_OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.05, weight_decay=0.01),
+    "momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
+    "nesterov": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": lambda p: torch.optim.Adam(p, lr=0.05, weight_decay=0.01),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.01),
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.05, weight_decay=0.01),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.05, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(REFERENCE_OPTIMIZERS))
+def test_each_optimizer_matches_its_torch_optim_reference(optimizer):
+    """Raw (unstandardized) data, so no gradient starts at exactly zero, where RMSprop amplifies rounding noise."""
+    ds = make_dataset("linear_1d", n=64, seed=4)
+    model = nn.Linear(1, 1)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    opt = REFERENCE_OPTIMIZERS[optimizer](model.parameters())
+    inputs = torch.tensor(ds.X.to_numpy(), dtype=torch.float32)
+    targets = torch.tensor(ds.y.to_numpy(), dtype=torch.float32)
+    ref = []
+    for _ in range(30):
+        loss = nn.MSELoss()(model(inputs).squeeze(-1), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ref.append(loss.item())
+    cfg = TrainConfig(optimizer=optimizer, lr=0.05, weight_decay=0.01, epochs=30, test_fraction=0.0, standardize=False)
+    np.testing.assert_allclose(train(ds, cfg).history["train_loss"], ref, rtol=1e-4)
+
+
+def test_the_stable_learning_rate_bound_is_sharp():
+    """lr = 0.9 × 2/λ_max converges; 1.1 × diverges, and the reason states the bound."""
+    from core.landscape import stable_lr
+
+    ds = make_dataset("house_prices", n=500, seed=5)
+    tr, _ = split(len(ds), 0.2, 0)
+    X = ds.X.to_numpy()[tr]
+    bound = stable_lr((X - X.mean(0)) / X.std(0))
+    ok = train(ds, TrainConfig(lr=0.9 * bound, epochs=3000))
+    assert ok.status == "completed"
+    exact, _ = least_squares(ds, rows=tr)
+    np.testing.assert_allclose(list(ok.coef.values()), list(exact.values()), rtol=1e-3)
+    bad = train(ds, TrainConfig(lr=1.1 * bound, epochs=3000))
+    assert bad.status == "diverged"
+    assert f"2/λ_max = {bound:.3g}" in bad.reason
+
+
+def test_early_stopping_ends_a_run_whose_test_loss_stalls():
+    r = train(make_dataset("house_prices", n=300), TrainConfig(lr=0.1, epochs=20_000, early_stopping=20))
+    assert r.status == "completed" and r.reason.startswith("Early stopping at epoch")
+    assert len(r.history) < 20_000
+
+
+@pytest.mark.parametrize(
+    "schedule,expected",
+    [
+        ("step", [0.1] * 2 + [0.05] * 2 + [0.025]),
+        ("warmup", [0.025, 0.05, 0.075, 0.1, 0.1]),
+        ("exponential", [0.1 * 0.5**i for i in range(5)]),
+    ],
+)
+def test_schedules_set_each_epochs_learning_rate(schedule, expected):
+    cfg = TrainConfig(lr=0.1, epochs=5, schedule=schedule, step_size=2, gamma=0.5, warmup_epochs=4)
+    np.testing.assert_allclose(train(make_dataset("linear_1d", n=40), cfg).history["lr"], expected)
+
+
+@pytest.mark.parametrize("loss", ["mae", "huber"])
+def test_robust_losses_train(loss):
+    r = train(make_dataset("linear_1d", n=300, noise=0.1), TrainConfig(loss=loss, optimizer="adam", lr=0.05, epochs=400))
+    assert r.status == "completed"
+    assert r.coef["x"] == pytest.approx(2.0, rel=0.05)
+
+
+def test_the_mlp_fits_a_curve_the_line_cannot():
+    ds = make_dataset("linear_1d", n=400, noise=0.0)
+    ds = type(ds)(X=ds.X, y=ds.X["x"] ** 2, name="parabola")
+    line = train(ds, TrainConfig(optimizer="adam", lr=0.05, epochs=300))
+    mlp = train(ds, TrainConfig(model="mlp", hidden=(16, 16), optimizer="adam", lr=0.01, epochs=300))
+    assert mlp.coef == {} and mlp.history["test_loss"].iloc[-1] < 0.1 * line.history["test_loss"].iloc[-1]
+
+
+def test_weights_are_recorded_every_epoch_for_small_models():
+    r = train(make_dataset("linear_1d", n=50), TrainConfig(init="given", init_params=(-1.0, 3.0), epochs=5, lr=0.1))
+    assert list(r.history.columns[-2:]) == ["w:x", "b"]
+    assert r.history[["w:x", "b"]].iloc[0].tolist() != [-1.0, 3.0]  # after the first step
+    assert r.history[["w:x", "b"]].iloc[-1].tolist() == pytest.approx(r.params)
+    assert (r.history["grad_norm"] > 0).all()
+
+
+def test_gradient_clipping_bounds_the_step():
+    r = train(make_dataset("linear_1d", n=50), TrainConfig(init="given", init_params=(10.0, 10.0), epochs=1, lr=1.0, grad_clip=0.5))
+    assert np.hypot(r.params[0] - 10, r.params[1] - 10) == pytest.approx(0.5, rel=1e-4)
