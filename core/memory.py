@@ -189,25 +189,33 @@ def optimizer_state_bytes(params: int, optimizer: str, dtype: str) -> float:
     return params * (master + states)
 
 
+def norm_saved_bytes(arch: ArchSpec, bytes_per_value: float = 2) -> float:
+    """What one norm saves per token. LayerNorm is one fused kernel that saves its input. RMSNorm, as PyTorch's
+    nn.RMSNorm and Hugging Face's LlamaRMSNorm run it, upcasts to fp32 and saves the fp32 input and the fp32
+    normalized tensor (8·h bytes); a fused kernel (Apex, Liger) would save 2·h. Measured in the unit tests."""
+    return 8 * arch.hidden_size if arch.norm == "rmsnorm" else arch.hidden_size * bytes_per_value
+
+
 def activation_bytes_per_layer(arch: ArchSpec, seq_len: int, batch: int, bytes_per_value: float = 2, flash: bool = True) -> float:
     """What one block saves for backward, counted as Korthikanti et al. 2022 (sec. 4.1) count it.
 
-    Their GPT block (16-bit, with dropout) saves 34·s·b·h + 5·a·s²·b bytes. We recount per value (then × bytes):
-    norm inputs 2·h; q/k/v input h; q, k, v: q_dim + 2·kv_dim; output-projection input q_dim; MLP input h;
-    MLP: gated saves gate, silu(gate), up and their product (4·i); plain saves the GELU input and output (2·i).
-    No dropout (fine-tuning recipes set it to 0). Flash/SDPA attention keeps no s² matrix; eager attention
-    keeps the softmax output (a·s² per sequence). Check: plain, i = 4h, MHA → 16·h values = 32·s·b·h bytes,
-    the paper's 34 less its two dropout masks."""
+    Their GPT block (16-bit, with dropout) saves 34·s·b·h + 5·a·s²·b bytes. We recount per token: two norms
+    (norm_saved_bytes); then, in values: q/k/v input h; q, k, v: q_dim + 2·kv_dim; output-projection input q_dim;
+    MLP input h; MLP: gated saves gate, silu(gate), up and their product (4·i), plain the GELU input and output
+    (2·i). No dropout (fine-tuning recipes set it to 0). Flash/SDPA attention keeps no s² matrix; eager attention
+    keeps the softmax output (a·s² per sequence). Check: plain, i = 4h, MHA, LayerNorm → 16·h values = 32·s·b·h
+    bytes, the paper's 34 less its two dropout masks."""
     h, i = arch.hidden_size, arch.intermediate_size
-    values = 2 * h + h + (arch.q_dim + 2 * arch.kv_dim) + arch.q_dim + h + (4 * i if arch.mlp == "gated" else 2 * i)
-    per_token = seq_len * batch * values
-    scores = 0 if flash else arch.heads * seq_len * seq_len * batch
-    return (per_token + scores) * bytes_per_value
+    values = h + (arch.q_dim + 2 * arch.kv_dim) + arch.q_dim + h + (4 * i if arch.mlp == "gated" else 2 * i)
+    per_token = 2 * norm_saved_bytes(arch, bytes_per_value) + values * bytes_per_value
+    scores = 0 if flash else arch.heads * seq_len * seq_len * batch * bytes_per_value
+    return seq_len * batch * per_token + scores
 
 
 def logits_bytes(arch: ArchSpec, seq_len: int, batch: int, bytes_per_value: float = 2) -> float:
-    """The final norm's input, the logits, and the fp32 copy the loss is computed in (Hugging Face upcasts)."""
-    return seq_len * batch * (arch.hidden_size * bytes_per_value + arch.vocab_size * (bytes_per_value + 4))
+    """The final norm, the output head's input, the logits, and the fp32 copy the loss is computed in."""
+    per_token = norm_saved_bytes(arch, bytes_per_value) + arch.hidden_size * bytes_per_value + arch.vocab_size * (bytes_per_value + 4)
+    return seq_len * batch * per_token
 
 
 def training_activation_bytes(
@@ -537,6 +545,12 @@ def _shorter(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> str:
     return f"Nothing tried fits (4-bit, up to {GPU_COUNTS[-1]} GPUs, 128 tokens): use GPUs with more memory."
 
 
+def _optimizer_words(wl: Workload) -> str:
+    master = "fp32 master copy" if wl.mode != "full" or wl.dtype != "fp32" else ""
+    states = {"adamw": "two fp32 moments", "sgd_momentum": "fp32 momentum", "sgd": ""}[wl.optimizer]
+    return f"{OPTIMIZER_LABELS[wl.optimizer]}: " + (" + ".join(w for w in (master, states) if w) or "no state")
+
+
 def explain(est: Estimate) -> list[dict[str, Any]]:
     """One row per part, for a table: GiB per GPU and the formula behind it."""
     wl = est.workload
@@ -545,7 +559,7 @@ def explain(est: Estimate) -> list[dict[str, Any]]:
         "weights": f"{est.params:,} parameters at {wl.dtype}"
         + (" (block linears quantized, the rest 16-bit)" if wl.dtype in QUANTIZED else ""),
         "gradients": f"one per trainable parameter ({est.trainable_params:,})" if wl.training else "none: inference",
-        "optimizer states": f"{OPTIMIZER_LABELS[wl.optimizer]}: fp32 master copy and moments" if wl.training else "none: inference",
+        "optimizer states": _optimizer_words(wl) if wl.training else "none: inference",
         "activations": (
             f"saved for backward, {dt}-byte values (Korthikanti et al. 2022)" + (", checkpointed" if wl.checkpointing else "")
             if wl.training
@@ -557,3 +571,63 @@ def explain(est: Estimate) -> list[dict[str, Any]]:
         "framework overhead": f"CUDA context {wl.cuda_context_bytes / GIB:.2f} GiB + {wl.allocator_slack:.0%} allocator slack",
     }
     return [{"part": k, "GiB per GPU": round(v / GIB, 2), "how": why[k]} for k, v in est.parts.items()]
+
+
+# ---- a real torch model built from an ArchSpec: the independent check on the counts and the bytes ----
+
+
+def reference_model(arch: ArchSpec, device: str = "meta", dtype: Any = None) -> Any:
+    """A plain torch.nn decoder built from arch (GPT-2 or Llama layout). On the meta device it allocates nothing,
+    so tests can count a 70B model's parameters; on CUDA the benchmark measures its peak memory.
+    torch is imported here, never at module import: the server imports this module."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    arch.validate()
+    kw = {"device": device, "dtype": dtype}
+
+    def norm() -> nn.Module:
+        return nn.LayerNorm(arch.hidden_size, **kw) if arch.norm == "layernorm" else nn.RMSNorm(arch.hidden_size, **kw)
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm1, self.norm2 = norm(), norm()
+            bias = {n: arch.linear_bias or (arch.qkv_bias and n in ("q", "k", "v")) for n in arch.linear_shapes()}
+            self.proj = nn.ModuleDict({n: nn.Linear(a, b, bias=bias[n], **kw) for n, (a, b) in arch.linear_shapes().items()})
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, s, _ = x.shape
+            p, d = self.proj, arch.dim_per_head
+            y = self.norm1(x)
+            q = p["q"](y).view(b, s, arch.heads, d).transpose(1, 2)
+            k = p["k"](y).view(b, s, arch.kv_heads, d).transpose(1, 2)
+            v = p["v"](y).view(b, s, arch.kv_heads, d).transpose(1, 2)
+            att = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=arch.kv_heads != arch.heads)
+            x = x + p["o"](att.transpose(1, 2).reshape(b, s, arch.q_dim))
+            y = self.norm2(x)
+            if arch.mlp == "gated":
+                return x + p["down"](F.silu(p["gate"](y)) * p["up"](y))
+            return x + p["proj"](F.gelu(p["fc"](y)))
+
+    class Decoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(arch.vocab_size, arch.hidden_size, **kw)
+            self.pos = nn.Embedding(arch.learned_positions, arch.hidden_size, **kw) if arch.learned_positions else None
+            self.blocks = nn.ModuleList(Block() for _ in range(arch.layers))
+            self.norm = norm()
+            self.head = nn.Linear(arch.hidden_size, arch.vocab_size, bias=False, **kw)
+            if arch.tied_embeddings:
+                self.head.weight = self.embed.weight
+
+        def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+            x = self.embed(tokens)
+            if self.pos is not None:
+                x = x + self.pos(torch.arange(tokens.shape[1], device=tokens.device))
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.norm(x))
+
+    return Decoder()
