@@ -67,24 +67,131 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
     }
 
 
-def data_figure(ds: Dataset, height: int = 420) -> dict[str, Any]:
-    """Target against the first feature; a second feature, if any, colours the points."""
-    first = ds.features[0]
+DATA_POINTS = 20_000  # scattergl draws this many smoothly; beyond it a seeded sample is drawn
+MATRIX_POINTS = 3_000  # SVG scatter matrix and 3-D scatter: fewer, they are heavier per point
+
+
+def _sample(n: int, max_points: int) -> np.ndarray:
+    """Row indices to draw: all of them, or a seeded, sorted sample, so a figure is the same on every rerun."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
+
+
+def _layout(height: int, **extra: Any) -> dict[str, Any]:
+    return {"height": height, "margin": {"l": 60, "r": 20, "t": 30, "b": 50}, **extra}
+
+
+def data_figure(
+    ds: Dataset,
+    height: int = 420,
+    x: str | None = None,
+    fit: tuple[dict[str, float], float] | None = None,
+    fit_label: str = "fitted model",
+) -> dict[str, Any]:
+    """Target against one feature (the first by default); a second feature, if any, colours the points.
+
+    fit: (coef by feature, intercept) in original units, drawn as the model's prediction at each point.
+    """
+    x = x or ds.features[0]
+    rows = _sample(len(ds), DATA_POINTS)
+    others = [f for f in ds.features if f != x]
     marker: dict[str, Any] = {"size": 6, "opacity": 0.7, "color": COLORS["data"]}
-    if len(ds.features) > 1:
-        second = ds.features[1]
-        marker.update(color=ds.X[second].tolist(), colorscale="Viridis", showscale=True, colorbar={"title": {"text": second}})
-    return {
-        "data": [
-            {"type": "scattergl", "mode": "markers", "name": ds.target, "x": ds.X[first].tolist(), "y": ds.y.tolist(), "marker": marker}
-        ],
-        "layout": {
-            "height": height,
-            "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
-            "xaxis": {"title": {"text": first}},
-            "yaxis": {"title": {"text": ds.target}},
-        },
+    if others:
+        second = others[0]
+        marker.update(color=ds.X[second].iloc[rows].tolist(), colorscale="Viridis", showscale=True, colorbar={"title": {"text": second}})
+    xs = ds.X[x].iloc[rows]
+    traces: list[dict[str, Any]] = [
+        {"type": "scattergl", "mode": "markers", "name": ds.target, "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(), "marker": marker}
+    ]
+    if fit is not None:
+        coef, intercept = fit
+        pred = ds.X.iloc[rows][list(coef)].to_numpy(dtype=float) @ np.array(list(coef.values())) + intercept
+        order = np.argsort(xs.to_numpy(dtype=float), kind="stable")
+        # one input (maybe expanded into x, x², …): the prediction is a curve over x; more inputs: a cloud of points
+        single = len(ds.spec.get("polynomial", {}).get("base_features", ds.features)) == 1
+        traces.append(
+            {
+                "type": "scattergl",
+                "mode": "lines" if single else "markers",
+                "name": fit_label,
+                "x": xs.to_numpy(dtype=float)[order].tolist(),
+                "y": _finite(pred[order].tolist()),
+                "line": {"color": COLORS["fit"], "width": 3},
+                "marker": {"color": COLORS["fit"], "size": 4, "symbol": "x"},
+            }
+        )
+    return {"data": traces, "layout": _layout(height, xaxis={"title": {"text": x}}, yaxis={"title": {"text": ds.target}})}
+
+
+def scatter3d_figure(ds: Dataset, x: str, y: str, height: int = 520) -> dict[str, Any]:
+    """Two features and the target in 3-D: for a linear model the fit is a plane through this cloud."""
+    rows = _sample(len(ds), MATRIX_POINTS)
+    trace = {
+        "type": "scatter3d",
+        "mode": "markers",
+        "name": ds.target,
+        "x": ds.X[x].iloc[rows].tolist(),
+        "y": ds.X[y].iloc[rows].tolist(),
+        "z": ds.y.iloc[rows].tolist(),
+        "marker": {"size": 3, "opacity": 0.8, "color": ds.y.iloc[rows].tolist(), "colorscale": "Viridis"},
     }
+    scene = {"xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}}, "zaxis": {"title": {"text": ds.target}}}
+    return {"data": [trace], "layout": {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "scene": scene}}
+
+
+def scatter_matrix_figure(ds: Dataset, columns: list[str] | None = None, height: int = 620) -> dict[str, Any]:
+    """Every pair among the features and the target: correlated features show up as thin diagonal clouds."""
+    rows = _sample(len(ds), MATRIX_POINTS)
+    table = ds.X.assign(**{ds.target: ds.y}).iloc[rows]
+    columns = columns or [*ds.features[:5], ds.target]
+    dims = [{"label": c, "values": table[c].tolist()} for c in columns]
+    trace = {
+        "type": "splom",
+        "dimensions": dims,
+        "showupperhalf": False,
+        "marker": {"size": 3, "opacity": 0.6, "color": COLORS["data"]},
+        "diagonal": {"visible": False},
+    }
+    return {"data": [trace], "layout": {"height": height, "margin": {"l": 60, "r": 20, "t": 20, "b": 50}, "dragmode": "select"}}
+
+
+def histogram_figure(ds: Dataset, bins: int = 40, height: int = 320) -> dict[str, Any]:
+    """The target's distribution, binned here so the browser gets bins rather than every value."""
+    counts, edges = np.histogram(ds.y.to_numpy(dtype=float), bins=bins)
+    trace = {
+        "type": "bar",
+        "name": ds.target,
+        "x": ((edges[:-1] + edges[1:]) / 2).tolist(),
+        "y": counts.tolist(),
+        "width": float(edges[1] - edges[0]),
+        "marker": {"color": COLORS["data"]},
+    }
+    return {
+        "data": [trace],
+        "layout": _layout(height, xaxis={"title": {"text": ds.target}}, yaxis={"title": {"text": "rows"}}, bargap=0.02),
+    }
+
+
+def correlation_figure(ds: Dataset, height: int = 380) -> dict[str, Any]:
+    """Pearson correlation of every pair among the features and the target, with the value written in each cell."""
+    table = ds.X.assign(**{ds.target: ds.y})
+    corr = np.nan_to_num(np.corrcoef(table.to_numpy(dtype=float), rowvar=False), nan=0.0).reshape(table.shape[1], table.shape[1])
+    names = list(table.columns)
+    trace = {
+        "type": "heatmap",
+        "x": names,
+        "y": names,
+        "z": np.round(corr, 3).tolist(),
+        "zmin": -1,
+        "zmax": 1,
+        "colorscale": "RdBu",
+        "reversescale": True,
+        "text": [[f"{v:.2f}" for v in row] for row in corr],
+        "texttemplate": "%{text}",
+        "hovertemplate": "%{y} vs %{x}: %{z}<extra></extra>",
+    }
+    return {"data": [trace], "layout": _layout(height, yaxis={"autorange": "reversed"})}
 
 
 MEMORY_COLORS = {

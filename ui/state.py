@@ -6,14 +6,20 @@ import uuid
 
 import streamlit as st
 
-from core.data import Dataset
+from core.data import LIMITS, PRESETS, DataError, Dataset, make_dataset, polynomial_features
 
 SESSION_ID = "session_id"  # owner of this session's jobs
-DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed — the dataset every page works on
+DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed, degree — the preset, when the source is a preset
+DATA_SOURCE = "data_source"  # "preset" or "csv": which of the two every page works on
+DATA_CSV = "data_csv"  # Dataset: the last accepted upload; a rejected one never lands here
+DATA_TABLE = "data_table"  # (file key, Table): the upload being set up, read once rather than every rerun
+DATA_PREP = "data_prep"  # dict: standardize, test_fraction, poly_degree — preprocessing every run uses
+DATA_EXPANDED = "data_expanded"  # ((id of the CSV Dataset, degree), Dataset): polynomial features of an upload, made once
 TRAIN_ERROR = "train_error"  # a refused setting, shown once on the Train page
 LIVE = "live"  # dict: the run this session is watching (job_id, cursor, history, status, data params)
 
-DEFAULT_DATA = {"preset": "house_prices", "n": 1000, "noise": 0.1, "seed": 0}
+DEFAULT_DATA = {"preset": "house_prices", "n": 1000, "noise": 0.1, "seed": 0, "degree": 3}
+DEFAULT_PREP = {"standardize": True, "test_fraction": 0.2, "poly_degree": 1}
 
 
 def session_id() -> str:
@@ -23,11 +29,85 @@ def session_id() -> str:
 
 
 def data_params() -> dict:
-    return st.session_state.setdefault(DATA_PARAMS, dict(DEFAULT_DATA))
+    """The preset's parameters; a session's first visit takes them from the URL (?preset=sine&n=500&seed=3)."""
+    if DATA_PARAMS not in st.session_state:
+        st.session_state[DATA_PARAMS] = params_from_url(st.query_params.to_dict()) or dict(DEFAULT_DATA)
+    return st.session_state[DATA_PARAMS]
+
+
+def params_from_url(query: dict[str, str]) -> dict | None:
+    """Preset parameters from query parameters, or None when there are none or they do not build a dataset."""
+    if "preset" not in query:
+        return None
+    try:
+        params = {
+            "preset": query["preset"],
+            "n": int(query.get("n", DEFAULT_DATA["n"])),
+            "noise": float(query.get("noise", DEFAULT_DATA["noise"])),
+            "seed": int(query.get("seed", DEFAULT_DATA["seed"])),
+            "degree": int(query.get("degree", DEFAULT_DATA["degree"])),
+        }
+        if not 10 <= params["n"] <= LIMITS.max_rows:
+            return None
+        make_dataset(**_preset_args(params), n=2)  # validates preset, noise and degree without building n rows
+    except (ValueError, DataError):
+        return None
+    return params
+
+
+def url_params(params: dict) -> dict[str, str]:
+    """The query parameters that rebuild this preset: what the Data page writes into the URL."""
+    args = _preset_args(params)
+    return {k: str(v) for k, v in {**args, "n": params["n"]}.items()}
+
+
+def data_prep() -> dict:
+    """The Data page's preprocessing: standardize (bool), test_fraction (float), poly_degree (int, 1 = none)."""
+    return st.session_state.setdefault(DATA_PREP, dict(DEFAULT_PREP))
+
+
+def data_source() -> str:
+    return "csv" if st.session_state.get(DATA_SOURCE) == "csv" and DATA_CSV in st.session_state else "preset"
+
+
+def use_csv(ds: Dataset) -> None:
+    """Make an accepted upload the session's dataset."""
+    st.session_state[DATA_CSV] = ds
+    st.session_state[DATA_SOURCE] = "csv"
+
+
+def use_preset() -> None:
+    st.session_state[DATA_SOURCE] = "preset"
+
+
+def base_dataset() -> Dataset:
+    """The chosen data before polynomial features: the accepted upload, or the preset."""
+    if data_source() == "csv":
+        return st.session_state[DATA_CSV]
+    return _preset_dataset(**_preset_args(data_params()), n=data_params()["n"], poly_degree=1)
 
 
 def current_dataset() -> Dataset:
-    """The dataset every page works on and every run trains on."""
-    from ui.cache import dataset
+    """The dataset every page works on and every run trains on: original units, polynomial features if chosen."""
+    degree = int(data_prep()["poly_degree"])
+    if data_source() == "preset":
+        return _preset_dataset(**_preset_args(data_params()), n=data_params()["n"], poly_degree=degree)
+    base = st.session_state[DATA_CSV]
+    key = (id(base), degree)
+    memo = st.session_state.get(DATA_EXPANDED)
+    if memo is None or memo[0] != key:
+        memo = st.session_state[DATA_EXPANDED] = (key, polynomial_features(base, degree))
+    return memo[1]
 
-    return dataset(**data_params())
+
+def _preset_args(params: dict) -> dict:
+    """preset, noise, seed and the preset's own parameters (degree for polynomial); n is passed apart."""
+    args = {"preset": params["preset"], "noise": float(params["noise"]), "seed": int(params["seed"])}
+    if "degree" in PRESETS.get(params["preset"], PRESETS["house_prices"]).params:
+        args["degree"] = int(params.get("degree", DEFAULT_DATA["degree"]))
+    return args
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: int, **params: int) -> Dataset:
+    return polynomial_features(make_dataset(preset, n=n, noise=noise, seed=seed, **params), poly_degree)

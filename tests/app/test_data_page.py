@@ -1,0 +1,107 @@
+"""The Data page through AppTest: presets, uploads good and bad, preprocessing, and the dataset other pages get."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
+
+
+def open_data_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/data.py")
+    return at.run()
+
+
+def scatter(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def in_use(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("**In use:**"))
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.segmented_control(key="data_source_choice").set_value("csv").run()
+    at.file_uploader(key="data_upload").set_value((name, content, "text/csv"))
+    return at.run()
+
+
+@pytest.mark.parametrize("preset", ["polynomial", "sine", "with_outliers", "heteroscedastic"])
+def test_each_preset_renders_every_view(preset):
+    at = open_data_page()
+    at.selectbox(key="data_preset").set_value(preset).run()
+    assert not at.exception and not at.error
+    assert f"{preset}," in in_use(at)
+    assert dict(at.query_params)["preset"] in (preset, [preset])  # the URL rebuilds it
+
+
+def test_a_good_upload_becomes_the_dataset_of_every_page():
+    at = upload(open_data_page(), "flats.csv", GOOD)
+    assert not at.exception and not at.error
+    assert "5 rows · area_m2, rooms → price" in in_use(at)
+    assert scatter(at)["data"][0]["y"] == [200000, 310000, 350000, 420000, 520000]
+    at.switch_page("app_pages/train.py").run()
+    assert "**Data:** csv, 5 rows" in at.sidebar.caption[0].value  # the sidebar every page shares
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
+    at = upload(open_data_page(), "flats.csv", GOOD)
+    assert "5 rows" in in_use(at)
+    at.file_uploader(key="data_upload").set_value(("broken.csv", b"x,x\n1,2\n3,4\n5,6\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert "The column name 'x' appears twice" in at.error[0].value and "previous dataset is still in use" in at.error[0].value
+    assert "5 rows · area_m2, rooms → price" in in_use(at)
+
+
+def test_bad_rows_fail_by_default_and_drop_on_request():
+    at = upload(open_data_page(), "gaps.csv", b"x,y\n1,2\n2,oops\n3,5\n4,9\n5,8\n")
+    assert "line 3 column 'y' ('oops', non-numeric)" in at.error[0].value
+    assert "house_prices" in in_use(at)  # nothing accepted yet: the preset stays
+    at.radio(key="data_on_bad").set_value("drop").run()
+    assert not at.error and "These rows were dropped; 4 remain." in at.warning[0].value
+    assert "4 rows" in in_use(at) and "1 bad row(s) dropped" in in_use(at)
+
+
+def test_an_example_file_loads():
+    at = open_data_page()
+    at.segmented_control(key="data_source_choice").set_value("csv").run()
+    at.selectbox(key="data_example").set_value("house_prices_zh_synthetic_gbk.csv").run()
+    assert not at.exception and not at.error
+    assert "面积_m2, 房间数 → 价格" in in_use(at)
+
+
+def test_preprocessing_choices_reach_data_prep_and_polynomial_columns_are_named():
+    at = open_data_page()
+    at.selectbox(key="data_preset").set_value("linear_1d").run()
+    at.toggle(key="data_standardize").set_value(False)
+    at.slider(key="data_test_fraction").set_value(0.3)
+    at.selectbox(key="data_poly_degree").set_value(3).run()
+    assert not at.exception
+    assert at.session_state["data_prep"] == {"standardize": False, "test_fraction": 0.3, "poly_degree": 3}
+    assert "x, x^2, x^3 → y" in in_use(at)
+    coef = at.dataframe[2].value  # preview, summary, coefficients
+    assert list(coef["parameter"]) == ["x", "x^2", "x^3", "intercept"] and list(coef["unit"])[:2] == ["y per x", "y per x^2"]
+
+
+def test_the_url_rebuilds_a_preset():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(preset="polynomial", n="321", noise="0.3", seed="7", degree="2")
+    at.run()
+    at.switch_page("app_pages/data.py").run()
+    assert at.session_state["data_params"] == {"preset": "polynomial", "n": 321, "noise": 0.3, "seed": 7, "degree": 2}
+    assert len(scatter(at)["data"][0]["y"]) == 321
+
+
+def test_the_dataset_persists_across_page_switches():
+    at = open_data_page()
+    at.selectbox(key="data_preset").set_value("sine").run()
+    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/data.py").run()
+    assert "sine," in in_use(at) and at.selectbox(key="data_preset").value == "sine"
