@@ -60,6 +60,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
+    if args.smoke:  # one line per step as it finishes; exit 1 if any check failed
+        from core.smoke import format_event, run_smoke
+
+        def emit(ev: dict) -> None:
+            print(json.dumps(ev) if args.json else format_event(ev), flush=True)
+
+        events = run_smoke(emit, quick=args.quick, compile_check=not args.no_compile)
+        failed = [e["step"] for e in events if e.get("status") == "fail"]
+        summary = {"summary": True, "status": "fail" if failed else "ok", "failed": failed}
+        print(json.dumps(summary) if args.json else ("FAILED: " + ", ".join(failed) if failed else "All checks passed."), flush=True)
+        return 1 if failed else 0
     from core.environment import probe
 
     report = probe()
@@ -89,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("env", help="report torch, CUDA and GPUs")
+    e = sub.add_parser("env", help="report torch, CUDA and GPUs, with verdicts and the pip command that fixes them")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--smoke", action="store_true", help="run the smoke test / benchmark instead (allocate, matmul, TFLOP/s, copies)")
+    e.add_argument("--quick", action="store_true", help="with --smoke: small sizes, for tests")
+    e.add_argument("--no-compile", action="store_true", help="with --smoke: skip the torch.compile check")
     e.set_defaults(func=cmd_env)
 
     args = parser.parse_args(argv)
