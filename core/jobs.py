@@ -31,7 +31,7 @@ from core.data import Dataset
 log = logging.getLogger(__name__)
 
 FINAL = ("completed", "stopped", "diverged", "failed")
-COLUMNS = ("epoch", "train_loss", "test_loss")
+PREDICTIONS_MAX_ROWS = 200_000  # a finished run sends its predictions back only up to this size
 FLUSH_S = 0.1  # a worker sends its new epochs at most this often
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
 
@@ -42,8 +42,8 @@ class Job:
     config: TrainConfig
     dataset: dict[str, Any]  # the dataset's spec and shape, for display
     owner: str | None = None
-    status: str = "queued"  # queued → running → completed | stopped | diverged | failed
-    history: dict[str, list] = field(default_factory=lambda: {c: [] for c in COLUMNS})
+    status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
+    history: dict[str, list] = field(default_factory=lambda: {"epoch": []})  # columnar; columns as the trainer records
     result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
     error: str = ""
     submitted_at: float = field(default_factory=time.time)
@@ -75,8 +75,10 @@ class Snapshot:
 class _Worker:
     def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int):
         self.conn, child = ctx.Pipe()
-        self.stop = ctx.Event()
-        self.process = ctx.Process(target=_worker_main, args=(child, self.stop, torch_threads), daemon=True, name="descent-worker")
+        self.stop, self.pause = ctx.Event(), ctx.Event()
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, self.stop, self.pause, torch_threads), daemon=True, name="descent-worker"
+        )
         with _main_module_hidden():
             self.process.start()
         child.close()
@@ -141,7 +143,7 @@ class JobManager:
             return Snapshot(
                 id=job.id,
                 status=job.status,
-                rows={c: job.history[c][since:n] for c in COLUMNS},
+                rows={c: v[since:n] for c, v in job.history.items()},
                 cursor=n,
                 epochs_done=n,
                 epochs_total=job.config.epochs,
@@ -163,6 +165,20 @@ class JobManager:
             for w in self._workers:
                 if w.job is job:
                     w.stop.set()
+
+    def pause(self, job_id: str) -> None:
+        """Hold a running job before its next epoch; its worker stays with it."""
+        self._set_paused(job_id, True)
+
+    def resume(self, job_id: str) -> None:
+        self._set_paused(job_id, False)
+
+    def _set_paused(self, job_id: str, paused: bool) -> None:
+        with self._lock:
+            for w in self._workers:
+                if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
+                    (w.pause.set if paused else w.pause.clear)()
+                    w.job.status = "paused" if paused else "running"
 
     def workers_ready(self) -> int:
         return sum(w.ready for w in self._workers)
@@ -204,7 +220,8 @@ class JobManager:
                 return
             if w.ready and w.job is None and w.process.is_alive():
                 job = self._queue.popleft()
-                w.stop.clear()  # the worker is idle, so no stale stop can reach the new job
+                w.stop.clear()  # the worker is idle, so no stale stop or pause can reach the new job
+                w.pause.clear()
                 w.job = job
                 job.status, job.started_at = "running", time.time()
                 w.conn.send(("job", job.id, job.payload))
@@ -254,8 +271,8 @@ class JobManager:
         if kind == "rows":
             if not job.history["epoch"]:
                 log.info("job %s first epochs arrived at %.3f", job.id, time.time())
-            for c in COLUMNS:
-                job.history[c].extend(msg[2][c])
+            for c, values in msg[2].items():
+                job.history.setdefault(c, []).extend(values)
         elif kind in ("done", "error"):
             w.job = None
             if kind == "done":
@@ -288,7 +305,7 @@ def default_workers() -> int:
 
 
 # -- worker process ---------------------------------------------------------------------------------
-def _worker_main(conn: Connection, stop: Any, torch_threads: int) -> None:
+def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) -> None:
     import pandas as pd
     import torch
 
@@ -310,7 +327,7 @@ def _worker_main(conn: Connection, stop: Any, torch_threads: int) -> None:
         _, job_id, (X, y, features, target, name, cfg) = msg
         try:
             ds = Dataset(X=pd.DataFrame(X, columns=features), y=pd.Series(y, name=target), name=name)
-            _run(conn, job_id, ds, TrainConfig.from_dict(cfg), stop, trainer)
+            _run(conn, job_id, ds, TrainConfig.from_dict(cfg), stop, pause, trainer)
         except (BrokenPipeError, EOFError):
             return
         except ValueError as e:  # ConfigError and DataError: the message is for the user
@@ -332,24 +349,31 @@ def _warm_up(trainer: Any) -> None:
         trainer.train(tiny, TrainConfig(optimizer=optimizer, epochs=2, device="cpu"))
 
 
-def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any, trainer: Any) -> None:
-    buffer: dict[str, list] = {c: [] for c in COLUMNS}
+def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any, pause: Any, trainer: Any) -> None:
+    buffer: dict[str, list] = {}
     last = time.monotonic()
 
     def send() -> None:
         nonlocal buffer, last
-        if buffer["epoch"]:
+        if buffer:
             conn.send(("rows", job_id, buffer))
-            buffer = {c: [] for c in COLUMNS}
+            buffer = {}
         last = time.monotonic()
 
     def on_epoch(row: dict) -> None:
-        for c in COLUMNS:
-            buffer[c].append(row[c])
+        for c, v in row.items():
+            buffer.setdefault(c, []).append(v)
         if time.monotonic() - last >= FLUSH_S:
             send()
 
-    result = trainer.train(ds, cfg, on_epoch=on_epoch, should_stop=stop.is_set)
+    def should_stop() -> bool:
+        if pause.is_set() and not stop.is_set():
+            send()  # show every epoch up to the pause
+            while pause.is_set() and not stop.is_set():
+                time.sleep(0.05)
+        return stop.is_set()
+
+    result = trainer.train(ds, cfg, on_epoch=on_epoch, should_stop=should_stop)
     send()
     conn.send(
         (
@@ -362,6 +386,9 @@ def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any
                 "device": result.device,
                 "reason": result.reason,
                 "elapsed_s": result.elapsed_s,
+                "params": result.params,
+                "predictions": result.predict(ds.X) if len(ds) <= PREDICTIONS_MAX_ROWS else None,
+                "model_file": result.model_file(),
             },
         )
     )

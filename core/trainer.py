@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from collections.abc import Callable
@@ -35,6 +36,35 @@ class TrainResult:
     elapsed_s: float = 0.0
     config: dict = field(default_factory=dict)
     params: list[float] = field(default_factory=list)  # final (w₁, …, w_d, b) in training units (linear only)
+    model: torch.nn.Module | None = field(default=None, repr=False)  # on the CPU
+    scaler: Scaler | None = field(default=None, repr=False)
+    features: list[str] = field(default_factory=list)
+    target: str = ""
+
+    def predict(self, X: pd.DataFrame) -> list[float]:
+        """Predictions in the target's original units, for rows in the features' original units."""
+        Xs = (X[self.features].to_numpy(dtype=np.float64) - self.scaler.x_mean) / self.scaler.x_std
+        with torch.no_grad():
+            pred = self.model(torch.as_tensor(Xs, dtype=torch.float32)).double().numpy()
+        return (pred * self.scaler.y_std + self.scaler.y_mean).tolist()
+
+    def model_file(self) -> bytes:
+        """The weights and everything needed to use them, as a torch.save file that loads with weights_only=True."""
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                "features": list(self.features),
+                "target": self.target,
+                "x_mean": torch.as_tensor(self.scaler.x_mean),
+                "x_std": torch.as_tensor(self.scaler.x_std),
+                "y_mean": self.scaler.y_mean,
+                "y_std": self.scaler.y_std,
+                "config": self.config,
+            },
+            buffer,
+        )
+        return buffer.getvalue()
 
 
 def resolve_device(name: str) -> torch.device:
@@ -216,6 +246,10 @@ def train(
         elapsed_s=time.perf_counter() - t0,
         config=cfg.to_dict(),
         params=final,
+        model=model.cpu(),
+        scaler=scaler,
+        features=ds.features,
+        target=ds.target,
     )
 
 

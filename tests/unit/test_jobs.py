@@ -99,3 +99,28 @@ def test_a_killed_worker_fails_only_its_job_and_is_replaced(manager, ds):
 def test_bad_config_is_refused_before_it_reaches_a_worker(manager, ds):
     with pytest.raises(ValueError, match="epochs must be"):
         manager.submit(ds, TrainConfig(epochs=0))
+
+
+def test_pause_holds_a_run_and_resume_continues_it(manager, ds):
+    job = manager.submit(ds, LONG)
+    wait_for(lambda: len(job.history["epoch"]) > 0)
+    manager.pause(job.id)
+    assert job.status == "paused"
+    time.sleep(0.5)  # let the worker reach the pause point and send what it has
+    held = len(job.history["epoch"])
+    time.sleep(0.5)
+    assert len(job.history["epoch"]) == held  # nothing trains while paused
+    manager.resume(job.id)
+    wait_for(lambda: len(job.history["epoch"]) > held)
+    assert job.status == "running"
+    manager.pause(job.id)
+    manager.stop(job.id)  # stopping a paused run ends it
+    manager.wait(job.id, timeout=10)
+    assert job.status == "stopped"
+
+
+def test_the_record_carries_every_trainer_column(manager, ds):
+    job = manager.wait(manager.submit(ds, TrainConfig(epochs=50, lr=0.1)).id, timeout=60)
+    assert {"epoch", "train_loss", "test_loss", "grad_norm", "lr", "w:area_m2", "w:rooms", "b"} <= set(job.history)
+    assert all(len(v) == 50 for v in job.history.values())
+    assert len(job.result["predictions"]) == len(ds) and job.result["model_file"]

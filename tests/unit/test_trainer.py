@@ -233,3 +233,17 @@ def test_weights_are_recorded_every_epoch_for_small_models():
 def test_gradient_clipping_bounds_the_step():
     r = train(make_dataset("linear_1d", n=50), TrainConfig(init="given", init_params=(10.0, 10.0), epochs=1, lr=1.0, grad_clip=0.5))
     assert np.hypot(r.params[0] - 10, r.params[1] - 10) == pytest.approx(0.5, rel=1e-4)
+
+
+def test_predictions_and_the_model_file_work_in_original_units(tmp_path):
+    ds = make_dataset("house_prices", n=300)
+    r = train(ds, TrainConfig(lr=0.1, epochs=2000))
+    manual = ds.X.to_numpy() @ np.array(list(r.coef.values())) + r.intercept
+    np.testing.assert_allclose(r.predict(ds.X), manual, rtol=1e-5)
+    path = tmp_path / "model.pt"
+    path.write_bytes(r.model_file())
+    saved = torch.load(path, weights_only=True)  # no pickle of arbitrary objects
+    assert saved["features"] == ["area_m2", "rooms"] and saved["config"]["lr"] == 0.1
+    w = saved["state_dict"]["weight"].double().numpy()
+    coef = saved["y_std"] * w / saved["x_std"].numpy()
+    np.testing.assert_allclose(coef, list(r.coef.values()), rtol=1e-6)
