@@ -1,12 +1,25 @@
-"""Is this machine ready? torch build, CUDA, and each GPU."""
+"""Is this machine ready? Verdicts with fixes, the pip command, live GPU cards, a smoke test, the report to paste.
+
+The report comes from a child process (torch stays out of the server); the live cards read NVML in the server
+(ctypes only, no torch) through one shared sampler. DESCENT_FAKE_GPU=1 shows a fake H100 (tests, screenshots).
+"""
 
 import pandas as pd
 import streamlit as st
 
-from ui.cache import environment_probe
+from core.doctor import NOTES, gpu_rows, install_advice, verdicts
+from core.figures import GPU_METRICS, gpu_history_figure
+from core.nvml import fake_gpu_enabled
+from core.smoke import SmokeProcess, format_event
+from ui.cache import environment_probe, gpu_sampler
+
+SMOKE = "env_smoke"  # session key: this session's SmokeProcess (the smoke test child)
+BOX = {"error": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
+ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:", "ok": ":material/check_circle:"}
 
 st.title("Environment")
-probe = environment_probe()
+fake = fake_gpu_enabled()
+probe = environment_probe(fake)
 if not probe.done():
 
     @st.fragment(run_every=0.5)
@@ -19,52 +32,119 @@ if not probe.done():
     st.stop()
 
 report = probe.result()
-if st.button("Probe again", key="env_refresh"):
-    environment_probe.clear()
-    st.rerun()
+if fake:
+    st.caption(":material/science: DESCENT_FAKE_GPU is set: the GPU below is a fake H100; torch is this machine's real one.")
 
-cols = st.columns(4)
+cols = st.columns([1, 1, 1, 1, 0.6])
 cols[0].metric("torch", report.torch_version or "not installed")
 cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
 cols[2].metric(
     "torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build."
 )
 cols[3].metric("Training device", report.training_device)
+if cols[4].button("Probe again", key="env_refresh", icon=":material/refresh:"):
+    environment_probe.clear()
+    st.rerun()
+
+st.subheader("Verdicts")
+for v in verdicts(report):
+    text = f"**{v.title}**" + (f"  \n{v.detail}" if v.detail else "") + (f"  \n**Fix:** `{v.fix}`" if v.fix else "")
+    BOX[v.severity](text, icon=ICON[v.severity])
+
+st.subheader("Install torch")
+for a in install_advice(report):
+    st.markdown(f"**torch {a.torch_version}** · {a.label}" + (f" · wheel tag `{a.tag}`" if a.tag else ""))
+    st.code(a.command, language="bash")
+    st.caption(f"Why: {a.why}")
+for note in NOTES:
+    st.caption(f":material/lightbulb: {note}")
 
 if report.gpus:
     st.subheader("GPUs")
-    gib = 1024**3
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "index": g.index,
-                    "name": g.name,
-                    "memory used (GiB)": None if g.memory_used_bytes is None else round(g.memory_used_bytes / gib, 2),
-                    "memory total (GiB)": None if g.memory_total_bytes is None else round(g.memory_total_bytes / gib, 2),
-                }
-                for g in report.gpus
-            ]
-        ),
-        hide_index=True,
-    )
-    if report.driver_version:
-        st.caption(f"NVIDIA driver {report.driver_version}")
-    if not report.cuda_available:
-        st.warning(
-            "An NVIDIA GPU is present but this torch cannot use it"
-            + (" (it is a CPU-only build)." if not report.torch_cuda else ".")
-            + " See the README's GPU section for the install command."
-        )
-elif report.mps_available:
-    st.info("Apple GPU (MPS) is available: training will use it.")
-else:
-    st.info(
-        "**No GPU found — training will use the CPU.** That is a normal setup, not an error: every lesson "
-        "and the seed's house-price model train in seconds on a CPU. To use an NVIDIA GPU, install its "
-        "driver and a CUDA build of torch (the README's GPU section has the command)."
+    st.caption(
+        f"NVIDIA driver {report.driver_version or 'N/A'} · supports CUDA up to {report.cuda_driver_version or 'N/A'}"
+        + ("" if report.gpus_from == "nvml" else " · listed through torch (NVML unavailable)")
     )
 
+    @st.fragment(run_every=1.5)
+    def live_gpus() -> None:
+        """Cards and history charts, refreshed every 1.5 s without rerunning the rest of the page."""
+        sampler = gpu_sampler(fake)
+        gpus, history = sampler.sample()
+        if not gpus:
+            st.caption(f"Live readings unavailable: {sampler.error or 'NVML lists no GPU'}. The table below is from the probe.")
+            return
+        cards = st.columns(min(len(gpus), 3))
+        for n, g in enumerate(gpus):
+            with cards[n % len(cards)].container(border=True):
+                st.markdown(f"**GPU {g.index}** · {g.name}")
+                a, b, c, d = st.columns(4)
+                a.metric("utilization", g.show("utilization_pct", lambda v: f"{v} %"))
+                b.metric("memory", g.show("memory_used_bytes", lambda v: f"{v / 2**30:.1f} GiB"))
+                c.metric("temperature", g.show("temperature_c", lambda v: f"{v} °C"))
+                d.metric("power", g.show("power_draw_w", lambda v: f"{v:.0f} W"))
+        charts = st.columns(4)
+        for n, metric in enumerate(GPU_METRICS):
+            charts[n].plotly_chart(gpu_history_figure(history, metric), key=f"env_gpu_{metric}", config={"displayModeBar": False})
+
+    live_gpus()
+    for g in report.gpus:
+        with st.expander(f"All fields · GPU {g.index}: {g.name}"):
+            st.dataframe(pd.DataFrame(gpu_rows(g), columns=["field", "value"]), hide_index=True, width="stretch")
+
+st.subheader("Smoke test")
+st.caption(
+    "Runs in a separate process: allocates on each GPU, checks a matmul against the CPU, measures TFLOP/s (fp32, tf32, bf16), "
+    "memory bandwidth and host↔device copies, and tries torch.compile. Without a GPU it checks the CPU."
+)
+proc: SmokeProcess | None = st.session_state.get(SMOKE)
+running = proc is not None and not proc.done()
+left, mid, _ = st.columns([1, 1.6, 3])
+with_compile = mid.checkbox("include torch.compile", value=True, key="env_smoke_compile", help="Compiling takes ~30 s on a small CPU.")
+if left.button(
+    "Stop" if running else "Run smoke test", key="env_smoke_start", icon=":material/stop:" if running else ":material/play_arrow:"
+):
+    if running:
+        proc.stop()
+    else:
+        st.session_state[SMOKE] = proc = SmokeProcess(compile_check=with_compile)
+    st.rerun()
+
+
+@st.fragment(run_every=1.0 if running else None)
+def smoke_progress() -> None:
+    p: SmokeProcess | None = st.session_state.get(SMOKE)
+    if p is None:
+        return
+    events = p.events()
+    steps = [e for e in events if "step" in e]
+    summary = next((e for e in events if e.get("summary")), None)
+    if steps:
+        st.code("\n".join(format_event(e) for e in steps), language=None)
+    if not p.done():
+        st.caption(f"Running… {len(steps)} step(s) done")
+    elif summary and summary["status"] == "ok":
+        st.success("All checks passed.", icon=":material/check_circle:")
+    elif summary:
+        st.error(f"Failed: {', '.join(summary['failed'])}", icon=":material/error:")
+    else:
+        st.warning(f"The smoke test stopped before the end (exit code {p.returncode}).")
+    if p.done() and running:
+        st.rerun()  # stop polling
+
+
+smoke_progress()
+
+st.subheader("Report")
+smoke: SmokeProcess | None = st.session_state.get(SMOKE)
+md = report.to_markdown()
+if smoke is not None and smoke.done():
+    md += "\n## Smoke test\n\n" + "\n".join(f"- {format_event(e)}" for e in smoke.events() if "step" in e) + "\n"
+a, b, _ = st.columns([1, 1, 3])
+a.download_button("Markdown", md, "environment.md", "text/markdown", key="env_dl_md", icon=":material/download:")
+b.download_button("JSON", report.to_json(), "environment.json", "application/json", key="env_dl_json", icon=":material/download:")
+with st.expander("Copy the report (Markdown)"):
+    st.code(md, language="markdown")
 st.caption(f"Python {report.python} on {report.os}")
 for note in report.notes:
     st.caption(note)

@@ -268,9 +268,14 @@ def demo_nvml() -> FakeNvml:
     )
 
 
+def fake_gpu_enabled() -> bool:
+    """DESCENT_FAKE_GPU=1: the app's documented seam for tests, screenshots and demos without a GPU."""
+    return os.environ.get(FAKE_GPU_ENV, "") not in ("", "0")
+
+
 def default_nvml() -> Nvml:
     """The NVML this process should use: the demo fake under DESCENT_FAKE_GPU=1, else the real one (may raise NvmlUnavailable)."""
-    if os.environ.get(FAKE_GPU_ENV, "") not in ("", "0"):
+    if fake_gpu_enabled():
         return demo_nvml()
     return PynvmlAdapter.load()
 

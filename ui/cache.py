@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,6 +14,7 @@ import streamlit as st
 from core.data import Dataset, make_dataset
 from core.environment import EnvReport
 from core.jobs import JobManager
+from core.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,16 +26,20 @@ def job_manager() -> JobManager:
 
 
 @st.cache_resource(ttl=300, show_spinner=False)
-def environment_probe() -> Future[EnvReport]:
-    """Started in the background so the page renders at once; the probe imports torch, which takes seconds."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="descent-probe").submit(_probe_in_child)
+def environment_probe(fake_gpu: bool = False) -> Future[EnvReport]:
+    """Started in the background so the page renders at once; the probe imports torch, which takes seconds.
+
+    `fake_gpu` (DESCENT_FAKE_GPU=1) is part of the cache key so a test or demo with the fake H100 never sees the real report.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="descent-probe").submit(_probe_in_child, fake_gpu)
 
 
-def _probe_in_child() -> EnvReport:
+def _probe_in_child(fake_gpu: bool = False) -> EnvReport:
     """Probe in a child process: torch and the NVIDIA driver stay out of the server, and a crash there is only a message here."""
+    env = {**os.environ, FAKE_GPU_ENV: "1" if fake_gpu else "0"}
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "core", "env", "--json"], capture_output=True, text=True, timeout=120, check=True, cwd=ROOT
+            [sys.executable, "-m", "core", "env", "--json"], capture_output=True, text=True, timeout=120, check=True, cwd=ROOT, env=env
         )
         return EnvReport.from_dict(json.loads(out.stdout))
     except (subprocess.SubprocessError, json.JSONDecodeError, OSError) as e:
@@ -41,6 +47,12 @@ def _probe_in_child() -> EnvReport:
         report = EnvReport(python=sys.version.split()[0], os=sys.platform)
         report.notes.append(f"The environment probe failed: {detail.strip().splitlines()[-1] if detail.strip() else e}")
         return report
+
+
+@st.cache_resource(show_spinner=False)
+def gpu_sampler(fake_gpu: bool = False) -> LiveSampler:
+    """One NVML sampler per server (NVML only, no torch): every session's live GPU cards share its history."""
+    return LiveSampler(demo_nvml if fake_gpu else PynvmlAdapter.load)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

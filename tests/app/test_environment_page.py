@@ -1,0 +1,87 @@
+"""The Environment page in the no-GPU state (this machine) and the fake-GPU state (DESCENT_FAKE_GPU=1: a fake H100).
+
+The seam is the environment variable: the probe's child process and the live sampler both read it, and it is part of
+the probe's cache key, so the two states never share a cached report.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.nvml import FAKE_GPU_ENV
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+PAGE = "app_pages/environment.py"
+
+
+def open_env_page(timeout: float = 90.0) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    deadline = time.monotonic() + timeout
+    while len(at.metric) < 4:  # AppTest cannot fire run_every: rerun by hand until the probe is in
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the probe did not finish"
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    monkeypatch.delenv(FAKE_GPU_ENV, raising=False)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    monkeypatch.setenv(FAKE_GPU_ENV, "1")
+
+
+def test_no_gpu_page_says_cpu_is_fine_and_gives_the_cpu_command(no_gpu):
+    at = open_env_page()
+    assert at.metric[0].label == "torch" and at.metric[3].value == "cpu"
+    assert "No NVIDIA GPU found" in texts(at.info)
+    commands = [c.value for c in at.code]
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in commands
+    assert any(c.startswith("pip install torch==2.15.0") for c in commands)  # the latest release too
+    assert not at.get("plotly_chart")  # no GPU, no live charts
+    assert len(at.get("download_button")) == 2
+    assert any("# Descent Lab environment report" in c for c in commands)  # the copyable Markdown
+
+
+def test_fake_gpu_page_shows_verdict_fix_cards_and_history(fake_gpu):
+    at = open_env_page()
+    errors = texts(at.error)
+    assert "is a +cpu build, but this machine has an NVIDIA GPU" in errors  # torch here is CPU-only
+    assert "--index-url https://download.pytorch.org/whl/cu130" in errors
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu130" in [c.value for c in at.code]
+    assert "NVIDIA H100 80GB HBM3 (fake)" in texts(at.markdown)
+    assert [m.label for m in at.metric[4:8]] == ["utilization", "memory", "temperature", "power"]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4
+    assert json.loads(charts[0].proto.spec)["data"][0]["name"] == "GPU 0"
+    table = at.dataframe[0].value
+    assert table.set_index("field").loc["fan", "value"] == "N/A (not supported on this GPU)"
+
+
+def test_smoke_test_runs_from_the_page_and_reports_no_gpu(no_gpu):
+    at = open_env_page()
+    at.checkbox(key="env_smoke_compile").uncheck().run()
+    at.button(key="env_smoke_start").click().run()
+    deadline = time.monotonic() + 90
+    while not at.success and not at.error and not at.warning:
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the smoke test did not finish"
+        time.sleep(0.5)
+        at.run()
+    log = "\n".join(c.value for c in at.code)
+    assert "ok   matmul check [cpu]" in log and "No CUDA GPU" in log
+    assert "All checks passed." in texts(at.success)
