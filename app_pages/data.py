@@ -79,7 +79,9 @@ def csv_controls() -> None:
     except DataError as e:
         st.error(f"{e}\n\nThe previous dataset is still in use.")
         return
-    state.use_csv(ds)
+    old = st.session_state.get(state.DATA_CSV)
+    if state.data_source() != "csv" or old is None or (old.spec, len(old)) != (ds.spec, len(ds)):
+        state.use_csv(ds)
     if ds.spec["dropped"]["rows"]:
         st.warning(f"{ds.spec['dropped']['summary']} These rows were dropped; {len(ds):,} remain.")
 
@@ -98,6 +100,17 @@ def read_once(file_key: str, source) -> object | None:
     return table
 
 
+def fingerprint() -> tuple:
+    """What the sidebar shows; it is drawn before this page, so a change here needs one more run to reach it."""
+    return (
+        state.data_source(),
+        tuple(state.data_params().items()),
+        id(st.session_state.get(state.DATA_CSV)),
+        state.data_prep()["poly_degree"],
+    )
+
+
+before = fingerprint()
 if choice == "csv":
     csv_controls()
 else:
@@ -126,6 +139,8 @@ except DataError as e:  # e.g. too many polynomial columns for this many feature
     st.error(str(e))
     prep["poly_degree"] = 1
     ds = state.current_dataset()
+if fingerprint() != before:
+    st.rerun()
 st.caption(
     f"**In use:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}"
     + ("" if not ds.spec.get("dropped", {}).get("rows") else f" · {ds.spec['dropped']['rows']} bad row(s) dropped")
