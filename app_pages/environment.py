@@ -35,7 +35,7 @@ report = probe.result()
 if fake:
     st.caption(":material/science: DESCENT_FAKE_GPU is set: the GPU below is a fake H100; torch is this machine's real one.")
 
-cols = st.columns([1, 1, 1, 1, 0.6])
+cols = st.columns([1, 1, 1, 1, 0.9], vertical_alignment="center")
 cols[0].metric("torch", report.torch_version or "not installed")
 cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
 cols[2].metric(
@@ -80,7 +80,10 @@ if report.gpus:
                 st.markdown(f"**GPU {g.index}** · {g.name}")
                 a, b, c, d = st.columns(4)
                 a.metric("utilization", g.show("utilization_pct", lambda v: f"{v} %"))
-                b.metric("memory", g.show("memory_used_bytes", lambda v: f"{v / 2**30:.1f} GiB"))
+                total = g.show("memory_total_bytes", lambda v: f" / {v / 2**30:.0f}")
+                b.metric(
+                    "memory (GiB)", g.show("memory_used_bytes", lambda v: f"{v / 2**30:.1f}") + (total if g.memory_total_bytes else "")
+                )
                 c.metric("temperature", g.show("temperature_c", lambda v: f"{v} °C"))
                 d.metric("power", g.show("power_draw_w", lambda v: f"{v:.0f} W"))
         charts = st.columns(4)

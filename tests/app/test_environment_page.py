@@ -64,7 +64,7 @@ def test_fake_gpu_page_shows_verdict_fix_cards_and_history(fake_gpu):
     assert "--index-url https://download.pytorch.org/whl/cu130" in errors
     assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu130" in [c.value for c in at.code]
     assert "NVIDIA H100 80GB HBM3 (fake)" in texts(at.markdown)
-    assert [m.label for m in at.metric[4:8]] == ["utilization", "memory", "temperature", "power"]
+    assert [m.label for m in at.metric[4:8]] == ["utilization", "memory (GiB)", "temperature", "power"]
     charts = at.get("plotly_chart")
     assert len(charts) == 4
     assert json.loads(charts[0].proto.spec)["data"][0]["name"] == "GPU 0"

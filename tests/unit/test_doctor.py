@@ -256,3 +256,12 @@ def test_markdown_report_holds_verdicts_commands_and_notes():
     assert "## Verdicts" in md and "error: torch 2.13.0+cpu" in md
     assert "--index-url https://download.pytorch.org/whl/cu130" in md
     assert "only the NVIDIA driver must be new enough" in md and "PyPI mirrors" in md
+
+
+def test_the_doctor_modules_the_server_imports_stay_torch_free():
+    """The page imports these into the Streamlit server; torch there costs ~195 ms a frame (DESIGN.md)."""
+    import subprocess
+    import sys
+
+    code = "import sys, core.doctor, core.cuda_compat, core.nvml, core.smoke, core.environment\nassert 'torch' not in sys.modules\n"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True)
