@@ -1,63 +1,146 @@
-"""Train: settings → a job in a worker process → every epoch's loss, polled at a bounded frame rate."""
+"""Train: settings → a job in a worker process → every epoch on screen, polled at a bounded frame rate."""
 
+import time
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.config import DEVICES, OPTIMIZERS, ConfigError, TrainConfig
-from core.data import split
-from core.figures import loss_figure
-from core.jobs import COLUMNS, FINAL
+from core.config import ConfigError
+from core.data import Scaler, split
+from core.export import history_csv, training_script
+from core.figures import decimate, fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
+from core.jobs import FINAL
 from core.landscape import least_squares
-from ui import state
+from core.metrics import regression_metrics
+from ui import state, train_form
 from ui.cache import job_manager
 
-FRAME_S = 0.5  # the chart's refresh interval, whatever the epoch rate
+FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 
 st.title("Train")
 manager = job_manager()
+ss = st.session_state
+
+
+def attach(job_id: str) -> dict | None:
+    """Watch a job: a fresh record that the live view fills from epoch 1."""
+    job = manager.get(job_id)
+    if job is None or job.source is None:
+        return None
+    ds, cfg = job.source, job.config
+    train_rows, test_rows = split(len(ds), cfg.test_fraction, cfg.seed)
+    X, y = ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float)
+    scaler = Scaler.fit(X[train_rows], y[train_rows]) if cfg.standardize else Scaler.identity(len(ds.features))
+    ss[state.LIVE] = {"job_id": job.id, "cursor": 0, "history": {}, "status": job.status, "config": cfg, "dataset": ds,
+                      "scaler": scaler, "test_rows": test_rows, "result": None, "error": ""}  # fmt: skip
+    st.query_params["run"] = job.id  # a refresh re-attaches to this run
+    return ss[state.LIVE]
 
 
 def start_run() -> None:
-    """A button callback, so the page below already knows a run is on (Stop enabled, polling started)."""
-    ss = st.session_state
-    ds = state.current_dataset()
-    cfg = TrainConfig(optimizer=ss.train_optimizer, lr=float(ss.train_lr), epochs=int(ss.train_epochs), device=ss.train_device)
+    """A button callback, so the page below already knows a run is on (Pause and Stop enabled, polling started)."""
+    prep = state.data_prep()
     try:
-        job = manager.submit(ds, cfg.validate(), owner=state.session_id())
+        cfg = train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
+        job = manager.submit(state.current_dataset(), cfg, owner=state.session_id())
     except ConfigError as e:
         ss[state.TRAIN_ERROR] = str(e)
         return
-    ss[state.LIVE] = {
-        "job_id": job.id,
-        "cursor": 0,
-        "history": {c: [] for c in COLUMNS},
-        "status": job.status,
-        "config": cfg,
-        "dataset": ds,
-    }
+    attach(job.id)
+
+
+def toggle_pause() -> None:
+    live = ss[state.LIVE]
+    (manager.resume if live["status"] == "paused" else manager.pause)(live["job_id"])
+    live["status"] = "running" if live["status"] == "paused" else "paused"
 
 
 def stop_run() -> None:
-    manager.stop(st.session_state[state.LIVE]["job_id"])
+    manager.stop(ss[state.LIVE]["job_id"])
 
 
-live = st.session_state.get(state.LIVE)
+live = ss.get(state.LIVE)
+if live is None and "run" in st.query_params:  # a refreshed browser: pick the run up again
+    live = attach(st.query_params["run"])
 running = live is not None and live["status"] not in FINAL
 
 ds = state.current_dataset()
-st.caption(f"Training on **{ds.name}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}). Change it on the Data page.")
+prep = state.data_prep()
+st.caption(
+    f"Training on **{ds.name}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}); "
+    f"{'standardized' if prep['standardize'] else 'raw'} features, {prep['test_fraction']:.0%} held out for testing. "
+    "Change these on the Data page."
+)
 
-c1, c2, c3, c4 = st.columns(4)
-c1.number_input("Learning rate", min_value=0.0, value=0.01, step=0.01, format="%g", key="train_lr")
-c2.number_input("Epochs", min_value=0, value=100, step=100, key="train_epochs")
-c3.selectbox("Optimizer", OPTIMIZERS, format_func=str.upper, key="train_optimizer")
-c4.selectbox("Device", DEVICES[:3], key="train_device", help="auto: CUDA if usable, then Apple MPS, then CPU.")
+train_form.render(disabled=running)
+problem = None
+try:
+    train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
+except ConfigError as e:
+    problem = str(e)
 
-b1, b2, _ = st.columns([1, 1, 6])
-b1.button("Train", type="primary", disabled=running, key="train_start", on_click=start_run, width="stretch")
-b2.button("Stop", disabled=not running, key="train_stop", on_click=stop_run, width="stretch")
-if error := st.session_state.pop(state.TRAIN_ERROR, None):
+b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1.4, 3.6])
+b1.button("Train", type="primary", disabled=running or problem is not None, key="train_start", on_click=start_run, width="stretch")
+b2.button("Resume" if live and live["status"] == "paused" else "Pause", disabled=not running or live["status"] == "queued",
+          key="train_pause", on_click=toggle_pause, width="stretch")  # fmt: skip
+b3.button("Stop", disabled=not running, key="train_stop", on_click=stop_run, width="stretch")
+b4.button("Seed example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
+          help="The seed document's settings: SGD, lr 0.01, 100 epochs, MSE, linear model", width="stretch")  # fmt: skip
+if problem:
+    st.error(problem)
+if error := ss.pop(state.TRAIN_ERROR, None):
     st.error(error)
+
+
+def progress(snap) -> None:
+    if snap.status == "queued":
+        st.info(f"Queued: position {snap.queue_position}. It starts when a worker is free.")
+        return
+    done, total = snap.epochs_done, snap.epochs_total
+    elapsed = (snap.finished_at or time.time()) - (snap.started_at or time.time())
+    rate = done / elapsed if elapsed > 0 else 0.0
+    eta = f" · ETA {(total - done) / rate:,.0f} s" if rate and snap.status == "running" else ""
+    paused = " · paused" if snap.status == "paused" else ""
+    st.progress(min(done / total, 1.0), text=f"epoch {done:,} of {total:,} · {rate:,.0f} epochs/s{eta}{paused}")
+
+
+def live_predictions(history: dict) -> list[float] | None:
+    """The fit at the newest epoch, from the recorded weights (linear models with few features)."""
+    names = [f"w:{f}" for f in live["dataset"].features]
+    if not history.get("b") or not all(n in history for n in names):
+        return None
+    coef, intercept = live["scaler"].to_original(np.array([history[n][-1] for n in names]), history["b"][-1])
+    return (live["dataset"].X.to_numpy(dtype=float) @ coef + intercept).tolist()
+
+
+def charts(history: dict) -> None:
+    cfg, ds_run = live["config"], live["dataset"]
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
+    with c2:
+        predicted = (live.get("result") or {}).get("predictions") or live_predictions(history)
+        if predicted is not None:
+            st.plotly_chart(fit_figure(ds_run, predicted), key="fit_chart")
+        else:
+            st.caption("The fitted curve appears here when the run ends (the weights of bigger models are not streamed).")
+    keep = decimate(len(history["epoch"]))
+    names = [f"w:{f}" for f in ds_run.features]
+    c3, c4 = st.columns(2)
+    if all(n in history for n in names) and "b" in history:
+        W = np.array([history[n][keep] for n in names], dtype=float).T
+        b = np.array(history["b"][keep], dtype=float)
+        s = live["scaler"]
+        coef = s.y_std * W / s.x_std
+        paths = {f: coef[:, i].tolist() for i, f in enumerate(ds_run.features)}
+        paths["intercept"] = (s.y_mean + s.y_std * b - coef @ s.x_mean).tolist()
+        with c3:
+            st.plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
+    with c4:
+        series = {"learning rate": history["lr"][keep]} if "lr" in history else {}
+        st.plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
+                        key="lr_chart")  # fmt: skip
 
 
 @st.fragment(run_every=FRAME_S if running else None)
@@ -67,56 +150,92 @@ def live_view() -> None:
     if snap is None:
         st.warning("This run is no longer held by the server (it was restarted). Start a new run.")
         return
-    for c in COLUMNS:
-        live["history"][c].extend(snap.rows[c])
-    live["cursor"], live["status"], live["result"], live["error"] = snap.cursor, snap.status, snap.result, snap.error
-    if snap.status == "queued":
-        st.info(f"Queued: position {snap.queue_position}. It starts when a worker is free.")
-    elif snap.status == "running" or snap.epochs_done:
-        st.progress(snap.epochs_done / snap.epochs_total, text=f"epoch {snap.epochs_done:,} of {snap.epochs_total:,}")
-    if live["history"]["epoch"]:
-        st.plotly_chart(loss_figure(live["history"], target=ds.target), key="loss_chart")
+    for c, values in snap.rows.items():
+        live["history"].setdefault(c, []).extend(values)
+    live.update(cursor=snap.cursor, status=snap.status, result=snap.result, error=snap.error)
+    progress(snap)
+    t1, t2, _ = st.columns([1, 1, 4])
+    t1.toggle("Log scale", value=True, key="train_log")
+    frozen = t2.toggle("Freeze view", key="train_freeze", help="Stop redrawing the charts; training goes on")
+    if not frozen:
+        live["frozen_at"] = live["cursor"]
+    if live["history"].get("epoch"):  # frozen: the same picture again, so the browser has nothing to redraw
+        charts({c: v[: live["frozen_at"]] for c, v in live["history"].items()} if frozen else live["history"])
     if running and snap.status in FINAL:
-        st.rerun()  # the whole page: stop polling, re-enable Train, show the result
+        st.rerun()  # the whole page: stop polling, re-enable the settings, show the result
 
 
 def result_view() -> None:
-    status, result = live["status"], live.get("result") or {}
+    status, result, cfg, ds_run = live["status"], live.get("result") or {}, live["config"], live["dataset"]
     reason = result.get("reason") or live.get("error") or ""
     if status == "completed":
-        st.success(f"Completed {live['cursor']:,} epochs on {result.get('device')} in {result.get('elapsed_s', 0):.2f} s.")
+        st.success(f"Completed {live['cursor']:,} epochs on {result.get('device')} in {result.get('elapsed_s', 0):.2f} s. {reason}")
     elif status == "stopped":
         st.warning(reason or "Stopped.")
     elif status == "diverged":
         st.error(f"Diverged. {reason}")
     else:
         st.error(reason or "The run failed.")
-    if "coef" not in result:
+    predicted = result.get("predictions")
+    if predicted is None:
         return
-    run_ds = live["dataset"]  # the data this run trained on, even if the Data page has moved on
-    cfg = live["config"]
-    exact_coef, exact_intercept = least_squares(run_ds, rows=split(len(run_ds), cfg.test_fraction, cfg.seed)[0])
+    y = ds_run.y.to_numpy(dtype=float)
+    test_rows = live["test_rows"]
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test_rows] = True
+    yhat = np.asarray(predicted, dtype=float)
+    st.subheader(f"How good is the fit ({ds_run.target}, original units)")
+    metrics = {"train": regression_metrics(y[~is_test], yhat[~is_test])}
+    if is_test.any():
+        metrics["test"] = regression_metrics(y[is_test], yhat[is_test])
+    st.dataframe(
+        pd.DataFrame(metrics).T, column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("MSE", "RMSE", "MAE", "R²")}
+    )
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(predicted_actual_figure(y, yhat, test_rows, ds_run.target), key="pred_actual")
+    c2.plotly_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
+    if result.get("coef"):
+        coefficients(result, cfg, ds_run)
+    exports(result, cfg, ds_run)
+
+
+def coefficients(result: dict, cfg, ds_run) -> None:
+    exact_coef, exact_intercept = least_squares(ds_run, rows=split(len(ds_run), cfg.test_fraction, cfg.seed)[0])
     names = [*result["coef"], "intercept"]
-    trained = [*result["coef"].values(), result["intercept"]]
-    exact = [*exact_coef.values(), exact_intercept]
+    trained = np.array([*result["coef"].values(), result["intercept"]])
+    exact = np.array([*exact_coef.values(), exact_intercept])
     st.subheader("Coefficients (original units)")
     st.dataframe(
-        pd.DataFrame(
-            {"parameter": names, "trained": trained, "least squares (exact)": exact, "difference": [t - e for t, e in zip(trained, exact)]}
-        ),
+        pd.DataFrame({"parameter": names, "trained": trained, "least squares (exact)": exact, "difference": trained - exact}),
         hide_index=True,
-        column_config={k: st.column_config.NumberColumn(format="%.4g") for k in ("trained", "least squares (exact)", "difference")},
+        column_config={k: st.column_config.NumberColumn(format="%.6g") for k in ("trained", "least squares (exact)", "difference")},
     )
-    gap = max(abs(t - e) / max(abs(e), 1e-12) for t, e in zip(trained, exact))
-    if status == "completed" and gap > 0.01:
-        st.info(
-            f"Not at the optimum yet: a coefficient is still {gap:.0%} away from least squares. "
-            "Train for more epochs, or raise the learning rate (0.1 converges here in a few hundred epochs)."
-        )
+    distance = float(np.linalg.norm(trained - exact) / max(np.linalg.norm(exact), 1e-12))
+    gap = float(np.max(np.abs(trained - exact) / np.maximum(np.abs(exact), 1e-12)))
     st.caption(
-        "Least squares is the exact optimum of the MSE on the same training rows, solved in closed form. "
-        "Gradient descent gets there only with enough epochs and a suitable learning rate."
+        f"Distance to the optimum: {distance:.2%} of its length. Least squares is the exact optimum of the MSE on the same "
+        "training rows, solved in closed form; gradient descent gets there only with enough epochs and a suitable learning rate."
     )
+    if live["status"] == "completed" and gap > 0.01 and cfg.loss == "mse":
+        st.info(f"Not at the optimum yet: a coefficient is still {gap:.0%} away from least squares. Train for more epochs, "
+                "or raise the learning rate (0.1 converges here in a few hundred epochs).")  # fmt: skip
+    with st.form("predict"):
+        st.markdown(f"**Predict {ds_run.target}**")
+        cols = st.columns(len(ds_run.features))
+        x = [c.number_input(f, value=float(ds_run.X[f].median()), format="%g") for c, f in zip(cols, ds_run.features)]
+        if st.form_submit_button("Predict"):
+            st.metric(f"predicted {ds_run.target}", f"{float(np.dot(list(result['coef'].values()), x) + result['intercept']):,.6g}")
+
+
+def exports(result: dict, cfg, ds_run) -> None:
+    st.subheader("Take it away")
+    e1, e2, e3 = st.columns(3)
+    if result.get("model_file"):
+        e1.download_button("Model (.pt, weights_only)", result["model_file"], file_name="descent_lab_model.pt", key="dl_model",
+                           help="torch.load(path, weights_only=True): the weights, scaling and config")  # fmt: skip
+    e2.download_button("History (.csv)", history_csv(live["history"]), file_name="history.csv", mime="text/csv", key="dl_history")
+    e3.download_button("Standalone PyTorch script (.py)", training_script(ds_run, cfg), file_name="descent_lab_run.py",
+                       mime="text/x-python", key="dl_script", help="Plain PyTorch in the seed's style, retracing this run")  # fmt: skip
 
 
 if live is not None:
@@ -124,6 +243,6 @@ if live is not None:
     if live["status"] in FINAL:
         result_view()
 else:
-    st.info("Press **Train** to fit the seed's linear model with these settings; every epoch's loss appears here as it trains.")
+    st.info("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains.")
     # drawn empty now so the browser has loaded Plotly before the first epoch arrives
-    st.plotly_chart(loss_figure({c: [] for c in COLUMNS}, target=ds.target), key="loss_chart")
+    st.plotly_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")

@@ -6,9 +6,21 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import fields
 
-from core.config import DEVICES, OPTIMIZERS, ConfigError, TrainConfig
+from core import config
+from core.config import ConfigError, TrainConfig
 from core.data import PRESETS, DataError, load_csv, make_dataset
+
+CHOICES = {
+    "model": config.MODELS,
+    "activation": config.ACTIVATIONS,
+    "optimizer": config.OPTIMIZERS,
+    "loss": config.LOSSES,
+    "schedule": config.SCHEDULES,
+    "init": config.INITS,
+    "device": config.DEVICES,
+}
 
 
 def _clean(v: float | None) -> float | None:
@@ -19,20 +31,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from core.trainer import train
 
     ds = load_csv(args.csv, target=args.target) if args.csv else make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
-    cfg = TrainConfig(
-        optimizer=args.optimizer,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        standardize=not args.no_standardize,
-        test_fraction=args.test_fraction,
-        device=args.device,
-        seed=args.seed,
-    ).validate()
+    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
 
     def on_epoch(row: dict) -> None:
         if args.json:
-            print(json.dumps({k: _clean(v) if k != "epoch" else v for k, v in row.items()}), flush=False)
+            print(json.dumps({k: _clean(v) if k != "epoch" else v for k, v in row.items()}))
         else:
             test = "" if row["test_loss"] is None else f"  test loss {row['test_loss']:.6g}"
             print(f"Epoch [{row['epoch']}/{cfg.epochs}]  loss {row['train_loss']:.6g}{test}")
@@ -45,7 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "device": result.device,
         "epochs": len(result.history),
         "coef": result.coef,
-        "intercept": result.intercept,
+        "intercept": _clean(result.intercept),
         "elapsed_s": round(result.elapsed_s, 4),
         "config": result.config,
     }
@@ -78,6 +81,24 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, typed from its default; tuples are comma-separated (--hidden 32,16)."""
+    for f in fields(TrainConfig):
+        default, flag = f.default, "--" + f.name.replace("_", "-")
+        choices = CHOICES.get(f.name)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif f.name in ("hidden", "init_params"):
+            kind = int if f.name == "hidden" else float
+            parser.add_argument(flag, type=lambda s, k=kind: tuple(k(v) for v in s.split(",")), default=default, help="comma-separated")
+        elif f.name in ("batch_size", "early_stopping"):
+            parser.add_argument(flag, type=int, default=default, help="default: none")
+        elif f.name == "grad_clip":
+            parser.add_argument(flag, type=float, default=default, help="default: no clipping")
+        else:
+            parser.add_argument(flag, type=type(default), default=default, choices=choices)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="Descent Lab, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,14 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--data-seed", type=int, default=0)
     t.add_argument("--csv", help="train on this CSV file instead of a preset")
     t.add_argument("--target", help="the CSV's target column (default: the last)")
-    t.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    t.add_argument("--lr", type=float, default=0.01)
-    t.add_argument("--epochs", type=int, default=100)
-    t.add_argument("--batch-size", type=int, default=None, help="default: full batch")
-    t.add_argument("--test-fraction", type=float, default=0.2)
-    t.add_argument("--no-standardize", action="store_true")
-    t.add_argument("--device", default="auto", choices=DEVICES)
-    t.add_argument("--seed", type=int, default=0)
+    add_config_flags(t)
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
     t.set_defaults(func=cmd_train)
 

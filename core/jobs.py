@@ -51,6 +51,7 @@ class Job:
     finished_at: float | None = None
     stop_requested: bool = False
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
+    source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
 
     @property
     def done(self) -> bool:
@@ -70,6 +71,8 @@ class Snapshot:
     queue_position: int | None
     result: dict[str, Any] | None
     error: str
+    started_at: float | None
+    finished_at: float | None
 
 
 class _Worker:
@@ -122,6 +125,7 @@ class JobManager:
             config=cfg,
             dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
             owner=owner,
+            source=ds,
             payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
         )
         with self._lock:
@@ -150,6 +154,8 @@ class JobManager:
                 queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,
                 result=job.result,
                 error=job.error,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
             )
 
     def stop(self, job_id: str) -> None:

@@ -18,6 +18,10 @@ def open_page(page: str) -> AppTest:
     return at.run()
 
 
+def coefficient_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "parameter" in d.value.columns)
+
+
 def rerun_until(at: AppTest, done, timeout: float = 90.0) -> AppTest:
     """AppTest cannot fire run_every; rerun by hand, as the browser's timer would."""
     deadline = time.monotonic() + timeout
@@ -62,9 +66,15 @@ def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
     assert "Completed 2,000 epochs" in at.success[0].value
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["x"][-1] == 2000  # the newest epoch is drawn
-    table = at.dataframe[0].value
+    table = coefficient_table(at)
     assert list(table["parameter"]) == ["area_m2", "rooms", "intercept"]
     assert (abs(table["difference"]) <= 1e-3 * abs(table["least squares (exact)"])).all()  # converged to the optimum
+    metrics = at.dataframe[0].value
+    assert list(metrics.index) == ["train", "test"] and (metrics["R²"] > 0.9).all()
+    charts = {c.proto.id.split("-")[-1] for c in at.get("plotly_chart")}
+    assert len(at.get("plotly_chart")) >= 6  # loss, fit, coefficients, learning rate, predicted-vs-actual, residuals
+    assert {b.proto.label for b in at.get("download_button")} >= {"History (.csv)", "Standalone PyTorch script (.py)"}
+    assert charts
 
 
 def test_bad_settings_show_a_message_and_start_nothing():
@@ -82,4 +92,66 @@ def test_a_diverging_run_says_why():
     at.number_input(key="train_epochs").set_value(500)
     at.button(key="train_start").click().run()
     at = rerun_until(at, lambda at: at.error)
-    assert "Diverged" in at.error[0].value and "Lower the learning rate" in at.error[0].value
+    assert "Diverged" in at.error[0].value and "stable only below 2/λ_max" in at.error[0].value
+
+
+def test_pause_resume_and_stop_from_the_page():
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_epochs").set_value(1_000_000)
+    at.button(key="train_start").click().run()
+    at = rerun_until(
+        at,
+        lambda at: (
+            "epoch" in (at.get("progress")[0].proto.text if at.get("progress") else "")
+            and not at.get("progress")[0].proto.text.startswith("epoch 0 ")
+        ),
+    )
+    at.button(key="train_pause").click().run()
+    assert at.button(key="train_pause").label == "Resume"
+    at = rerun_until(at, lambda at: "paused" in at.get("progress")[0].proto.text)
+    at.button(key="train_pause").click().run()
+    assert at.button(key="train_pause").label == "Pause"
+    at.button(key="train_stop").click().run()
+    at = rerun_until(at, lambda at: at.warning)
+    assert "Stopped by request" in at.warning[0].value
+
+
+def test_seed_example_restores_the_seeds_settings():
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_lr").set_value(0.5)
+    at.selectbox(key="train_optimizer").set_value("adam")
+    at.run()
+    at.button(key="train_seed_example").click().run()
+    assert at.number_input(key="train_lr").value == 0.01 and at.selectbox(key="train_optimizer").value == "sgd"
+    assert at.number_input(key="train_epochs").value == 100
+
+
+def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
+    at = open_page("app_pages/train.py")
+    at.text_input(key="train_hidden").set_value("16, lots").run()
+    assert "Hidden layers must be numbers" in at.error[0].value
+    assert at.button(key="train_start").disabled
+
+
+def test_an_mlp_run_reports_metrics_without_coefficients():
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_model").set_value("mlp")
+    at.selectbox(key="train_optimizer").set_value("adam")
+    at.number_input(key="train_epochs").set_value(300)
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.success)
+    assert not any("parameter" in d.value.columns for d in at.dataframe)
+    assert at.dataframe[0].value.loc["test", "R²"] > 0.8
+
+
+def test_a_refreshed_browser_re_attaches_to_its_run():
+    at = open_page("app_pages/train.py")
+    at.number_input(key="train_epochs").set_value(500)
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["run"] = run_id
+    fresh.run()
+    fresh.switch_page("app_pages/train.py").run()
+    fresh = rerun_until(fresh, lambda at: at.success)
+    assert "Completed 500 epochs" in fresh.success[0].value

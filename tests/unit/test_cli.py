@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,3 +34,43 @@ def test_env_json_reports_the_training_device():
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["torch_version"] and report["training_device"] in ("cpu", "cuda:0", "mps")
+
+
+def test_every_config_field_is_a_flag():
+    out = run(
+        "train",
+        "--model",
+        "mlp",
+        "--hidden",
+        "8,4",
+        "--optimizer",
+        "adamw",
+        "--loss",
+        "huber",
+        "--schedule",
+        "cosine",
+        "--epochs",
+        "5",
+        "--no-standardize",
+        "--grad-clip",
+        "1.0",
+        "--batch-size",
+        "64",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.splitlines()[-1], parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert summary["config"]["hidden"] == [8, 4] and summary["config"]["standardize"] is False
+    assert summary["config"]["batch_size"] == 64 and summary["intercept"] is None  # an MLP has no intercept
+
+
+def test_training_on_a_csv(tmp_path):
+    path = tmp_path / "flats.csv"
+    path.write_text(
+        "area_m2,rooms,price\n"
+        + "".join(f"{a},{r},{50000 + 3000 * a + 20000 * r}\n" for a, r in [(30, 1), (55, 2), (80, 3), (120, 4), (150, 5), (99, 3)])
+    )
+    out = run("train", "--csv", str(path), "--target", "price", "--lr", "0.1", "--epochs", "3000", "--test-fraction", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    coef = json.loads(out.stdout.splitlines()[-1])["coef"]
+    assert coef["area_m2"] == pytest.approx(3000, rel=1e-3) and coef["rooms"] == pytest.approx(20000, rel=1e-2)
