@@ -15,6 +15,7 @@ from core.data import Dataset, make_dataset
 from core.environment import EnvReport
 from core.jobs import JobManager
 from core.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
+from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,3 +59,9 @@ def gpu_sampler(fake_gpu: bool = False) -> LiveSampler:
 @st.cache_data(max_entries=32, show_spinner=False)
 def dataset(preset: str, n: int, noise: float, seed: int) -> Dataset:
     return make_dataset(preset, n=n, noise=noise, seed=seed)
+
+
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """One run store per server process (SQLite at DESCENT_DB, or PostgreSQL when that is a postgresql:// URL)."""
+    return RunStore()

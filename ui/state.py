@@ -17,6 +17,9 @@ DATA_PREP = "data_prep"  # dict: standardize, test_fraction, poly_degree — pre
 DATA_EXPANDED = "data_expanded"  # ((id of the CSV Dataset, degree), Dataset): polynomial features of an upload, made once
 TRAIN_ERROR = "train_error"  # a refused setting, shown once on the Train page
 LIVE = "live"  # dict: the run this session is watching (job_id, cursor, history, status, data params)
+PENDING_CONFIG = "pending_config"  # dict: TrainConfig.to_dict() chosen on the Runs page; the Train page loads it once
+PENDING_START = "pending_start"  # bool: with PENDING_CONFIG, start that run at once ("Run again")
+RUNS_DELETE = "runs_delete"  # list[str]: run ids awaiting the user's delete confirmation on the Runs page
 
 DEFAULT_DATA = {"preset": "house_prices", "n": 1000, "noise": 0.1, "seed": 0, "degree": 3}
 DEFAULT_PREP = {"standardize": True, "test_fraction": 0.2, "poly_degree": 1}
