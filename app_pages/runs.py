@@ -45,16 +45,16 @@ def table(runs: list[dict]) -> pd.DataFrame:
             "of": [r["config"].get("epochs") for r in runs],
             "train loss": [r["train_loss"] for r in runs],
             "test loss": [r["test_loss"] for r in runs],
-            "data": [_data_label(r["dataset"]) for r in runs],
-            "device": [r["device"] or "" for r in runs],
             "time (s)": [r["elapsed_s"] for r in runs],
+            "device": [r["device"] or "" for r in runs],
+            "data": [_data_label(r["dataset"]) for r in runs],
         }
     )
 
 
 def _data_label(ds: dict) -> str:
     name = ds.get("preset") or ds.get("csv") or "?"
-    return f"{name} ({ds['rows']:,} rows)" if isinstance(ds.get("rows"), int) else name
+    return f"{name}, {ds['rows']:,}" if isinstance(ds.get("rows"), int) else name
 
 
 def label(run: dict) -> str:
@@ -102,9 +102,11 @@ event = st.dataframe(
     column_config={
         "id": st.column_config.TextColumn("run", width="small"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        "lr": st.column_config.NumberColumn(format="%g"),
-        "epochs": st.column_config.NumberColumn(format="%d"),
-        "of": st.column_config.NumberColumn(format="%d", help="epochs planned"),
+        "lr": st.column_config.NumberColumn(format="%g", width="small"),
+        "epochs": st.column_config.NumberColumn(format="%d", width="small", help="epochs done"),
+        "of": st.column_config.NumberColumn(format="%d", width="small", help="epochs planned"),
+        "device": st.column_config.TextColumn(width="small"),
+        "data": st.column_config.TextColumn(help="dataset, rows"),
         "train loss": st.column_config.NumberColumn(format="%.4g"),
         "test loss": st.column_config.NumberColumn(format="%.4g"),
         "time (s)": st.column_config.NumberColumn(format="%.2f"),
@@ -149,7 +151,13 @@ stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
 a1, a2, a3, a4, a5 = st.columns(5)
 # built only when clicked, on Streamlit's download thread: 100 runs' full history is ~1 s of work
 a1.download_button(
-    "Download CSV", lambda: export_csv(selected, store.histories(ids)), f"runs-{stamp}.csv", "text/csv", key="runs_csv", on_click="ignore"
+    "Download CSV",
+    lambda: export_csv(selected, store.histories(ids)),
+    f"runs-{stamp}.csv",
+    "text/csv",
+    key="runs_csv",
+    on_click="ignore",
+    width="stretch",
 )
 a2.download_button(
     "Download JSON",
@@ -158,6 +166,7 @@ a2.download_button(
     "application/json",
     key="runs_json",
     on_click="ignore",
+    width="stretch",
 )
 single = len(selected) == 1
 one_help = None if single else "Select exactly one run."
