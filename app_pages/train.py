@@ -222,7 +222,7 @@ def coefficients(result: dict, cfg, ds_run) -> None:
     with st.form("predict"):
         st.markdown(f"**Predict {ds_run.target}**")
         cols = st.columns(len(ds_run.features))
-        x = [c.number_input(f, value=float(ds_run.X[f].median()), format="%g") for c, f in zip(cols, ds_run.features)]
+        x = [c.number_input(f, value=float(f"{ds_run.X[f].median():.4g}"), format="%g") for c, f in zip(cols, ds_run.features)]
         if st.form_submit_button("Predict"):
             st.metric(f"predicted {ds_run.target}", f"{float(np.dot(list(result['coef'].values()), x) + result['intercept']):,.6g}")
 
