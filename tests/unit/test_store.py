@@ -10,7 +10,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from core.store import SCHEMA_VERSION, RunStore, StoreError, database_url, decode, encode
+from core.figures import runs_overlay_figure
+from core.store import SCHEMA_VERSION, RunStore, StoreError, config_diff, database_url, decode, encode, export_csv, export_json
 
 PG_URL = os.environ.get("DESCENT_TEST_PG_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="DESCENT_TEST_PG_URL not set"))]
@@ -307,3 +308,40 @@ def test_database_url_defaults_and_refusals(monkeypatch, tmp_path):
         database_url("mysql://x")
     with pytest.raises(StoreError, match="Cannot open the run store"):
         RunStore(str(tmp_path / "no" / "such" / "dir" / "x.db"))
+
+
+def _summaries(lrs: list[float]) -> list[dict]:
+    return [{"id": f"r{i}", "config": {**CONFIG, "lr": lr}, "dataset": DATASET, "result": {"x": math.inf}} for i, lr in enumerate(lrs)]
+
+
+def test_config_diff_lists_only_what_differs():
+    a, b = _summaries([0.01, 0.1])
+    b["dataset"] = {**DATASET, "n": 500}
+    b["config"] = {k: v for k, v in b["config"].items() if k != "hidden"}
+    diff = config_diff([a, b])
+    assert diff == [
+        {"setting": "lr", "r0": "0.01", "r1": "0.1"},
+        {"setting": "hidden", "r0": "[16, 16]", "r1": "—"},
+        {"setting": "data: n", "r0": "1000", "r1": "500"},
+    ]
+    assert config_diff([a, a]) == []
+
+
+def test_exports_hold_every_epoch_of_every_run():
+    runs = _summaries([0.01, 0.1])
+    histories = {"r0": {"epoch": [1, 2], "train_loss": [1.0, None]}, "r1": {"epoch": [1], "train_loss": [3.0], "b": [0.5]}}
+    lines = export_csv(runs, histories).splitlines()
+    assert lines == ["run_id,optimizer,lr,epoch,train_loss,b", "r0,sgd,0.01,1,1.0,", "r0,sgd,0.01,2,,", "r1,sgd,0.1,1,3.0,0.5"]
+    data = json.loads(export_json(runs, histories))
+    assert [d["history"] for d in data] == [histories["r0"], histories["r1"]] and data[0]["result"] == {"x": None}
+
+
+def test_overlay_figure_has_a_color_per_run_and_stays_light():
+    histories = {
+        f"run {i}": {"epoch": list(range(1, 10_001)), "train_loss": [1.0] * 10_000, "test_loss": [2.0] * 10_000} for i in range(50)
+    }
+    fig = runs_overlay_figure(histories)
+    assert len(fig["data"]) == 100 and sum(len(t["x"]) for t in fig["data"]) <= 20_000
+    assert fig["data"][0]["line"]["color"] == fig["data"][1]["line"]["color"] != fig["data"][2]["line"]["color"]
+    assert all(t["x"][-1] == 10_000 for t in fig["data"])  # the newest epoch is always drawn
+    assert len(runs_overlay_figure(histories, test=False)["data"]) == 50
