@@ -144,6 +144,12 @@ class RunStore:
     # -- writing ----------------------------------------------------------------------------------
     def create(self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None = None) -> None:
         now = time.time()
+        try:
+            self._create(run_id, owner, config, dataset, device, now)
+        except sa.exc.IntegrityError as e:
+            raise StoreError(f"A run with id {run_id!r} is already stored; give each run a unique id (e.g. a uuid).") from e
+
+    def _create(self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None, now: float) -> None:
         with self._write() as conn:
             conn.execute(
                 runs.insert().values(

@@ -345,3 +345,9 @@ def test_overlay_figure_has_a_color_per_run_and_stays_light():
     assert fig["data"][0]["line"]["color"] == fig["data"][1]["line"]["color"] != fig["data"][2]["line"]["color"]
     assert all(t["x"][-1] == 10_000 for t in fig["data"])  # the newest epoch is always drawn
     assert len(runs_overlay_figure(histories, test=False)["data"]) == 50
+
+
+def test_a_duplicate_run_id_is_a_clear_error(store):
+    store.create("r1", None, CONFIG, DATASET)
+    with pytest.raises(StoreError, match="already stored"):
+        store.create("r1", None, CONFIG, DATASET)
