@@ -60,7 +60,7 @@ def _data_label(ds: dict) -> str:
 def label(run: dict) -> str:
     """Short, and says what differs most often: optimizer and learning rate."""
     lr = run["config"].get("lr")
-    return f"{run['id']} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else run["id"]
+    return f"{run['id'][:8]} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else run["id"][:8]
 
 
 def y_title(selected: list[dict]) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.config import ConfigError
+from core.config import ConfigError, TrainConfig
 from core.data import Scaler, split
 from core.export import history_csv, training_script
 from core.figures import decimate, fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
@@ -15,6 +15,7 @@ from core.landscape import least_squares
 from core.metrics import regression_metrics
 from ui import state, train_form
 from ui.cache import job_manager
+from ui.charts import plotly_chart
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 
@@ -59,6 +60,13 @@ def toggle_pause() -> None:
 def stop_run() -> None:
     manager.stop(ss[state.LIVE]["job_id"])
 
+
+if (pending := ss.pop(state.PENDING_CONFIG, None)) is not None:  # "Open in Train" / "Run again" on the Runs page
+    chosen = TrainConfig.from_dict(pending)
+    train_form.load(chosen)
+    state.data_prep().update(standardize=chosen.standardize, test_fraction=chosen.test_fraction)
+    if ss.pop(state.PENDING_START, False):
+        start_run()
 
 live = ss.get(state.LIVE)
 if live is None and "run" in st.query_params:  # a refreshed browser: pick the run up again
@@ -118,11 +126,11 @@ def charts(history: dict) -> None:
     cfg, ds_run = live["config"], live["dataset"]
     c1, c2 = st.columns(2)
     with c1:
-        st.plotly_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
+        plotly_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
     with c2:
         predicted = (live.get("result") or {}).get("predictions") or live_predictions(history)
         if predicted is not None:
-            st.plotly_chart(fit_figure(ds_run, predicted), key="fit_chart")
+            plotly_chart(fit_figure(ds_run, predicted), key="fit_chart")
         else:
             st.caption("The fitted curve appears here when the run ends (the weights of bigger models are not streamed).")
     keep = decimate(len(history["epoch"]))
@@ -136,10 +144,10 @@ def charts(history: dict) -> None:
         paths = {f: coef[:, i].tolist() for i, f in enumerate(ds_run.features)}
         paths["intercept"] = (s.y_mean + s.y_std * b - coef @ s.x_mean).tolist()
         with c3:
-            st.plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
+            plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
     with c4:
         series = {"learning rate": history["lr"][keep]} if "lr" in history else {}
-        st.plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
+        plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
                         key="lr_chart")  # fmt: skip
 
 
@@ -192,8 +200,10 @@ def result_view() -> None:
         pd.DataFrame(metrics).T, column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("MSE", "RMSE", "MAE", "R²")}
     )
     c1, c2 = st.columns(2)
-    c1.plotly_chart(predicted_actual_figure(y, yhat, test_rows, ds_run.target), key="pred_actual")
-    c2.plotly_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
+    with c1:
+        plotly_chart(predicted_actual_figure(y, yhat, test_rows, ds_run.target), key="pred_actual")
+    with c2:
+        plotly_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
     if result.get("coef"):
         coefficients(result, cfg, ds_run)
     exports(result, cfg, ds_run)
@@ -245,4 +255,4 @@ if live is not None:
 else:
     st.info("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains.")
     # drawn empty now so the browser has loaded Plotly before the first epoch arrives
-    st.plotly_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")
+    plotly_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")

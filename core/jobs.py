@@ -9,7 +9,6 @@ own job and is replaced.
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -18,8 +17,9 @@ import threading
 import time
 import traceback
 import types
+import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -27,6 +27,7 @@ from typing import Any
 
 from core.config import TrainConfig
 from core.data import Dataset
+from core.store import RunStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,16 @@ def _main_module_hidden() -> Iterator[None]:
 class JobManager:
     """A fixed pool of training workers and the jobs they run. Thread-safe; one per server process."""
 
-    def __init__(self, n_workers: int | None = None, torch_threads: int = 1):
+    def __init__(self, n_workers: int | None = None, torch_threads: int = 1, store: RunStore | None = None):
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
-        self._ids = itertools.count(1)
         self._closed = False
+        self._store = store
+        if store is not None:
+            self._record(lambda s: s.mark_interrupted())  # runs cut off by the last server's end keep their history
         n = n_workers or default_workers()
         self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
         self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
@@ -121,13 +124,14 @@ class JobManager:
     def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None) -> Job:
         cfg.validate()
         job = Job(
-            id=f"{next(self._ids)}-{os.urandom(3).hex()}",
+            id=uuid.uuid4().hex,
             config=cfg,
             dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
             owner=owner,
             source=ds,
             payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
         )
+        self._record(lambda s: s.create(job.id, owner, cfg.to_dict(), job.dataset))
         with self._lock:
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -185,6 +189,7 @@ class JobManager:
                 if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
                     (w.pause.set if paused else w.pause.clear)()
                     w.job.status = "paused" if paused else "running"
+                    self._record(lambda s, job=w.job: s.set_status(job.id, job.status))
 
     def workers_ready(self) -> int:
         return sum(w.ready for w in self._workers)
@@ -233,11 +238,14 @@ class JobManager:
                 w.conn.send(("job", job.id, job.payload))
                 job.payload = None
                 log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
+                self._record(lambda s, job=job: s.set_status(job.id, "running"))
 
     def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
         job.status, job.finished_at, job.error = status, time.time(), error
-        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
         job.result = result if result is not None else {"reason": reason or error}
+        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
+        kept = {k: v for k, v in job.result.items() if k not in ("predictions", "model_file")}  # big, and rebuildable
+        self._record(lambda s: s.finish(job.id, status, kept))
         finished = [j for j in self._jobs.values() if j.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._jobs[old.id]
@@ -253,11 +261,14 @@ class JobManager:
                 with self._lock:
                     if w not in self._workers:
                         continue  # already replaced in this round
-                    if handle is w.conn:
-                        self._receive(w)
-                    elif not w.process.is_alive() and not self._closed:
-                        self._replace(w)
-                    self._dispatch()
+                    try:
+                        if handle is w.conn:
+                            self._receive(w)
+                        elif not w.process.is_alive() and not self._closed:
+                            self._replace(w)
+                        self._dispatch()
+                    except Exception:  # noqa: BLE001 - this thread serves every job: log a bug, keep serving
+                        log.exception("job collector")
 
     def _receive(self, w: _Worker) -> None:
         try:
@@ -279,12 +290,23 @@ class JobManager:
                 log.info("job %s first epochs arrived at %.3f", job.id, time.time())
             for c, values in msg[2].items():
                 job.history.setdefault(c, []).extend(values)
+            self._record(lambda s: s.append(job.id, msg[2]))  # written as it runs: a crash loses nothing done
         elif kind in ("done", "error"):
             w.job = None
             if kind == "done":
                 self._finish(job, msg[2]["status"], result=msg[2])
             else:
                 self._finish(job, "failed", error=msg[2])
+
+    def _record(self, write: Callable[[RunStore], Any]) -> Any:
+        """Write to the run store, if any; a database problem is logged, never allowed to stop training."""
+        if self._store is None:
+            return None
+        try:
+            return write(self._store)
+        except StoreError as e:
+            log.warning("run store: %s", e)
+            return None
 
     def _replace(self, dead: _Worker) -> None:
         code = dead.process.exitcode

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @st.cache_resource(show_spinner="Starting the training workers…")
 def job_manager() -> JobManager:
-    """One pool of warm worker processes per server, shared by every session."""
-    return JobManager()
+    """One pool of warm worker processes per server, shared by every session; every run goes into the store."""
+    return JobManager(store=run_store())
 
 
 @st.cache_resource(ttl=300, show_spinner=False)

@@ -124,3 +124,31 @@ def test_the_record_carries_every_trainer_column(manager, ds):
     assert {"epoch", "train_loss", "test_loss", "grad_norm", "lr", "w:area_m2", "w:rooms", "b"} <= set(job.history)
     assert all(len(v) == 50 for v in job.history.values())
     assert len(job.result["predictions"]) == len(ds) and job.result["model_file"]
+
+
+def test_a_killed_worker_leaves_its_partial_history_in_the_store_and_a_restart_lists_it(tmp_path, ds):
+    from core.store import RunStore
+
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    m = JobManager(n_workers=1, store=store)
+    try:
+        done = m.wait(m.submit(ds, TrainConfig(epochs=30), owner="alice").id, timeout=60)
+        job = m.submit(ds, LONG, owner="alice")
+        wait_for(lambda: len(job.history["epoch"]) > 100)
+        os.kill(m.worker_pids()[0], signal.SIGKILL)
+        m.wait(job.id, timeout=10)
+        kept = store.history(job.id)
+        assert len(kept["epoch"]) == len(job.history["epoch"]) > 100  # nothing done before the crash is lost
+        assert store.get(job.id)["status"] == "failed"
+        assert len(store.history(done.id)["epoch"]) == 30 and "w:area_m2" in store.history(done.id)
+        running = m.submit(ds, LONG, owner="bob")
+        wait_for(lambda: len(running.history["epoch"]) > 0)
+    finally:
+        m.shutdown()  # the server goes away mid-run
+    restarted = JobManager(n_workers=1, store=RunStore(f"sqlite:///{tmp_path / 'runs.db'}"))
+    try:
+        runs = {r["id"]: r for r in restarted._store.list_runs()}
+        assert runs[done.id]["status"] == "completed" and runs[job.id]["status"] == "failed"
+        assert runs[running.id]["status"] == "interrupted"
+    finally:
+        restarted.shutdown()
