@@ -28,7 +28,14 @@ with st.sidebar:
     st.markdown("### Descent Lab")
     ds = state.current_dataset()
     st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
-    ready = manager.workers_ready()
-    st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
+
+    @st.fragment(run_every=10)
+    def heartbeat() -> None:
+        """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
+        manager.heartbeat(state.session_id())
+        ready = manager.workers_ready()
+        st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
+
+    heartbeat()
 
 page.run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ SCHEDULES: tuple[str, ...] = Schedule.__args__
 INITS: tuple[str, ...] = Init.__args__
 DEVICES: tuple[str, ...] = Device.__args__
 
-MAX_EPOCHS = 1_000_000
+MAX_EPOCHS = int(os.environ.get("DESCENT_MAX_EPOCHS", 1_000_000))  # a hosted demo may cap it lower
 
 
 class ConfigError(ValueError):

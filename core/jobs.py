@@ -37,6 +37,26 @@ FLUSH_S = 0.1  # a worker sends its new epochs at most this often
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
 
 
+@dataclass(frozen=True)
+class JobPolicy:
+    """How a shared server shares itself; each field has an environment variable for operators."""
+
+    runs_per_session: int = 1  # DESCENT_RUNS_PER_SESSION: a session's further runs wait, so no one can take every worker
+    orphan_after_s: float = 60.0  # DESCENT_ORPHAN_AFTER_S: a run whose session has not been seen this long is stopped
+    keep_orphans: bool = False  # DESCENT_KEEP_ORPHANS=1: let runs of closed tabs finish instead
+    max_run_s: float | None = None  # DESCENT_MAX_RUN_S: wall-time cap per run
+
+    @classmethod
+    def from_env(cls) -> JobPolicy:
+        env = os.environ.get
+        return cls(
+            runs_per_session=int(env("DESCENT_RUNS_PER_SESSION", cls.runs_per_session)),
+            orphan_after_s=float(env("DESCENT_ORPHAN_AFTER_S", cls.orphan_after_s)),
+            keep_orphans=env("DESCENT_KEEP_ORPHANS", "") == "1",
+            max_run_s=float(env("DESCENT_MAX_RUN_S")) if env("DESCENT_MAX_RUN_S") else None,
+        )
+
+
 @dataclass
 class Job:
     id: str
@@ -51,6 +71,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     stop_requested: bool = False
+    stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
 
@@ -104,7 +125,9 @@ def _main_module_hidden() -> Iterator[None]:
 class JobManager:
     """A fixed pool of training workers and the jobs they run. Thread-safe; one per server process."""
 
-    def __init__(self, n_workers: int | None = None, torch_threads: int = 1, store: RunStore | None = None):
+    def __init__(
+        self, n_workers: int | None = None, torch_threads: int = 1, store: RunStore | None = None, policy: JobPolicy | None = None
+    ):
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
@@ -112,6 +135,8 @@ class JobManager:
         self._queue: deque[Job] = deque()
         self._closed = False
         self._store = store
+        self.policy = policy or JobPolicy.from_env()
+        self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
         if store is not None:
             self._record(lambda s: s.mark_interrupted())  # runs cut off by the last server's end keep their history
         n = n_workers or default_workers()
@@ -155,7 +180,7 @@ class JobManager:
                 cursor=n,
                 epochs_done=n,
                 epochs_total=job.config.epochs,
-                queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,
+                queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,  # jobs ahead, plus one
                 result=job.result,
                 error=job.error,
                 started_at=job.started_at,
@@ -166,15 +191,17 @@ class JobManager:
         """Ask a job to stop; a running one stops before its next epoch, a queued one never starts."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None or job.done:
-                return
-            job.stop_requested = True
-            if job.status == "queued":
-                self._queue.remove(job)
-                self._finish(job, "stopped", reason="Stopped before it started.")
-            for w in self._workers:
-                if w.job is job:
-                    w.stop.set()
+            if job is not None and not job.done:
+                self._stop(job)
+
+    def _stop(self, job: Job, reason: str = "") -> None:
+        job.stop_requested, job.stop_reason = True, reason
+        if job.status == "queued":
+            self._queue.remove(job)
+            self._finish(job, "stopped", reason=reason or "Stopped before it started.")
+        for w in self._workers:
+            if w.job is job:
+                w.stop.set()
 
     def pause(self, job_id: str) -> None:
         """Hold a running job before its next epoch; its worker stays with it."""
@@ -225,20 +252,48 @@ class JobManager:
 
     # -- server side machinery --------------------------------------------------------------------
     def _dispatch(self) -> None:
-        """Hand queued jobs to idle, ready workers. Caller holds the lock."""
+        """Hand queued jobs to idle, ready workers, oldest first, skipping sessions at their limit. Caller holds the lock."""
         for w in self._workers:
-            if not self._queue:
+            if not (w.ready and w.job is None and w.process.is_alive()):
+                continue
+            job = self._next_job()
+            if job is None:
                 return
-            if w.ready and w.job is None and w.process.is_alive():
-                job = self._queue.popleft()
-                w.stop.clear()  # the worker is idle, so no stale stop or pause can reach the new job
-                w.pause.clear()
-                w.job = job
-                job.status, job.started_at = "running", time.time()
-                w.conn.send(("job", job.id, job.payload))
-                job.payload = None
-                log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
-                self._record(lambda s, job=job: s.set_status(job.id, "running"))
+            self._queue.remove(job)
+            w.stop.clear()  # the worker is idle, so no stale stop or pause can reach the new job
+            w.pause.clear()
+            w.job = job
+            job.status, job.started_at = "running", time.time()
+            w.conn.send(("job", job.id, job.payload))
+            job.payload = None
+            log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
+            self._record(lambda s, job=job: s.set_status(job.id, "running"))
+
+    def _next_job(self) -> Job | None:
+        busy: dict[str | None, int] = {}
+        for w in self._workers:
+            if w.job is not None:
+                busy[w.job.owner] = busy.get(w.job.owner, 0) + 1
+        for job in self._queue:
+            if job.owner is None or busy.get(job.owner, 0) < self.policy.runs_per_session:
+                return job
+        return None
+
+    def heartbeat(self, owner: str) -> None:
+        """A page of this session is open; its runs are wanted."""
+        self._seen[owner] = time.time()
+
+    def _reap(self) -> None:
+        """Stop runs nobody watches any more and runs past the wall-time cap. Caller holds the lock."""
+        now, p = time.time(), self.policy
+        for job in list(self._jobs.values()):
+            if job.done or job.stop_requested:
+                continue
+            seen = self._seen.get(job.owner) if job.owner else None
+            if not p.keep_orphans and seen is not None and now - seen > p.orphan_after_s:
+                self._stop(job, f"Stopped: its browser tab was closed (no page of that session seen for {p.orphan_after_s:.0f} s).")
+            elif p.max_run_s and job.started_at and now - job.started_at > p.max_run_s:
+                self._stop(job, f"Stopped at this server's time limit of {p.max_run_s:.0f} s per run; the epochs done are kept.")
 
     def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
         job.status, job.finished_at, job.error = status, time.time(), error
@@ -256,7 +311,10 @@ class JobManager:
             for w in self._workers:
                 by_handle[w.conn] = w
                 by_handle[w.process.sentinel] = w
-            for handle in wait(list(by_handle), timeout=0.5):
+            ready = wait(list(by_handle), timeout=0.5)
+            with self._lock:
+                self._reap()
+            for handle in ready:
                 w = by_handle[handle]
                 with self._lock:
                     if w not in self._workers:
@@ -294,6 +352,8 @@ class JobManager:
         elif kind in ("done", "error"):
             w.job = None
             if kind == "done":
+                if job.stop_reason and msg[2]["status"] == "stopped":
+                    msg[2]["reason"] = job.stop_reason
                 self._finish(job, msg[2]["status"], result=msg[2])
             else:
                 self._finish(job, "failed", error=msg[2])

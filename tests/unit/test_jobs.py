@@ -152,3 +152,41 @@ def test_a_killed_worker_leaves_its_partial_history_in_the_store_and_a_restart_l
         assert runs[running.id]["status"] == "interrupted"
     finally:
         restarted.shutdown()
+
+
+def test_one_running_job_per_session_and_others_go_first():
+    from core.jobs import JobPolicy
+
+    ds = make_dataset("house_prices", n=200)
+    m = JobManager(n_workers=2, policy=JobPolicy(runs_per_session=1))
+    try:
+        a1 = m.submit(ds, LONG, owner="alice")
+        a2 = m.submit(ds, LONG, owner="alice")  # waits: alice already has a run
+        b1 = m.submit(ds, LONG, owner="bob")  # takes the second worker ahead of alice's second run
+        wait_for(lambda: b1.status == "running", timeout=60)
+        assert a1.status == "running" and a2.status == "queued"
+        assert m.snapshot(a2.id).queue_position == 1
+        m.stop(a1.id)
+        wait_for(lambda: a2.status == "running", timeout=30)
+        for j in (a2, b1):
+            m.stop(j.id)
+    finally:
+        m.shutdown()
+
+
+def test_a_closed_tabs_run_is_stopped_and_the_wall_time_cap_holds():
+    from core.jobs import JobPolicy
+
+    ds = make_dataset("house_prices", n=200)
+    m = JobManager(n_workers=1, policy=JobPolicy(orphan_after_s=1.0, max_run_s=2.0))
+    try:
+        m.heartbeat("carol")
+        gone = m.submit(ds, LONG, owner="carol")  # carol's tab never beats again
+        m.wait(gone.id, timeout=30)
+        assert gone.status == "stopped" and "browser tab was closed" in gone.result["reason"]
+        long = m.submit(ds, LONG)  # no session (the CLI): only the wall-time cap applies
+        m.wait(long.id, timeout=30)
+        assert long.status == "stopped" and "time limit of 2 s" in long.result["reason"]
+        assert len(long.history["epoch"]) > 0  # the epochs done are kept
+    finally:
+        m.shutdown()
