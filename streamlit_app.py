@@ -18,6 +18,7 @@ pages = [
     st.Page("app_pages/environment.py", title="Environment", icon=":material/memory:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/descent.py", title="Gradient descent", icon=":material/landscape:", url_path="descent"),
     st.Page("app_pages/memory.py", title="Will it fit?", icon=":material/memory_alt:", url_path="fit"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
 ]

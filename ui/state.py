@@ -114,3 +114,15 @@ def _preset_args(params: dict) -> dict:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: int, **params: int) -> Dataset:
     return polynomial_features(make_dataset(preset, n=n, noise=noise, seed=seed, **params), poly_degree)
+
+# gradient-descent classroom (app_pages/descent.py)
+DESCENT_LESSON = "descent_lesson"  # str: the chosen lesson's key (a selectbox)
+DESCENT_RUN = "descent_run"  # dict: lesson key, lrs, epochs, job ids and finished histories of the lanes on screen
+DESCENT_STEP = "descent_step"  # int: the epoch every view shows (the timeline slider's key)
+DESCENT_PLAYING = "descent_playing"  # bool: the timeline advances by itself
+DESCENT_SPEED = "descent_speed"  # int: epochs per second while playing
+DESCENT_LR = "descent_lr"  # float: the learning rate of a one-lane lesson (number input)
+DESCENT_FOCUS = "descent_focus"  # int: the lane drawn large in a race
+DESCENT_AXES = "descent_axes"  # str: the two parameters the surface is drawn over, for more than one feature
+DESCENT_3D = "descent_3d"  # bool: 3-D surface instead of contours
+DESCENT_PROJECTOR = "descent_projector"  # bool: large fonts and lines, fewer controls

@@ -1,0 +1,276 @@
+"""Gradient descent: the loss surface, the trainer's own path on it and the update equation, at one epoch."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.config import ConfigError
+from core.figures import (
+    LABEL_COLORS,
+    LANE_COLORS,
+    classroom_fit_figure,
+    landscape_figure,
+    projector,
+    step_loss_figure,
+)
+from core.jobs import FINAL
+from core.landscape import grid_axes, loss_grid
+from core.lesson import LESSONS, equation, labels, lane_config, lane_lr, lesson_dataset, path_from_history, surface
+from ui import state
+from ui.cache import job_manager
+from ui.charts import plotly_chart
+
+POLL_S = 0.3  # while the lanes train; they are short
+SPEEDS = (2, 5, 10, 20)  # epochs per second while playing
+
+st.title("Gradient descent")
+ss = st.session_state
+manager = job_manager()
+
+if state.DESCENT_LESSON not in ss:  # a shared link opens its lesson
+    ss[state.DESCENT_LESSON] = st.query_params.get("lesson") if st.query_params.get("lesson") in LESSONS else "good"
+ss.setdefault(state.DESCENT_SPEED, 10)
+ss.setdefault(state.DESCENT_PLAYING, False)
+
+top = st.columns([2.2, 1, 1, 1])
+top[0].selectbox("Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key=state.DESCENT_LESSON)
+big = top[1].toggle("Projector mode", key=state.DESCENT_PROJECTOR, help="Large fonts and lines, fewer controls")
+three_d = top[2].toggle("3-D surface", key=state.DESCENT_3D)
+lesson = LESSONS[ss[state.DESCENT_LESSON]]
+st.query_params["lesson"] = lesson.key
+ds = lesson_dataset(lesson)
+surfaces = [surface(ds, lane.standardize) for lane in lesson.lanes]
+st.info(f"**{lesson.title}.** {lesson.prompt}")
+
+
+def start(lrs: list[float]) -> None:
+    """Every lane as a job in the worker pool, like the Train page; the classroom replays their records."""
+    try:
+        cfgs = [lane_config(lesson, lane, s, lr=lr) for lane, s, lr in zip(lesson.lanes, surfaces, lrs)]
+        jobs = [manager.submit(ds, cfg, owner=state.session_id()) for cfg in cfgs]
+    except ConfigError as e:
+        st.error(str(e))
+        return
+    ss[state.DESCENT_RUN] = {"lesson": lesson.key, "lrs": lrs, "jobs": [j.id for j in jobs], "histories": None, "status": []}
+    ss[state.DESCENT_STEP] = 0
+    ss[state.DESCENT_PLAYING] = False
+
+
+def set_lr(factor: float) -> None:
+    ss[state.DESCENT_LR] = float(f"{factor * surfaces[0].quadratic.lr_max():.4g}")
+
+
+run = ss.get(state.DESCENT_RUN)
+if run is None or run["lesson"] != lesson.key:  # one click on a lesson runs it
+    ss[state.DESCENT_LR] = float(f"{lane_lr(lesson.lanes[0], surfaces[0]):.4g}")
+    start([lane_lr(lane, s) for lane, s in zip(lesson.lanes, surfaces)])
+    run = ss.get(state.DESCENT_RUN)
+if run is None:
+    st.stop()
+
+lr_max0 = surfaces[0].quadratic.lr_max()
+if len(lesson.lanes) == 1 and not big:
+    c = st.columns([1.3, 0.8, 0.8, 0.8, 1])
+    c[0].number_input("Learning rate η", min_value=1e-12, format="%.4g", key=state.DESCENT_LR)
+    for col, f in zip(c[1:4], (0.5, 0.9, 1.1)):
+        col.button(f"{f} × lr_max", key=f"descent_lr_{f}", on_click=set_lr, args=(f,), width="stretch",
+                   help=f"η = {f} × 2/λ_max = {f * lr_max0:.4g}")  # fmt: skip
+    c[4].button("Run", type="primary", key="descent_run_btn", on_click=lambda: start([float(ss[state.DESCENT_LR])]), width="stretch")
+st.caption(
+    f"λ_max of the Hessian = {2 / lr_max0:.4g}, so plain gradient descent is stable only for η < 2/λ_max = **{lr_max0:.4g}**"
+    f" · condition number λ_max/λ_min = {surfaces[0].quadratic.condition_number():.3g}"
+    + (" (standardized units)" if lesson.lanes[0].standardize else " (raw units)")
+)
+
+
+@st.fragment(run_every=POLL_S)
+def wait_for_lanes() -> None:
+    """Poll the lanes' jobs; when all have ended, rerun the page to draw the classroom."""
+    snaps = [manager.snapshot(j) for j in run["jobs"]]
+    if any(s is None for s in snaps):
+        st.error("The runs were lost (the server restarted). Pick the lesson again.")
+        ss.pop(state.DESCENT_RUN, None)
+        return
+    if all(s.status in FINAL for s in snaps):
+        run["histories"] = [s.rows for s in snaps]
+        run["status"] = [s.status for s in snaps]
+        run["errors"] = [s.error for s in snaps]
+        st.rerun()
+    done = sum(s.epochs_done for s in snaps)
+    total = sum(s.epochs_total for s in snaps)
+    st.progress(min(done / max(total, 1), 1.0), text=f"Training {len(snaps)} lane(s) in the workers… {done} of {total} epochs")
+
+
+if run["histories"] is None:
+    wait_for_lanes()
+    st.stop()
+for lane, err in zip(lesson.lanes, run.get("errors", [])):
+    if err:
+        st.error(f"{lane.name}: {err}")
+
+start_point = lesson.start or (0.0,) * surfaces[0].quadratic.dim
+paths = [path_from_history(h, ds.features, start_point) for h in run["histories"]]
+n_steps = max(len(p) for p in paths) - 1
+param_names = [f"w:{f}" for f in ds.features] + ["b"]
+lane_labels = [labels(lesson, lane, s, lr, p, st_) for lane, s, lr, p, st_ in zip(lesson.lanes, surfaces, run["lrs"], paths, run["status"])]
+
+
+def toggle_play() -> None:
+    if ss.get(state.DESCENT_STEP, 0) >= n_steps:
+        ss[state.DESCENT_STEP] = 0
+    ss[state.DESCENT_PLAYING] = not ss[state.DESCENT_PLAYING]
+
+
+def move(delta: int) -> None:
+    ss[state.DESCENT_STEP] = int(min(max(ss.get(state.DESCENT_STEP, 0) + delta, 0), n_steps))
+
+
+c = st.columns([1, 1, 1, 1.2, 2.2])
+c[0].button("Back", key="descent_back", on_click=move, args=(-1,), width="stretch")
+c[1].button("Step 1", key="descent_step1", on_click=move, args=(1,), width="stretch")
+c[2].button("Step 10", key="descent_step10", on_click=move, args=(10,), width="stretch")
+c[3].button("Pause" if ss[state.DESCENT_PLAYING] else "Play", type="primary", key="descent_play", on_click=toggle_play, width="stretch")
+c[4].select_slider("Speed (epochs/s)", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed")
+
+axes = (0, 1)
+if len(param_names) > 2 and not big:
+    pairs = [(i, j) for i in range(len(param_names)) for j in range(i + 1, len(param_names))]
+    choice = st.selectbox(
+        "Surface over", [f"{param_names[i]} × {param_names[j]}" for i, j in pairs], key=state.DESCENT_AXES,
+        help="A slice: the other parameter stays at its optimum. The path is the run's projection onto these two axes.",
+    )  # fmt: skip
+    axes = pairs[[f"{param_names[i]} × {param_names[j]}" for i, j in pairs].index(choice)]
+focus = 0
+if len(lesson.lanes) > 1:
+    focus = st.radio("Lane drawn large", range(len(lesson.lanes)), format_func=lambda i: lesson.lanes[i].name, horizontal=True,
+                     key=state.DESCENT_FOCUS)  # fmt: skip
+    focus = min(focus, len(lesson.lanes) - 1)
+
+
+def place(fig: dict, key: str) -> None:
+    plotly_chart(projector(fig) if big else fig, key=key)
+
+
+def surface_fig(i: int, k: int, height: int, title: str = "") -> dict:
+    surf, path = surfaces[i], paths[i]
+    q = surf.quadratic
+    opt = q.optimum()
+    pts = path[:, axes]
+    u, v = grid_axes(pts, opt[list(axes)])
+    Z = loss_grid(q, u, v, axes=axes)
+    kk = min(k, len(path) - 1)
+    g = q.grad(path[kk]) if np.all(np.isfinite(path[kk])) else None
+    arrow = None if g is None else -g[list(axes)]
+    names = tuple(param_names[a] + (" (std)" if lesson.lanes[i].standardize else "") for a in axes)
+    return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], names, arrow=arrow, surface3d=three_d,
+                            color=LANE_COLORS[i % len(LANE_COLORS)], height=height, title=title)  # fmt: skip
+
+
+def lane_losses(i: int) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return surfaces[i].quadratic.loss(paths[i])
+
+
+@st.fragment(run_every=1.0 / ss[state.DESCENT_SPEED] if ss[state.DESCENT_PLAYING] else None)
+def classroom() -> None:
+    """Everything that shows one epoch; a timer reruns only this while playing."""
+    if ss[state.DESCENT_PLAYING]:
+        if ss.get(state.DESCENT_STEP, 0) >= n_steps:
+            ss[state.DESCENT_PLAYING] = False
+            st.rerun()  # the whole page, so the timer stops and Play comes back
+        ss[state.DESCENT_STEP] = ss.get(state.DESCENT_STEP, 0) + 1
+    ss[state.DESCENT_STEP] = min(int(ss.get(state.DESCENT_STEP, 0)), n_steps)
+    k = st.slider("Epoch", 0, max(n_steps, 1), key=state.DESCENT_STEP)
+    i = focus
+    surf, path, lr = surfaces[i], paths[i], run["lrs"][i]
+    kk = min(k, len(path) - 1)
+    theta = path[kk]
+
+    left, right = st.columns([1.25, 1])
+    with left:
+        place(surface_fig(i, k, 520), key="descent_surface")
+    with right:
+        if np.all(np.isfinite(theta)):
+            coef, intercept = surf.scaler.to_original(theta[:-1], float(theta[-1]))
+            predicted = ds.X.to_numpy(dtype=float) @ coef + intercept
+            place(classroom_fit_figure(ds, predicted, kk, height=260), key="descent_fit")
+        losses = lane_losses(i)
+        unit = "training units, standardized" if lesson.lanes[i].standardize else f"{ds.target}²"
+        place(step_loss_figure({"train loss": losses}, kk, y_title=f"MSE ({unit})", height=260), key="descent_loss")
+
+    equation_panel(i, kk, theta, lr)
+    if len(lesson.lanes) > 1:
+        race(k)
+
+
+def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:
+    lane, surf = lesson.lanes[i], surfaces[i]
+    if not np.all(np.isfinite(theta)):
+        st.warning(f"At epoch {k} the weights are no longer finite numbers: the run diverged.")
+        return
+    eq = equation(surf.X, surf.y, theta, lr, row=0)
+    x = " + ".join(f"{w:.4g}·{xv:.4g}" for w, xv in zip(theta[:-1], eq.x_row))
+    lines = [
+        rf"\hat y_1 = w\cdot x_1 + b = {x} + {theta[-1]:.4g} = {eq.yhat_row:.5g} \quad (y_1 = {eq.y_row:.5g})",
+        rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {eq.loss:.6g} \quad (n = {len(surf.y)})",
+    ]
+    for j, name in enumerate(param_names):
+        sym = "b" if name == "b" else f"w_{{{j + 1}}}"
+        feat = "1" if name == "b" else f"x_{{i{j + 1}}}"
+        lines.append(
+            rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {eq.grad[j]:.6g}"
+        )
+    plain = lane.optimizer == "sgd" and lane.batch_size is None
+    if plain:
+        for j, name in enumerate(param_names):
+            sym = "b" if name == "b" else f"w_{{{j + 1}}}"
+            lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {theta[j]:.6g} - {lr:.4g}\times"
+                         rf"({eq.grad[j]:.6g}) = {eq.next_theta[j]:.6g}")  # fmt: skip
+    with st.container(border=True):
+        st.markdown(f"**The update at epoch {k}** ({lane.name}; {'standardized' if lane.standardize else 'raw'} units)")
+        for line in lines:
+            st.latex(line)
+        if not plain:
+            why = "each epoch takes several mini-batch steps" if lane.batch_size else f"{lane.optimizer} reshapes the step"
+            st.caption(f"The gradient above is the full-batch one at this point; the run's own update differs ({why}).")
+        elif k + 1 < len(paths[i]):
+            st.caption(f"The trainer recorded {', '.join(f'{v:.6g}' for v in paths[i][k + 1])} after this epoch: the same numbers.")
+
+
+def race(k: int) -> None:
+    st.subheader("The race, in lockstep")
+    cols = st.columns(min(len(lesson.lanes), 3))
+    for i, lane in enumerate(lesson.lanes):
+        predicted, observed = lane_labels[i]
+        title = f"{lane.name} · {observed}"
+        with cols[i % len(cols)]:
+            place(surface_fig(i, k, 320, title=title), key=f"descent_lane_{i}")
+    rel = {}
+    for i, lane in enumerate(lesson.lanes):
+        q, L = surfaces[i].quadratic, lane_losses(i)
+        best = float(q.loss(q.optimum()))
+        rel[lane.name] = (L - best) / max(L[0] - best, 1e-300)
+    place(step_loss_figure(rel, k, y_title="(L − L*) / (L₀ − L*)"), key="descent_race_loss")
+    rows = []
+    for i, lane in enumerate(lesson.lanes):
+        q, lr = surfaces[i].quadratic, run["lrs"][i]
+        predicted, observed = lane_labels[i]
+        rows.append({"lane": lane.name, "optimizer": lane.optimizer, "η": lr, "η·λ_max": lr * 2 / q.lr_max(),
+                     "condition number": q.condition_number(), "predicted": predicted, "observed": observed,
+                     "agrees": "—" if predicted == "—" else ("yes" if predicted == observed else "no"),
+                     "status": run["status"][i]})  # fmt: skip
+    table = pd.DataFrame(rows)
+    st.dataframe(
+        table.style.format({"η": "{:.4g}", "η·λ_max": "{:.3g}", "condition number": "{:.3g}"}).map(
+            lambda v: f"color: {LABEL_COLORS[v]}" if v in LABEL_COLORS else "", subset=["predicted", "observed"]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "Predicted for plain full-batch gradient descent from η·λ of the Hessian: diverges at η·λ ≥ 2, oscillates for 1 < η·λ < 2, "
+        "slow when |1 − η·λ|^epochs leaves more than 1% of the start's distance, else converges. Observed from the run's weights."
+    )
+
+
+classroom()
