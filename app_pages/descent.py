@@ -130,7 +130,7 @@ c[0].button("Back", key="descent_back", on_click=move, args=(-1,), width="stretc
 c[1].button("Step 1", key="descent_step1", on_click=move, args=(1,), width="stretch")
 c[2].button("Step 10", key="descent_step10", on_click=move, args=(10,), width="stretch")
 c[3].button("Pause" if ss[state.DESCENT_PLAYING] else "Play", type="primary", key="descent_play", on_click=toggle_play, width="stretch")
-c[4].select_slider("Speed (epochs/s)", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed")
+c[4].select_slider("Speed (epochs/s)", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed", format_func=lambda v: f"{v} epochs/s")
 
 axes = (0, 1)
 if len(param_names) > 2 and not big:
@@ -151,7 +151,7 @@ def place(fig: dict, key: str) -> None:
     plotly_chart(projector(fig) if big else fig, key=key)
 
 
-def surface_fig(i: int, k: int, height: int, title: str = "") -> dict:
+def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = False) -> dict:
     surf, path = surfaces[i], paths[i]
     q = surf.quadratic
     opt = q.optimum()
@@ -163,7 +163,7 @@ def surface_fig(i: int, k: int, height: int, title: str = "") -> dict:
     arrow = None if g is None else -g[list(axes)]
     names = tuple(param_names[a] + (" (std)" if lesson.lanes[i].standardize else "") for a in axes)
     return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], names, arrow=arrow, surface3d=three_d,
-                            color=LANE_COLORS[i % len(LANE_COLORS)], height=height, title=title)  # fmt: skip
+                            color=LANE_COLORS[i % len(LANE_COLORS)], height=height, title=title, compact=compact)  # fmt: skip
 
 
 def lane_losses(i: int) -> np.ndarray:
@@ -203,15 +203,20 @@ def classroom() -> None:
         race(k)
 
 
+def num(v: float, digits: int = 4) -> str:
+    """A number for an equation: negatives in brackets, so "+ (−2)" never reads as "+ −2"."""
+    return f"({v:.{digits}g})" if v < 0 else f"{v:.{digits}g}"
+
+
 def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:
     lane, surf = lesson.lanes[i], surfaces[i]
     if not np.all(np.isfinite(theta)):
         st.warning(f"At epoch {k} the weights are no longer finite numbers: the run diverged.")
         return
     eq = equation(surf.X, surf.y, theta, lr, row=0)
-    x = " + ".join(f"{w:.4g}·{xv:.4g}" for w, xv in zip(theta[:-1], eq.x_row))
+    x = " + ".join(rf"{num(w)}\cdot {num(xv)}" for w, xv in zip(theta[:-1], eq.x_row))
     lines = [
-        rf"\hat y_1 = w\cdot x_1 + b = {x} + {theta[-1]:.4g} = {eq.yhat_row:.5g} \quad (y_1 = {eq.y_row:.5g})",
+        rf"\hat y_1 = w\cdot x_1 + b = {x} + {num(theta[-1])} = {eq.yhat_row:.5g} \quad (y_1 = {eq.y_row:.5g})",
         rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {eq.loss:.6g} \quad (n = {len(surf.y)})",
     ]
     for j, name in enumerate(param_names):
@@ -239,12 +244,12 @@ def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:
 
 def race(k: int) -> None:
     st.subheader("The race, in lockstep")
-    cols = st.columns(min(len(lesson.lanes), 3))
+    cols = st.columns(len(lesson.lanes))
     for i, lane in enumerate(lesson.lanes):
         predicted, observed = lane_labels[i]
-        title = f"{lane.name} · {observed}"
+        title = f"<b>{lane.name}</b><br>" + (f"{predicted} → {observed}" if predicted != "—" else f"ran: {observed}")
         with cols[i % len(cols)]:
-            place(surface_fig(i, k, 320, title=title), key=f"descent_lane_{i}")
+            place(surface_fig(i, k, 300, title=title, compact=True), key=f"descent_lane_{i}")
     rel = {}
     for i, lane in enumerate(lesson.lanes):
         q, L = surfaces[i].quadratic, lane_losses(i)

@@ -478,6 +478,7 @@ def landscape_figure(
     color: str = LANE_COLORS[0],
     height: int = 460,
     title: str = "",
+    compact: bool = False,
 ) -> dict[str, Any]:
     """Loss contours (or the 3-D bowl) with the optimum, the path up to `step`, and −∇L at the current point.
 
@@ -548,6 +549,11 @@ def landscape_figure(
             ]  # fmt: skip
     if title:
         layout["title"] = {"text": title, "font": {"size": 14}, "x": 0.01}
+    if compact:  # a small multiple in a race: no legend or colour bar, the panel title says which lane
+        layout["showlegend"] = False
+        layout["margin"] = {"l": 45, "r": 10, "t": 40, "b": 40}
+        layout["title"] = {**layout.get("title", {}), "font": {"size": 12}}
+        traces[0] = {**traces[0], "showscale": False}
     return {"data": traces, "layout": layout}
 
 
