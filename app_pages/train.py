@@ -128,9 +128,11 @@ def charts(history: dict) -> None:
     with c1:
         plotly_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
     with c2:
-        predicted = (live.get("result") or {}).get("predictions") or live_predictions(history)
-        if predicted is not None:
-            plotly_chart(fit_figure(ds_run, predicted), key="fit_chart")
+        final = (live.get("result") or {}).get("predictions")
+        predicted = final or live_predictions(history)
+        if predicted is not None:  # while streaming: a light SVG chart of a few hundred points, redrawn each frame
+            fig = fit_figure(ds_run, predicted) if final else fit_figure(ds_run, predicted, max_points=300, webgl=False)
+            plotly_chart(fig, key="fit_chart")
         else:
             st.caption("The fitted curve appears here when the run ends (the weights of bigger models are not streamed).")
     keep = decimate(len(history["epoch"]))

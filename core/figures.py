@@ -92,14 +92,19 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
     }
 
 
-def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380) -> dict[str, Any]:
-    """The data and the model's predictions against the first feature: a line for one feature, points for more."""
-    rows = _sample(len(ds), 5_000)
+def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_points: int = 5_000, webgl: bool = True) -> dict[str, Any]:
+    """The data and the model's predictions against the first feature: a line for one feature, points for more.
+
+    While a run streams, pass a few hundred points and webgl=False: the chart is redrawn every frame, and a
+    WebGL context per redraw is costly (browsers also cap how many exist at once).
+    """
+    rows = _sample(len(ds), max_points)
+    points = "scattergl" if webgl else "scatter"
     first = ds.features[0]
     x = ds.X[first].to_numpy()[rows]
     yhat = np.asarray(predicted, dtype=float)[rows]
     data = {
-        "type": "scattergl",
+        "type": points,
         "mode": "markers",
         "name": ds.target,
         "x": x.tolist(),
@@ -118,7 +123,7 @@ def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380) -> di
         }
     else:
         fit = {
-            "type": "scattergl",
+            "type": points,
             "mode": "markers",
             "name": "model's prediction",
             "x": x.tolist(),
