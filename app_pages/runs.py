@@ -102,7 +102,7 @@ event = st.dataframe(
     column_config={
         "id": st.column_config.TextColumn("run", width="small"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        "lr": st.column_config.NumberColumn(format="%g", width="small"),
+        "lr": st.column_config.NumberColumn(format="%.4g", width="small"),
         "epochs": st.column_config.NumberColumn(format="%d", width="small", help="epochs done"),
         "of": st.column_config.NumberColumn(format="%d", width="small", help="epochs planned"),
         "device": st.column_config.TextColumn(width="small"),
