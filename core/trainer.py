@@ -16,7 +16,7 @@ import torch
 from core.config import ConfigError, TrainConfig
 from core.data import Dataset, Scaler, split
 from core.landscape import stable_lr
-from core.models import build, loss_and_grad, loss_value
+from core.models import Moments, build, loss_and_grad, loss_value
 
 __all__ = ["ConfigError", "TrainConfig", "TrainResult", "resolve_device", "train"]
 
@@ -139,6 +139,10 @@ def train(
     X_train, y_train = to_device(Xs[train_idx]), to_device(ys[train_idx])
     X_test, y_test = to_device(Xs[test_idx]), to_device(ys[test_idx])
     n_train, has_test = len(train_idx), len(test_idx) > 0
+    # full-batch linear MSE: sufficient statistics make an epoch independent of n (MPS has no float64)
+    moments = cfg.model == "linear" and cfg.loss == "mse" and not cfg.batch_size and not cfg.compile and device.type != "mps"
+    train_moments = Moments(X_train, y_train) if moments else None
+    test_moments = Moments(X_test, y_test) if moments and has_test else None
 
     model = build(cfg.model, n_features, cfg.hidden, cfg.activation).to(device)
     model.init_(cfg.init, gen, cfg.init_params)
@@ -204,10 +208,13 @@ def train(
             total = 0.0
             for idx in batches:
                 xb, yb = (X_train, y_train) if idx is None else (X_train[idx], y_train[idx])
-                with autocast:
-                    pred = forward(xb)
-                loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
-                model.backward(xb, pred, dpred.to(pred.dtype))
+                if train_moments is not None:
+                    loss = train_moments.loss_and_grad(model)
+                else:
+                    with autocast:
+                        pred = forward(xb)
+                    loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
+                    model.backward(xb, pred, dpred.to(pred.dtype))
                 grad_norm = model.grad_norm()
                 if cfg.grad_clip is not None:
                     torch.nn.utils.clip_grads_with_norm_(params, cfg.grad_clip, grad_norm, foreach=True)
@@ -216,7 +223,10 @@ def train(
             if schedule is not None:
                 schedule.step()
             with torch.no_grad(), autocast:
-                test = loss_value(cfg.loss, forward(X_test).float(), y_test, cfg.huber_delta) if has_test else no_test
+                if test_moments is not None:
+                    test = test_moments.value(model)
+                else:
+                    test = loss_value(cfg.loss, forward(X_test).float(), y_test, cfg.huber_delta) if has_test else no_test
             epoch_loss = total if batches[0] is None else total / n_train
             record = torch.stack((epoch_loss, test, grad_norm))  # grad_norm: the epoch's last step, before clipping
             if track:

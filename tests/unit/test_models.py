@@ -69,3 +69,22 @@ def test_linear_starts_from_a_given_point():
     model = Linear(2)
     model.init_("given", torch.Generator(), (1.5, -2.0, 0.25))
     assert model.weight.tolist() == [1.5, -2.0] and model.bias.item() == 0.25
+
+
+def test_sufficient_statistics_give_the_row_by_row_loss_and_gradient():
+    from core.models import Moments
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.randn(500, 2, generator=g) * torch.tensor([60.0, 1.6]) + torch.tensor([140.0, 3.5])  # raw units
+    y = X @ torch.tensor([3000.0, 20000.0]) + 50000 + torch.randn(500, generator=g) * 20000
+    model = Linear(2)
+    model.init_("given", g, (2900.0, 21000.0, 40000.0))
+    loss = Moments(X, y).loss_and_grad(model)
+    ours = [model.weight.grad.double(), model.bias.grad.double()]
+    Xd, yd = X.double(), y.double()
+    w = torch.tensor([2900.0, 21000.0], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(40000.0, dtype=torch.float64, requires_grad=True)
+    ref = nn.MSELoss()(Xd @ w + b, yd)
+    ref.backward()
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
+    assert torch.allclose(ours[0], w.grad, rtol=1e-5) and torch.allclose(ours[1], b.grad, rtol=1e-5)
