@@ -35,6 +35,8 @@ FINAL = ("completed", "stopped", "diverged", "failed")
 PREDICTIONS_MAX_ROWS = 200_000  # a finished run sends its predictions back only up to this size
 FLUSH_S = 0.1  # a worker sends its new epochs at most this often
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
+LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
+STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,9 @@ class JobManager:
         self._store = store
         self.policy = policy or JobPolicy.from_env()
         self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
-        if store is not None:
-            self._record(lambda s: s.mark_interrupted())  # runs cut off by the last server's end keep their history
+        self._last_liveness = time.monotonic()
+        if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
+            self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
         n = n_workers or default_workers()
         self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
         self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
@@ -239,6 +242,9 @@ class JobManager:
         if self._closed:
             return
         self._closed = True
+        for job in list(self._jobs.values()):  # a graceful end: say so now rather than after STALE_AFTER_S
+            if not job.done:
+                self._record(lambda s, job=job: s.set_status(job.id, "interrupted"))
         for w in self._workers:
             w.stop.set()
             try:
@@ -284,7 +290,14 @@ class JobManager:
         self._seen[owner] = time.time()
 
     def _reap(self) -> None:
-        """Stop runs nobody watches any more and runs past the wall-time cap. Caller holds the lock."""
+        """Stop runs nobody watches any more and runs past the wall-time cap; keep the store's liveness marks.
+
+        Caller holds the lock."""
+        if time.monotonic() - self._last_liveness > LIVENESS_S:
+            self._last_liveness = time.monotonic()
+            live = [j.id for j in self._jobs.values() if not j.done]
+            self._record(lambda s: s.touch(live))
+            self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
         now, p = time.time(), self.policy
         for job in list(self._jobs.values()):
             if job.done or job.stop_requested:

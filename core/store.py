@@ -211,17 +211,29 @@ class RunStore:
         with self._lock:
             self._appends.pop(run_id, None)
 
-    def mark_interrupted(self) -> int:
-        """At server start: runs left queued, running or paused were cut off. Their history stays; returns how many."""
+    def mark_interrupted(self, stale_after_s: float = 0.0) -> int:
+        """Runs left queued, running or paused by a server that is gone become "interrupted"; their history stays.
+
+        With several replicas on one database, each server touches its live runs (touch) and sweeps only runs
+        nobody has touched for stale_after_s, so a replica's start never marks another replica's live runs.
+        Returns how many were marked.
+        """
         now = time.time()
         with self._write() as conn:
-            ids = conn.execute(sa.select(runs.c.id).where(runs.c.status.in_(ACTIVE))).scalars().all()
+            query = sa.select(runs.c.id).where(runs.c.status.in_(ACTIVE), runs.c.updated_at < now - stale_after_s)
+            ids = conn.execute(query).scalars().all()
             if not ids:
                 return 0
             conn.execute(runs.update().where(runs.c.id.in_(ids)).values(status="interrupted", updated_at=now, finished_at=now))
             for run_id in ids:
                 self._merge(conn, run_id, only_small=False)
         return len(ids)
+
+    def touch(self, run_ids: Sequence[str]) -> None:
+        """This server still holds these runs (queued, running or paused): a liveness mark for mark_interrupted."""
+        if run_ids:
+            with self._write() as conn:
+                conn.execute(runs.update().where(runs.c.id.in_(list(run_ids))).values(updated_at=time.time()))
 
     def delete(self, run_ids: Sequence[str]) -> int:
         ids = list(run_ids)

@@ -351,3 +351,15 @@ def test_a_duplicate_run_id_is_a_clear_error(store):
     store.create("r1", None, CONFIG, DATASET)
     with pytest.raises(StoreError, match="already stored"):
         store.create("r1", None, CONFIG, DATASET)
+
+
+def test_a_replica_sweeps_only_runs_no_server_has_touched(store):
+    """Two servers on one database: the one starting up must not mark the other's live runs."""
+    store.create("theirs", None, CONFIG, DATASET)
+    store.create("orphan", None, CONFIG, DATASET)
+    store.set_status("theirs", "running")
+    store.set_status("orphan", "running")
+    time.sleep(0.3)
+    store.touch(["theirs"])  # the other replica's liveness mark
+    assert store.mark_interrupted(stale_after_s=0.2) == 1
+    assert store.get("orphan")["status"] == "interrupted" and store.get("theirs")["status"] == "running"
