@@ -169,6 +169,11 @@ class JobManager:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def jobs(self) -> list[Job]:
+        """Every job this server holds (queued, running, and the last KEEP_FINISHED finished), oldest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.submitted_at)
+
     def snapshot(self, job_id: str, since: int = 0) -> Snapshot | None:
         with self._lock:
             job = self._jobs.get(job_id)
