@@ -5,6 +5,8 @@ import os
 
 import streamlit as st
 
+from core.config import MAX_EPOCHS
+from core.data import LIMITS
 from ui import state
 from ui.cache import job_manager
 
@@ -14,6 +16,21 @@ if level := os.environ.get("DESCENT_LOG_LEVEL"):  # e.g. INFO: one line per fini
 
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
 
+
+def login_configured() -> bool:
+    """Streamlit's OIDC login is on when secrets hold an [auth] section; without it the app is open."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
+
+
+if login_configured() and not st.user.is_logged_in:
+    st.title("Descent Lab")
+    st.write("This server asks you to log in first.")
+    st.button("Log in", type="primary", on_click=st.login)
+    st.stop()
+
 pages = [
     st.Page("app_pages/environment.py", title="Environment", icon=":material/memory:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
@@ -21,6 +38,7 @@ pages = [
     st.Page("app_pages/descent.py", title="Gradient descent", icon=":material/landscape:", url_path="descent"),
     st.Page("app_pages/memory.py", title="Will it fit?", icon=":material/memory_alt:", url_path="fit"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
+    st.Page("app_pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
 ]
 page = st.navigation(pages)
 
@@ -38,5 +56,18 @@ with st.sidebar:
         st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
 
     heartbeat()
+
+    policy = manager.policy
+    with st.expander("Limits on this server"):
+        st.caption(
+            f"{LIMITS.max_rows:,} rows · {LIMITS.max_columns} columns · {LIMITS.max_bytes / 2**20:g} MB upload · "
+            f"{MAX_EPOCHS:,} epochs · "
+            + (f"{policy.max_run_s:g} s per run" if policy.max_run_s else "no time limit per run")
+            + f" · {policy.runs_per_session} run{'s' if policy.runs_per_session > 1 else ''} at a time per session"
+        )
+    if login_configured():
+        st.button("Log out", key="logout", on_click=st.logout)
+    else:
+        st.caption("Open app: no login configured (an `[auth]` section in secrets turns it on).")
 
 page.run()

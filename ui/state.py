@@ -126,3 +126,7 @@ DESCENT_FOCUS = "descent_focus"  # int: the lane drawn large in a race
 DESCENT_AXES = "descent_axes"  # str: the two parameters the surface is drawn over, for more than one feature
 DESCENT_3D = "descent_3d"  # bool: 3-D surface instead of contours
 DESCENT_PROJECTOR = "descent_projector"  # bool: large fonts and lines, fewer controls
+
+# admin view (app_pages/admin.py)
+ADMIN_OK = "admin_ok"  # bool: this session gave the admin password
+ADMIN_PASSWORD = "admin_password"  # str: the password field's key; cleared once checked, never kept

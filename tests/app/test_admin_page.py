@@ -1,0 +1,93 @@
+"""The admin view through AppTest: off without a password, refuses a wrong one, lists and stops a running job."""
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+SECRET = "correct horse battery staple"
+
+
+def open_admin(monkeypatch, password: str | None) -> AppTest:
+    monkeypatch.delenv("DESCENT_ADMIN_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    if password:
+        at.secrets["admin"] = {"password": password}
+    at.run()
+    at.switch_page("app_pages/admin.py")
+    return at.run()
+
+
+def log_in(at: AppTest, typed: str) -> AppTest:
+    at.text_input(key="admin_password").input(typed)
+    at.button[0].click()  # the form's submit button
+    return at.run()
+
+
+def page_text(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "info", "error", "caption") for e in getattr(at, kind))
+
+
+def test_disabled_without_a_configured_password(monkeypatch):
+    at = open_admin(monkeypatch, None)
+    assert not at.exception
+    assert "admin view is disabled" in at.info[0].value and "DESCENT_ADMIN_PASSWORD" in at.info[0].value
+    assert not at.text_input  # nothing to type a password into
+
+
+def test_a_wrong_password_is_refused_and_never_shown(monkeypatch):
+    at = log_in(open_admin(monkeypatch, SECRET), "guess")
+    assert not at.exception
+    assert at.error[0].value == "Wrong password."
+    assert not at.metric  # still locked
+    assert SECRET not in page_text(at) and "guess" not in page_text(at)
+
+
+def test_the_environment_variable_also_enables_it(monkeypatch):
+    monkeypatch.setenv("DESCENT_ADMIN_PASSWORD", SECRET)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/admin.py")
+    at = log_in(at.run(), SECRET)
+    assert not at.exception
+    assert at.metric[0].label == "Workers ready"
+
+
+def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
+    at = open_admin(monkeypatch, SECRET)
+    at.switch_page("app_pages/train.py").run()
+    at.number_input(key="train_epochs").set_value(1_000_000).run()
+    deadline = time.monotonic() + 90
+    while not at.button(key="train_start").proto.disabled:  # workers warming up: retry until the run is on
+        at.button(key="train_start").click().run()
+        assert not at.exception and time.monotonic() < deadline
+        time.sleep(0.3)
+    job_id = at.session_state["live"]["job_id"]
+    from ui.cache import job_manager  # the same process-wide manager the pages use
+
+    while job_manager().get(job_id).status != "running":  # queued until a worker has warmed up
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+    at.switch_page("app_pages/admin.py").run()
+    at = log_in(at, SECRET)
+    assert not at.exception
+    assert SECRET not in page_text(at)
+    stop = at.button(key=f"admin_stop_{job_id}")
+    assert any(m.value == "running" for m in at.markdown)
+    assert any(m.value.startswith("`") and m.value.endswith("…`") for m in at.markdown)  # the owner, shortened
+    stop.click().run()
+    assert not at.exception
+    job = job_manager().wait(job_id, timeout=30)
+    assert job.status == "stopped"
+    at.run()
+    assert not any(b.key == f"admin_stop_{job_id}" for b in at.button)  # gone from the list
+
+
+def test_without_auth_secrets_the_app_is_open_and_says_so_with_its_limits(monkeypatch):
+    at = open_admin(monkeypatch, None)
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith("Open app: no login configured") for c in captions)
+    assert any("rows ·" in c and "MB upload" in c and "epochs" in c and "per session" in c for c in captions)
+    assert not any(b.label == "Log in" for b in at.button)
