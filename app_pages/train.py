@@ -24,18 +24,24 @@ manager = job_manager()
 ss = st.session_state
 
 
-def attach(job_id: str) -> dict | None:
-    """Watch a job: a fresh record that the live view fills from epoch 1."""
+def attach(job_id: str, control_key: str | None = None) -> dict | None:
+    """Watch a job: a fresh record that the live view fills from epoch 1.
+
+    Its owner controls it; a refreshed tab proves ownership with the key in its URL; anyone else who has
+    the link watches read-only."""
     job = manager.get(job_id)
     if job is None or job.source is None:
         return None
+    mine = job.owner == state.session_id() or (control_key is not None and manager.adopt(job.id, state.session_id(), control_key))
     ds, cfg = job.source, job.config
     train_rows, test_rows = split(len(ds), cfg.test_fraction, cfg.seed)
     X, y = ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float)
     scaler = Scaler.fit(X[train_rows], y[train_rows]) if cfg.standardize else Scaler.identity(len(ds.features))
     ss[state.LIVE] = {"job_id": job.id, "cursor": 0, "history": {}, "status": job.status, "config": cfg, "dataset": ds,
-                      "scaler": scaler, "test_rows": test_rows, "result": None, "error": ""}  # fmt: skip
-    st.query_params["run"] = job.id  # a refresh re-attaches to this run
+                      "scaler": scaler, "test_rows": test_rows, "result": None, "error": "", "mine": mine}  # fmt: skip
+    st.query_params["run"] = job.id  # a refresh re-attaches to this run…
+    if mine:
+        st.query_params["key"] = job.control_key  # …and keeps control of it
     return ss[state.LIVE]
 
 
@@ -69,9 +75,10 @@ if (pending := ss.pop(state.PENDING_CONFIG, None)) is not None:  # "Open in Trai
         start_run()
 
 live = ss.get(state.LIVE)
-if live is None and "run" in st.query_params:  # a refreshed browser: pick the run up again
-    live = attach(st.query_params["run"])
+if live is None and "run" in st.query_params:  # a refreshed browser, or a shared link: pick the run up again
+    live = attach(st.query_params["run"], st.query_params.get("key"))
 running = live is not None and live["status"] not in FINAL
+controls = running and live["mine"]
 
 ds = state.current_dataset()
 prep = state.data_prep()
@@ -90,11 +97,13 @@ except ConfigError as e:
 
 b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1.4, 3.6])
 b1.button("Train", type="primary", disabled=running or problem is not None, key="train_start", on_click=start_run, width="stretch")
-b2.button("Resume" if live and live["status"] == "paused" else "Pause", disabled=not running or live["status"] == "queued",
+b2.button("Resume" if live and live["status"] == "paused" else "Pause", disabled=not controls or live["status"] == "queued",
           key="train_pause", on_click=toggle_pause, width="stretch")  # fmt: skip
-b3.button("Stop", disabled=not running, key="train_stop", on_click=stop_run, width="stretch")
+b3.button("Stop", disabled=not controls, key="train_stop", on_click=stop_run, width="stretch")
 b4.button("Seed example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
           help="The seed document's settings: SGD, lr 0.01, 100 epochs, MSE, linear model", width="stretch")  # fmt: skip
+if live is not None and not live["mine"]:
+    st.info("You are watching a shared run: read-only. Its owner can pause or stop it; press Train for a run of your own.")
 if problem:
     st.error(problem)
 if error := ss.pop(state.TRAIN_ERROR, None):
@@ -175,6 +184,19 @@ def live_view() -> None:
         st.rerun()  # the whole page: stop polling, re-enable the settings, show the result
 
 
+def retry(**changes) -> None:
+    """After an out-of-memory failure: the same run on the CPU, or with smaller batches."""
+    train_form.load(TrainConfig(**{**live["config"].to_dict(), **changes}))
+    start_run()
+
+
+def share_link() -> None:
+    with st.expander("Share this run (read-only link)"):
+        base = (st.context.url or "").split("?")[0]
+        st.code(f"{base}?run={live['job_id']}", language=None)
+        st.caption("Whoever opens it watches this run live and sees its result, but cannot pause or stop it.")
+
+
 def result_view() -> None:
     status, result, cfg, ds_run = live["status"], live.get("result") or {}, live["config"], live["dataset"]
     reason = result.get("reason") or live.get("error") or ""
@@ -186,6 +208,10 @@ def result_view() -> None:
         st.error(f"Diverged. {reason}")
     else:
         st.error(reason or "The run failed.")
+        if "out of memory" in reason and live["mine"]:
+            r1, r2, _ = st.columns([1, 1, 3])
+            r1.button("Retry on the CPU", key="retry_cpu", on_click=retry, kwargs={"device": "cpu"})
+            r2.button("Retry with batches of 256", key="retry_batch", on_click=retry, kwargs={"batch_size": 256})
     predicted = result.get("predictions")
     if predicted is None:
         return
@@ -251,6 +277,7 @@ def exports(result: dict, cfg, ds_run) -> None:
 
 
 if live is not None:
+    share_link()
     live_view()
     if live["status"] in FINAL:
         result_view()

@@ -12,6 +12,7 @@ import atexit
 import logging
 import multiprocessing as mp
 import os
+import secrets
 import sys
 import threading
 import time
@@ -74,6 +75,7 @@ class Job:
     finished_at: float | None = None
     stop_requested: bool = False
     stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
+    control_key: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)  # in the owner's URL only
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
 
@@ -168,6 +170,16 @@ class JobManager:
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
+
+    def adopt(self, job_id: str, owner: str, control_key: str) -> bool:
+        """A refreshed tab (a new session) takes its run back, proving it with the key from its URL."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not secrets.compare_digest(control_key, job.control_key):
+                return False
+            job.owner = owner
+            self._seen[owner] = time.time()
+            return True
 
     def jobs(self) -> list[Job]:
         """Every job this server holds (queued, running, and the last KEEP_FINISHED finished), oldest first."""

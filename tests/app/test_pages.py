@@ -155,3 +155,27 @@ def test_a_refreshed_browser_re_attaches_to_its_run():
     fresh.switch_page("app_pages/train.py").run()
     fresh = rerun_until(fresh, lambda at: at.success)
     assert "Completed 500 epochs" in fresh.success[0].value
+
+
+def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
+    owner = open_page("app_pages/train.py")
+    owner.number_input(key="train_epochs").set_value(1_000_000)
+    owner.button(key="train_start").click().run()
+    run_id, key = owner.query_params["run"], owner.query_params["key"]
+    run_id, key = (v[0] if isinstance(v, list) else v for v in (run_id, key))
+
+    viewer = AppTest.from_file(APP, default_timeout=60)
+    viewer.query_params["run"] = run_id  # the share link: no key
+    viewer.run()
+    viewer.switch_page("app_pages/train.py").run()
+    assert "watching a shared run: read-only" in viewer.info[0].value
+    assert viewer.button(key="train_stop").disabled and viewer.button(key="train_pause").disabled
+
+    refreshed = AppTest.from_file(APP, default_timeout=60)
+    refreshed.query_params["run"], refreshed.query_params["key"] = run_id, key  # the owner's own URL
+    refreshed.run()
+    refreshed.switch_page("app_pages/train.py").run()
+    assert not refreshed.button(key="train_stop").disabled
+    refreshed.button(key="train_stop").click().run()
+    refreshed = rerun_until(refreshed, lambda at: at.warning)
+    assert "Stopped by request" in refreshed.warning[0].value
