@@ -1,5 +1,7 @@
 """Gradient descent: the loss surface, the trainer's own path on it and the update equation, at one epoch."""
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -9,26 +11,50 @@ from core.figures import (
     LABEL_COLORS,
     LANE_COLORS,
     classroom_fit_figure,
+    figures_png,
+    gif_from_pngs,
     landscape_figure,
     projector,
     step_loss_figure,
 )
 from core.jobs import FINAL
 from core.landscape import grid_axes, loss_grid
-from core.lesson import LESSONS, equation, labels, lane_config, lane_lr, lesson_dataset, path_from_history, surface
+from core.lesson import (
+    DEFAULT_LESSON,
+    LESSONS,
+    SPEEDS,
+    URL_KEYS,
+    equation,
+    history_table,
+    labels,
+    lane_config,
+    lane_lr,
+    lesson_dataset,
+    path_from_history,
+    settings_from_url,
+    settings_to_url,
+    surface,
+)
 from ui import state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
 
 POLL_S = 0.3  # while the lanes train; they are short
-SPEEDS = (2, 5, 10, 20)  # epochs per second while playing
+GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
+EXPORT = importlib.util.find_spec("kaleido") is not None  # PNG/GIF need kaleido and a Chrome/Chromium; CSV never does
 
 st.title("Gradient descent")
 ss = st.session_state
 manager = job_manager()
 
-if state.DESCENT_LESSON not in ss:  # a shared link opens its lesson
-    ss[state.DESCENT_LESSON] = st.query_params.get("lesson") if st.query_params.get("lesson") in LESSONS else "good"
+if state.DESCENT_SHARED not in ss:  # a session's first visit: a shared link sets every control; bad values are skipped
+    shared = settings_from_url(st.query_params.to_dict())
+    for key, name in ((state.DESCENT_LESSON, "lesson"), (state.DESCENT_SPEED, "speed"), (state.DESCENT_3D, "d3"),
+                      (state.DESCENT_PROJECTOR, "projector"), (state.DESCENT_FOCUS, "focus"), (state.DESCENT_AXES, "axes")):  # fmt: skip
+        if name in shared:
+            ss[key] = shared[name]
+    ss[state.DESCENT_SHARED] = {k: shared[k] for k in ("lr", "step") if k in shared}  # used once the run exists
+ss.setdefault(state.DESCENT_LESSON, DEFAULT_LESSON)
 ss.setdefault(state.DESCENT_SPEED, 10)
 ss.setdefault(state.DESCENT_PLAYING, False)
 
@@ -37,7 +63,19 @@ top[0].selectbox("Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title
 big = top[1].toggle("Projector mode", key=state.DESCENT_PROJECTOR, help="Large fonts and lines, fewer controls")
 three_d = top[2].toggle("3-D surface", key=state.DESCENT_3D)
 lesson = LESSONS[ss[state.DESCENT_LESSON]]
-st.query_params["lesson"] = lesson.key
+
+
+def share(**settings) -> None:
+    """Write settings into the URL (only what changed, so a frame of play sends one key); None removes a key."""
+    for k, v in settings_to_url({k: v for k, v in settings.items() if v is not None}).items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+    for k in (k for k, v in settings.items() if v is None and k in st.query_params):
+        del st.query_params[k]
+
+
+share(lesson=lesson.key, d3=bool(three_d), projector=bool(big), speed=ss[state.DESCENT_SPEED])
+pending = ss[state.DESCENT_SHARED]
 ds = lesson_dataset(lesson)
 surfaces = [surface(ds, lane.standardize) for lane in lesson.lanes]
 st.info(f"**{lesson.title}.** {lesson.prompt}")
@@ -62,8 +100,11 @@ def set_lr(factor: float) -> None:
 
 run = ss.get(state.DESCENT_RUN)
 if run is None or run["lesson"] != lesson.key:  # one click on a lesson runs it
-    ss[state.DESCENT_LR] = float(f"{lane_lr(lesson.lanes[0], surfaces[0]):.4g}")
-    start([lane_lr(lane, s) for lane, s in zip(lesson.lanes, surfaces)])
+    lrs = [lane_lr(lane, s) for lane, s in zip(lesson.lanes, surfaces)]
+    if "lr" in pending and len(lrs) == 1:  # a shared link's learning rate
+        lrs = [pending.pop("lr")]
+    ss[state.DESCENT_LR] = float(f"{lrs[0]:.4g}")
+    start(lrs)
     run = ss.get(state.DESCENT_RUN)
 if run is None:
     st.stop()
@@ -112,6 +153,9 @@ start_point = lesson.start or (0.0,) * surfaces[0].quadratic.dim
 paths = [path_from_history(h, ds.features, start_point) for h in run["histories"]]
 n_steps = max(len(p) for p in paths) - 1
 param_names = [f"w:{f}" for f in ds.features] + ["b"]
+if "step" in pending:  # a shared link's epoch, once the run it belongs to is on screen
+    ss[state.DESCENT_STEP] = min(int(pending.pop("step")), n_steps)
+share(lr=run["lrs"][0] if len(lesson.lanes) == 1 else None)
 lane_labels = [labels(lesson, lane, s, lr, p, st_) for lane, s, lr, p, st_ in zip(lesson.lanes, surfaces, run["lrs"], paths, run["status"])]
 
 
@@ -135,23 +179,28 @@ c[4].select_slider("Speed (epochs/s)", SPEEDS, key=state.DESCENT_SPEED, label_vi
 axes = (0, 1)
 if len(param_names) > 2 and not big:
     pairs = [(i, j) for i in range(len(param_names)) for j in range(i + 1, len(param_names))]
+    options = [f"{param_names[i]} × {param_names[j]}" for i, j in pairs]
+    if ss.get(state.DESCENT_AXES) not in options:  # e.g. a shared link for another dataset
+        ss.pop(state.DESCENT_AXES, None)
     choice = st.selectbox(
-        "Surface over", [f"{param_names[i]} × {param_names[j]}" for i, j in pairs], key=state.DESCENT_AXES,
+        "Surface over", options, key=state.DESCENT_AXES,
         help="A slice: the other parameter stays at its optimum. The path is the run's projection onto these two axes.",
     )  # fmt: skip
     axes = pairs[[f"{param_names[i]} × {param_names[j]}" for i, j in pairs].index(choice)]
+share(axes=ss.get(state.DESCENT_AXES) if len(param_names) > 2 and not big else None)
 focus = 0
 if len(lesson.lanes) > 1:
     focus = st.radio("Lane drawn large", range(len(lesson.lanes)), format_func=lambda i: lesson.lanes[i].name, horizontal=True,
                      key=state.DESCENT_FOCUS)  # fmt: skip
     focus = min(focus, len(lesson.lanes) - 1)
+share(focus=focus if len(lesson.lanes) > 1 else None)
 
 
 def place(fig: dict, key: str) -> None:
     plotly_chart(projector(fig) if big else fig, key=key)
 
 
-def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = False) -> dict:
+def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = False, flat: bool = False) -> dict:
     surf, path = surfaces[i], paths[i]
     q = surf.quadratic
     opt = q.optimum()
@@ -162,7 +211,7 @@ def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = Fa
     g = q.grad(path[kk]) if np.all(np.isfinite(path[kk])) else None
     arrow = None if g is None else -g[list(axes)]
     names = tuple(param_names[a] + (" (std)" if lesson.lanes[i].standardize else "") for a in axes)
-    return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], names, arrow=arrow, surface3d=three_d,
+    return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], names, arrow=arrow, surface3d=three_d and not flat,
                             color=LANE_COLORS[i % len(LANE_COLORS)], height=height, title=title, compact=compact)  # fmt: skip
 
 
@@ -181,6 +230,7 @@ def classroom() -> None:
         ss[state.DESCENT_STEP] = ss.get(state.DESCENT_STEP, 0) + 1
     ss[state.DESCENT_STEP] = min(int(ss.get(state.DESCENT_STEP, 0)), n_steps)
     k = st.slider("Epoch", 0, max(n_steps, 1), key=state.DESCENT_STEP)
+    share(step=k)
     i = focus
     surf, path, lr = surfaces[i], paths[i], run["lrs"][i]
     kk = min(k, len(path) - 1)
@@ -198,6 +248,9 @@ def classroom() -> None:
         unit = "training units, standardized" if lesson.lanes[i].standardize else f"{ds.target}²"
         place(step_loss_figure({"train loss": losses}, kk, y_title=f"MSE ({unit})", height=260), key="descent_loss")
 
+    if EXPORT:
+        st.download_button("Surface as PNG", lambda: figures_png([surface_fig(i, k, 520)])[0], f"descent-{lesson.key}-epoch{k}.png",
+                           "image/png", key="descent_png", on_click="ignore", help="The surface chart at this epoch")  # fmt: skip
     equation_panel(i, kk, theta, lr)
     if len(lesson.lanes) > 1:
         race(k)
@@ -279,3 +332,23 @@ def race(k: int) -> None:
 
 
 classroom()
+
+
+def run_gif() -> bytes:
+    """The drawn lane's path on its contours, GIF_FRAMES epochs from start to end (contours even when 3-D is on)."""
+    steps = np.unique(np.linspace(0, n_steps, min(GIF_FRAMES, n_steps + 1)).round().astype(int))
+    figs = [surface_fig(focus, int(k), 440, title=f"{lesson.lanes[focus].name} · epoch {k}", flat=True) for k in steps]
+    return gif_from_pngs(figures_png(figs, width=560))
+
+
+with st.expander("Export and share"):
+    c = st.columns(3)
+    csv = pd.DataFrame(history_table(lesson, run["lrs"], run["histories"])).to_csv(index=False)
+    c[0].download_button("History as CSV", csv, f"descent-{lesson.key}.csv", "text/csv", key="descent_csv", on_click="ignore",
+                         width="stretch", help="Every lane's record: weights, loss and learning rate per epoch")  # fmt: skip
+    if EXPORT:
+        c[1].download_button("Run as animated GIF", run_gif, f"descent-{lesson.key}.gif", "image/gif", key="descent_gif",
+                             on_click="ignore", width="stretch", help=f"{GIF_FRAMES} frames; takes ~10 s to render")  # fmt: skip
+    else:
+        c[1].caption("PNG and GIF export need the kaleido package (pip install -r requirements.txt) and Chrome/Chromium.")
+    c[2].caption("The page's address reproduces every setting above: " + ", ".join(URL_KEYS) + ". Copy it to share this view.")

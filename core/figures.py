@@ -641,3 +641,37 @@ def projector(fig: dict[str, Any], scale: float = 1.5) -> dict[str, Any]:
             t["marker"] = {**t["marker"], "size": t["marker"]["size"] * scale}
         data.append(t)
     return {"data": data, "layout": layout}
+
+
+import io  # noqa: E402  (the export helpers' own imports, kept with them)
+import threading  # noqa: E402
+
+_EXPORT_LOCK = threading.Lock()  # kaleido's sync server is one per process: one export at a time
+
+
+def figures_png(figs: Sequence[dict[str, Any]], width: int = 900, height: int | None = None) -> list[bytes]:
+    """PNG bytes of each figure through kaleido (plotly's static export), which drives a headless Chrome/Chromium.
+
+    One browser for the whole batch (~0.7 s a contour frame on one core, ~8 s for a 3-D surface: software WebGL);
+    a process without kaleido or without a browser raises here, on export only.
+    """
+    import kaleido
+    import plotly.io as pio
+
+    with _EXPORT_LOCK:
+        kaleido.start_sync_server(silence_warnings=True)
+        try:
+            return [pio.to_image(f, format="png", width=width, height=height or f["layout"].get("height", 500)) for f in figs]
+        finally:
+            kaleido.stop_sync_server(silence_warnings=True)
+
+
+def gif_from_pngs(frames: Sequence[bytes], frame_ms: int = 150, hold_last_ms: int = 1500) -> bytes:
+    """An animated GIF (looping) from PNG frames of one size; the last frame is held so the end can be read."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(b)).convert("RGB") for b in frames]
+    durations = [frame_ms] * (len(images) - 1) + [hold_last_ms]
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True)
+    return out.getvalue()

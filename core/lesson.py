@@ -223,3 +223,64 @@ def equation(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, row: in
     n = len(y)
     grad = np.append(-(2.0 / n) * (X.T @ r), -(2.0 / n) * r.sum())
     return Equation(row, X[row], float(y[row]), float(yhat[row]), float(r @ r / n), grad, lr, theta, theta - lr * grad)
+
+
+# -- sharing: every setting of the page in the URL ----------------------------------------------------------------
+SPEEDS = (2, 5, 10, 20)  # epochs per second while playing
+DEFAULT_LESSON = "good"
+URL_KEYS = ("lesson", "lr", "step", "speed", "d3", "projector", "focus", "axes")
+MAX_LR = 1e6  # a typed learning rate above this is a typo, not a lesson
+
+
+def settings_from_url(query: dict[str, str]) -> dict:
+    """The page's settings from query parameters; each invalid or missing value is left out (the page's default wins).
+
+    lesson: a LESSONS key; lr: 0 < η ≤ MAX_LR, one-lane lessons only (a race's rates are the lesson); step: epoch ≥ 0;
+    speed: one of SPEEDS; d3, projector: "0"/"1"; focus: a lane index of the lesson; axes: passed on as text, the page
+    checks it against the dataset's parameter pairs.
+    """
+    out: dict = {}
+    lesson = LESSONS.get(str(query.get("lesson", DEFAULT_LESSON)))
+    if lesson is None:
+        lesson = LESSONS[DEFAULT_LESSON]
+    elif "lesson" in query:
+        out["lesson"] = lesson.key
+
+    def number(key: str, kind: type, ok) -> None:
+        try:
+            x = kind(query[key])
+        except (KeyError, ValueError, TypeError, OverflowError):
+            return
+        if ok(x):
+            out[key] = x
+
+    if len(lesson.lanes) == 1:
+        number("lr", float, lambda x: np.isfinite(x) and 0 < x <= MAX_LR)
+    number("step", int, lambda x: 0 <= x <= MAX_EPOCHS)
+    number("speed", int, lambda x: x in SPEEDS)
+    number("focus", int, lambda x: 0 <= x < len(lesson.lanes))
+    for flag in ("d3", "projector"):
+        if query.get(flag) in ("0", "1"):
+            out[flag] = query[flag] == "1"
+    if isinstance(query.get("axes"), str):
+        out["axes"] = query["axes"]
+    return out
+
+
+def settings_to_url(settings: dict) -> dict[str, str]:
+    """The inverse of settings_from_url for the keys present: what the page writes into the URL."""
+    fmt = {"lr": lambda x: f"{x:.6g}", "d3": lambda x: "1" if x else "0", "projector": lambda x: "1" if x else "0"}
+    return {k: fmt.get(k, str)(v) for k, v in settings.items() if k in URL_KEYS and v is not None}
+
+
+def history_table(lesson: Lesson, lrs: list[float], histories: list[dict[str, list]]) -> list[dict]:
+    """Every lane's trainer record as rows (lane, optimizer, lr, then the record's own columns), for a CSV."""
+    rows = []
+    for lane, lr, h in zip(lesson.lanes, lrs, histories):
+        n = max((len(v) for v in h.values() if isinstance(v, list)), default=0)
+        cols = {k: v for k, v in h.items() if isinstance(v, list) and len(v) == n}  # whole-run columns; sparse ones skipped
+        for i in range(n):
+            rows.append({"lesson": lesson.key, "lane": lane.name, "optimizer": lane.optimizer, "lr": lr,
+                         "batch_size": lane.batch_size or "full", "standardize": lane.standardize,
+                         **{k: v[i] for k, v in cols.items()}})  # fmt: skip
+    return rows

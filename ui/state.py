@@ -130,3 +130,4 @@ DESCENT_PROJECTOR = "descent_projector"  # bool: large fonts and lines, fewer co
 # admin view (app_pages/admin.py)
 ADMIN_OK = "admin_ok"  # bool: this session gave the admin password
 ADMIN_PASSWORD = "admin_password"  # str: the password field's key; cleared once checked, never kept
+DESCENT_SHARED = "descent_shared"  # dict: settings read from the URL on the session's first visit that wait for the run (lr, step)

@@ -10,9 +10,10 @@ from ui import state
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
-def open_classroom(lesson: str | None = None) -> AppTest:
+def open_classroom(lesson: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
+    at.query_params.update(query or {})
     at.switch_page("app_pages/descent.py")
     if lesson:
         at.session_state[state.DESCENT_LESSON] = lesson
@@ -64,3 +65,48 @@ def test_optimizer_race_runs_every_lane():
     assert list(table["optimizer"]) == ["sgd", "momentum", "nesterov", "rmsprop", "adam"]
     assert all(table["observed"] != "")
     assert not at.exception
+
+
+def toggle(at: AppTest, label: str):
+    return next(t for t in at.toggle if t.label == label)
+
+
+def test_a_shared_url_restores_every_setting_and_the_page_writes_them_back():
+    query = {"lesson": "oscillates", "lr": "0.0123", "step": "7", "speed": "5", "d3": "1", "projector": "0"}
+    at = open_classroom(query=query)
+    assert at.selectbox[0].value == "oscillates"
+    assert at.number_input[0].value == 0.0123
+    assert at.session_state[state.DESCENT_RUN]["lrs"] == [0.0123]  # the run itself used the shared rate
+    assert at.slider[0].value == 7
+    assert at.select_slider[0].value == 5
+    assert toggle(at, "3-D surface").value and not toggle(at, "Projector mode").value
+    for k, v in query.items():
+        assert at.query_params[k] == v, k
+    # and back: change the controls, the URL follows
+    button(at, "Step 1").click().run()
+    at.select_slider[0].set_value(20).run()
+    toggle(at, "Projector mode").set_value(True).run()
+    assert (at.query_params["step"], at.query_params["speed"], at.query_params["projector"]) == ("8", "20", "1")
+
+
+def test_a_race_url_restores_the_lane_drawn_large():
+    at = open_classroom(query={"lesson": "ravine", "focus": "3", "axes": "w:rooms × b"})
+    assert at.radio[0].value == 3
+    assert at.query_params["focus"] == "3"
+    assert at.selectbox[1].value == "w:rooms × b"
+    assert at.query_params["axes"] == "w:rooms × b"
+
+
+def test_invalid_url_values_fall_back_to_defaults_without_a_traceback():
+    at = open_classroom(query={"lesson": "nope", "lr": "-1", "step": "x", "speed": "7", "d3": "maybe", "focus": "9", "axes": "?"})
+    assert not at.exception
+    assert at.selectbox[0].value == "good"
+    assert at.slider[0].value == 0 and at.select_slider[0].value == 10
+    assert not toggle(at, "3-D surface").value
+    assert at.query_params["lesson"] == "good" and at.query_params["speed"] == "10"
+
+
+def test_history_csv_holds_every_lane():
+    at = open_classroom("minibatch")
+    assert not at.exception
+    assert any(b.label == "History as CSV" for b in at.get("download_button"))

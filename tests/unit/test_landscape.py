@@ -129,3 +129,32 @@ def test_predict_lane_thresholds():
     assert predict_lane(q, 0.9 / lam[-1], start, 10_000) == "converges"
     assert predict_lane(q, 1e-6, start, 10) == "slow"
     assert observed_lane(q, np.array([start, start * 10]), diverged=False) == "diverges"
+
+
+def test_settings_from_url_keeps_valid_values_and_drops_the_rest():
+    from core.lesson import settings_from_url, settings_to_url
+
+    good = {"lesson": "oscillates", "lr": "0.0123", "step": "7", "speed": "5", "d3": "1", "projector": "0"}
+    s = settings_from_url(good)
+    assert s == {"lesson": "oscillates", "lr": 0.0123, "step": 7, "speed": 5, "d3": True, "projector": False}
+    assert settings_to_url(s) == good
+    bad = {"lesson": "x", "lr": "nan", "step": "-1", "speed": "3", "d3": "yes", "focus": "1"}
+    assert settings_from_url(bad) == {}  # focus 1 does not exist in the default one-lane lesson
+    assert "lr" not in settings_from_url({"lesson": "lr_race", "lr": "0.1"})  # a race's rates are the lesson
+
+
+def test_png_and_gif_export_when_kaleido_and_a_browser_are_here():
+    pytest.importorskip("kaleido")
+    import io
+    import shutil
+
+    from PIL import Image
+
+    from core.figures import figures_png, gif_from_pngs, step_loss_figure
+
+    if not (shutil.which("chromium") or shutil.which("google-chrome")):
+        pytest.skip("no Chrome/Chromium for kaleido")
+    pngs = figures_png([step_loss_figure({"a": [3, 2, 1]}, k) for k in range(2)], width=300, height=200)
+    assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    gif = Image.open(io.BytesIO(gif_from_pngs(pngs)))
+    assert gif.format == "GIF" and gif.n_frames == 2 and gif.size == (300, 200)
