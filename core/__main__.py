@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from dataclasses import fields
 
@@ -30,10 +31,23 @@ def _clean(v: float | None) -> float | None:
 def cmd_train(args: argparse.Namespace) -> int:
     from core.trainer import train
 
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one process per rank, rank 0 prints
+        import torch.distributed as dist
+
+        backend = "nccl" if args.device in ("cuda", "auto") and _cuda() else "gloo"
+        dist.init_process_group(backend)
+        if backend == "nccl":
+            import torch
+
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    quiet = _rank() != 0
+
     ds = load_csv(args.csv, target=args.target) if args.csv else make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
 
     def on_epoch(row: dict) -> None:
+        if quiet:
+            return
         if args.json:
             print(json.dumps({k: _clean(v) if k != "epoch" else v for k, v in row.items()}))
         else:
@@ -51,7 +65,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "intercept": _clean(result.intercept),
         "elapsed_s": round(result.elapsed_s, 4),
         "config": result.config,
+        "world_size": _world_size(),
     }
+    if quiet:
+        return 0 if result.status != "diverged" else 3
     if args.json:
         print(json.dumps(summary))
     else:
@@ -60,6 +77,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"  {name}: {w:.6g}")
         print(f"  intercept: {result.intercept:.6g}")
     return 0 if result.status != "diverged" else 3
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def _world_size() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 def cmd_env(args: argparse.Namespace) -> int:

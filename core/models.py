@@ -63,6 +63,13 @@ class Moments:
         n, y64 = len(y), y.double()
         self.G, self.c, self.s = A.T @ A / n, A.T @ y64 / n, y64.dot(y64) / n
 
+    def all_reduce(self, weight: float) -> Moments:
+        """Under torchrun each rank holds a shard: the weighted sum over ranks is the whole data's statistics."""
+        for t in (self.G, self.c, self.s):
+            t.mul_(weight)
+            torch.distributed.all_reduce(t)
+        return self
+
     def loss(self, theta: torch.Tensor) -> torch.Tensor:
         return theta.dot(self.G @ theta) - 2 * theta.dot(self.c) + self.s
 

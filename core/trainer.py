@@ -139,9 +139,13 @@ def train(
     X_train, y_train = to_device(Xs[train_idx]), to_device(ys[train_idx])
     X_test, y_test = to_device(Xs[test_idx]), to_device(ys[test_idx])
     n_train, has_test = len(train_idx), len(test_idx) > 0
+    rank, world = _world()  # under torchrun: this process trains on every world-th training row
+    X_shard, y_shard = (X_train, y_train) if world == 1 else (X_train[rank::world], y_train[rank::world])
     # full-batch linear MSE: sufficient statistics make an epoch independent of n (MPS has no float64)
     moments = cfg.model == "linear" and cfg.loss == "mse" and not cfg.batch_size and not cfg.compile and device.type != "mps"
-    train_moments = Moments(X_train, y_train) if moments else None
+    train_moments = Moments(X_shard, y_shard) if moments else None
+    if train_moments is not None and world > 1:
+        train_moments.all_reduce(len(y_shard) / n_train)
     test_moments = Moments(X_test, y_test) if moments and has_test else None
 
     model = build(cfg.model, n_features, cfg.hidden, cfg.activation).to(device)
@@ -207,7 +211,12 @@ def train(
             batches = [None] if batch_size >= n_train else torch.randperm(n_train, device=device, generator=gen).split(batch_size)
             total = 0.0
             for idx in batches:
-                xb, yb = (X_train, y_train) if idx is None else (X_train[idx], y_train[idx])
+                if idx is None:
+                    xb, yb = X_shard, y_shard
+                else:
+                    batch_rows = len(idx)  # across every rank
+                    idx = idx if world == 1 else idx[rank::world]
+                    xb, yb = X_train[idx], y_train[idx]
                 if train_moments is not None:
                     loss = train_moments.loss_and_grad(model)
                 else:
@@ -215,11 +224,13 @@ def train(
                         pred = forward(xb)
                     loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
                     model.backward(xb, pred, dpred.to(pred.dtype))
+                    if world > 1:  # what DistributedDataParallel does: average the ranks' gradients, by rows
+                        loss = _all_reduce_mean([p.grad for p in params], loss, len(yb))
                 grad_norm = model.grad_norm()
                 if cfg.grad_clip is not None:
                     torch.nn.utils.clip_grads_with_norm_(params, cfg.grad_clip, grad_norm, foreach=True)
                 optimizer.step()
-                total = loss if idx is None else total + loss * len(yb)
+                total = loss if idx is None else total + loss * batch_rows
             if schedule is not None:
                 schedule.step()
             with torch.no_grad(), autocast:
@@ -261,6 +272,26 @@ def train(
         features=ds.features,
         target=ds.target,
     )
+
+
+def _world() -> tuple[int, int]:
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _all_reduce_mean(grads: list[torch.Tensor], loss: torch.Tensor, rows: int) -> torch.Tensor:
+    """Row-weighted mean over ranks of each gradient and of the loss; every rank ends with the same numbers."""
+    count = torch.tensor(float(rows), device=loss.device)
+    torch.distributed.all_reduce(count)
+    weight = rows / count.item()
+    for g in grads:
+        g.mul_(weight)
+        torch.distributed.all_reduce(g)
+    loss = loss * weight
+    torch.distributed.all_reduce(loss)
+    return loss
 
 
 def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, X_train: torch.Tensor) -> str:
