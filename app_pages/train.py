@@ -166,6 +166,10 @@ def charts(history: dict) -> None:
 def live_view() -> None:
     """Pull only the epochs that are new since the last frame, then redraw."""
     snap = manager.snapshot(live["job_id"], since=live["cursor"])
+    deadline = time.monotonic() + FRAME_S
+    while snap is not None and running and not live["cursor"] and not snap.rows["epoch"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # a run just started: show its first epochs as soon as they exist, not a frame later
+        snap = manager.snapshot(live["job_id"], since=live["cursor"])
     if snap is None:
         st.warning("This run is no longer held by the server (it was restarted). Start a new run.")
         return
