@@ -71,12 +71,14 @@ m2.metric("Running", sum(j.status in ("running", "paused") for j in active))
 m3.metric("Queued", sum(j.status == "queued" for j in active))
 m4.metric("Failed (kept in memory)", sum(j.status == "failed" for j in jobs))
 
-st.subheader("Jobs now")
+h1, h2 = st.columns([6, 1], vertical_alignment="bottom")
+h1.subheader("Jobs now", anchor=False)
+h2.button("Refresh", key="admin_refresh", icon=":material/refresh:", width="stretch")  # any click reruns the page
 if not active:
     st.caption("No job is queued or running.")
 else:
-    header = st.columns([1.3, 1.2, 1.4, 1.6, 1.2, 1.0, 0.8])
-    for col, name in zip(header, ["status", "owner", "data", "epochs", "epochs/s", "age", ""]):
+    header = st.columns([1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8])
+    for col, name in zip(header, ["status", "owner", "data", "epochs", "epochs/s", "age"]):
         col.markdown(f"**{name}**")
     for job in active:
         snap = manager.snapshot(job.id, since=2**62)  # counts only, no rows
@@ -85,16 +87,16 @@ else:
         status = f"queued #{snap.queue_position}" if snap.status == "queued" else snap.status
         elapsed = now - snap.started_at if snap.started_at else 0.0
         rate = f"{snap.epochs_done / elapsed:,.0f}" if elapsed > 0 and snap.started_at else "–"
-        c = st.columns([1.3, 1.2, 1.4, 1.6, 1.2, 1.0, 0.8], vertical_alignment="center")
+        c = st.columns([1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8], vertical_alignment="center")
         c[0].write(status)
         c[1].write(f"`{owner(job)}`")
-        c[2].write(f"{job.dataset.get('name', '?')}, {job.dataset.get('rows', 0):,} rows")
+        c[2].write(f"{job.dataset.get('preset') or job.dataset.get('csv') or '?'}, {job.dataset.get('rows', 0):,} rows")
         c[3].write(f"{snap.epochs_done:,} of {snap.epochs_total:,}")
         c[4].write(rate)
         c[5].write(age(now - job.submitted_at))
         c[6].button("Stop", key=f"admin_stop_{job.id}", on_click=manager.stop, args=(job.id,), width="stretch")
 
-st.subheader("Recent failures")
+st.subheader("Recent failures", anchor=False)
 if not failed:
     st.caption("None since this server started.")
 else:
@@ -111,7 +113,7 @@ else:
         width="stretch",
     )
 
-st.subheader("Policy and limits in force")
+st.subheader("Policy and limits in force", anchor=False)
 p = manager.policy
 limits = {
     "worker processes (DESCENT_WORKERS)": f"{total}",

@@ -91,3 +91,18 @@ def test_without_auth_secrets_the_app_is_open_and_says_so_with_its_limits(monkey
     assert any(c.startswith("Open app: no login configured") for c in captions)
     assert any("rows ·" in c and "MB upload" in c and "epochs" in c and "per session" in c for c in captions)
     assert not any(b.label == "Log in" for b in at.button)
+
+
+def test_a_failed_run_shows_with_its_message(monkeypatch):
+    from core.config import TrainConfig
+    from core.data import make_dataset
+    from ui.cache import job_manager
+
+    at = open_admin(monkeypatch, SECRET)  # the page creates the process-wide manager
+    bad = TrainConfig(epochs=5, init="given", init_params=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0))  # house_prices needs 3
+    job = job_manager().wait(job_manager().submit(make_dataset("house_prices", n=50), bad, owner="f" * 32).id, timeout=90)
+    assert job.status == "failed" and job.error
+    at = log_in(at, SECRET)
+    table = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert job.error in table["message"].tolist()
+    assert "ffffffff…" in table["owner"].tolist()
