@@ -38,14 +38,14 @@ if not password:
     st.stop()
 
 if not ss.get(state.ADMIN_OK):
-    with st.form("admin_login", clear_on_submit=True):  # the typed password does not stay in the widget
+    with st.columns([2, 3])[0], st.form("admin_login", clear_on_submit=True):  # the typed password does not stay in the widget
         typed = st.text_input("Admin password", type="password", key=state.ADMIN_PASSWORD)
         submitted = st.form_submit_button("Open the admin view", type="primary")
     if submitted:
         if hmac.compare_digest(typed.encode(), password.encode()):
             ss[state.ADMIN_OK] = True
             st.rerun()
-        st.error("Wrong password.")
+        st.columns([2, 3])[0].error("Wrong password.")
     st.stop()
 
 manager = job_manager()
