@@ -25,7 +25,7 @@ def login_configured() -> bool:
         return False
 
 
-if login_configured() and not st.user.is_logged_in:
+if login_configured() and not st.user.get("is_logged_in", False):
     st.title("Descent Lab")
     st.write("This server asks you to log in first.")
     st.button("Log in", type="primary", on_click=st.login)

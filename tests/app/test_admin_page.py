@@ -106,3 +106,23 @@ def test_a_failed_run_shows_with_its_message(monkeypatch):
     table = next(d.value for d in at.dataframe if "message" in d.value.columns)
     assert job.error in table["message"].tolist()
     assert "ffffffff…" in table["owner"].tolist()
+
+
+def test_with_auth_secrets_a_visitor_sees_only_the_log_in_button(monkeypatch):
+    monkeypatch.delenv("DESCENT_ADMIN_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not any(c.value.startswith("Open app") for c in at.sidebar.caption)
+
+
+def test_with_auth_secrets_a_logged_in_user_gets_the_app_and_a_log_out_button(monkeypatch):
+    monkeypatch.delenv("DESCENT_ADMIN_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.user = {"is_logged_in": True, "email": "ada@example.org"}
+    at.run()
+    assert not at.exception
+    assert any(b.key == "logout" for b in at.sidebar.button)
