@@ -50,6 +50,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def descendants(pid: int) -> set[int]:
     """Every live process below pid (from /proc, no psutil)."""
     parent_of: dict[int, int] = {}
@@ -79,12 +88,15 @@ class RssSampler(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak_server, self.peak_total, self.children = pid, 0.0, 0.0, set()
+        self.cpu: dict[int, float] = {}  # pid → its latest CPU seconds
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.25):
             kids = descendants(self.pid)
             self.children |= kids
+            for q in (self.pid, *kids):
+                self.cpu[q] = max(self.cpu.get(q, 0.0), cpu_s(q))
             server = rss_mb(self.pid)
             self.peak_server = max(self.peak_server, server)
             self.peak_total = max(self.peak_total, server + sum(rss_mb(k) for k in kids))
@@ -235,6 +247,10 @@ def main() -> None:
     print(f"queue wait (created → started): {spread(waits)}")
     print(f"run time (started → finished): {spread(run_s)}")
     print(f"click → 'Completed' on screen: {spread(seen)}")
+    server_cpu = sampler.cpu.get(server.pid, 0.0)
+    workers_cpu = sum(v for k, v in sampler.cpu.items() if k != server.pid)
+    print(f"CPU over the wall time: server process {server_cpu:.1f} s ({server_cpu / wall:.0%} of a core), "
+          f"its workers {workers_cpu:.1f} s (warm-up included)")  # fmt: skip
     print(f"server log: {Path(db).with_name('server.log')}")
     print(f"peak RSS: server process {sampler.peak_server:.0f} MB; server + workers {sampler.peak_total:.0f} MB")
     print(f"processes of the server left after it stopped: {left or 'none'}")
