@@ -40,6 +40,7 @@ from ui.cache import job_manager
 from ui.charts import plotly_chart
 
 POLL_S = 0.3  # while the lanes train; they are short
+GRID_SIZE = 60  # contour nodes a side: every frame of play resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
 GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
 EXPORT = importlib.util.find_spec("kaleido") is not None  # PNG/GIF need kaleido and a Chrome/Chromium; CSV never does
 
@@ -205,7 +206,7 @@ def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = Fa
     q = surf.quadratic
     opt = q.optimum()
     pts = path[:, axes]
-    u, v = grid_axes(pts, opt[list(axes)])
+    u, v = grid_axes(pts, opt[list(axes)], size=GRID_SIZE)
     Z = loss_grid(q, u, v, axes=axes)
     kk = min(k, len(path) - 1)
     g = q.grad(path[kk]) if np.all(np.isfinite(path[kk])) else None
