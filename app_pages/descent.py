@@ -20,8 +20,10 @@ from core.figures import (
 from core.jobs import FINAL
 from core.landscape import grid_axes, loss_grid
 from core.lesson import (
+    DATA_PAGE,
     DEFAULT_LESSON,
     LESSONS,
+    MAX_DATA_FEATURES,
     SPEEDS,
     URL_KEYS,
     equation,
@@ -77,7 +79,15 @@ def share(**settings) -> None:
 
 share(lesson=lesson.key, d3=bool(three_d), projector=bool(big), speed=ss[state.DESCENT_SPEED])
 pending = ss[state.DESCENT_SHARED]
-ds = lesson_dataset(lesson)
+if lesson.preset == DATA_PAGE:  # the Data page's dataset, if the classroom can draw it
+    ds = state.current_dataset()
+    if not 1 <= len(ds.features) <= MAX_DATA_FEATURES:
+        st.warning(f"This lesson needs a dataset with 1 or {MAX_DATA_FEATURES} features; the Data page's has {len(ds.features)}. "
+                   "Choose another there, or another lesson.")  # fmt: skip
+        st.stop()
+else:
+    ds = lesson_dataset(lesson)
+data_key = (lesson.key, ds.name, tuple(ds.features), len(ds.y), float(ds.y.sum()))  # a new dataset is a new run
 surfaces = [surface(ds, lane.standardize) for lane in lesson.lanes]
 st.info(f"**{lesson.title}.** {lesson.prompt}")
 
@@ -90,7 +100,8 @@ def start(lrs: list[float]) -> None:
     except ConfigError as e:
         st.error(str(e))
         return
-    ss[state.DESCENT_RUN] = {"lesson": lesson.key, "lrs": lrs, "jobs": [j.id for j in jobs], "histories": None, "status": []}
+    ss[state.DESCENT_RUN] = {"lesson": lesson.key, "data": data_key, "lrs": lrs, "jobs": [j.id for j in jobs],
+                             "histories": None, "status": []}  # fmt: skip
     ss[state.DESCENT_STEP] = 0
     ss[state.DESCENT_PLAYING] = False
 
@@ -100,7 +111,7 @@ def set_lr(factor: float) -> None:
 
 
 run = ss.get(state.DESCENT_RUN)
-if run is None or run["lesson"] != lesson.key:  # one click on a lesson runs it
+if run is None or run["lesson"] != lesson.key or run.get("data") != data_key:  # one click on a lesson runs it
     lrs = [lane_lr(lane, s) for lane, s in zip(lesson.lanes, surfaces)]
     if "lr" in pending and len(lrs) == 1:  # a shared link's learning rate
         lrs = [pending.pop("lr")]
@@ -259,7 +270,16 @@ def classroom() -> None:
 
 def num(v: float, digits: int = 4) -> str:
     """A number for an equation: negatives in brackets, so "+ (−2)" never reads as "+ −2"."""
-    return f"({v:.{digits}g})" if v < 0 else f"{v:.{digits}g}"
+    return f"({tex(v, digits)})" if v < 0 else tex(v, digits)
+
+
+def tex(v: float, digits: int = 6) -> str:
+    """A number for KaTeX: 6.4294e+05 becomes 6.4294 × 10⁵ (KaTeX would typeset "e + 05" as a sum)."""
+    s = f"{v:.{digits}g}"
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        s = rf"{mantissa}	imes 10^{{{int(exponent)}}}"
+    return s
 
 
 def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:
@@ -270,21 +290,21 @@ def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:
     eq = equation(surf.X, surf.y, theta, lr, row=0)
     x = " + ".join(rf"{num(w)}\cdot {num(xv)}" for w, xv in zip(theta[:-1], eq.x_row))
     lines = [
-        rf"\hat y_1 = w\cdot x_1 + b = {x} + {num(theta[-1])} = {eq.yhat_row:.5g} \quad (y_1 = {eq.y_row:.5g})",
-        rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {eq.loss:.6g} \quad (n = {len(surf.y)})",
+        rf"\hat y_1 = w\cdot x_1 + b = {x} + {num(theta[-1])} = {tex(eq.yhat_row, 5)} \quad (y_1 = {tex(eq.y_row, 5)})",
+        rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {tex(eq.loss, 6)} \quad (n = {len(surf.y)})",
     ]
     for j, name in enumerate(param_names):
         sym = "b" if name == "b" else f"w_{{{j + 1}}}"
         feat = "1" if name == "b" else f"x_{{i{j + 1}}}"
         lines.append(
-            rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {eq.grad[j]:.6g}"
+            rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {tex(eq.grad[j], 6)}"
         )
     plain = lane.optimizer == "sgd" and lane.batch_size is None
     if plain:
         for j, name in enumerate(param_names):
             sym = "b" if name == "b" else f"w_{{{j + 1}}}"
-            lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {theta[j]:.6g} - {lr:.4g}\times"
-                         rf"({eq.grad[j]:.6g}) = {eq.next_theta[j]:.6g}")  # fmt: skip
+            lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {tex(theta[j], 6)} - {tex(lr, 4)}\times"
+                         rf"{num(eq.grad[j], 6)} = {tex(eq.next_theta[j], 6)}")  # fmt: skip
     with st.container(border=True):
         st.markdown(f"**The update at epoch {k}** ({lane.name}; {'standardized' if lane.standardize else 'raw'} units)")
         for line in lines:

@@ -15,7 +15,9 @@ from core.data import Dataset, Scaler, make_dataset
 from core.landscape import Quadratic, observed_lane, predict_lane
 
 MAX_EPOCHS = 500  # classroom runs are short: every epoch is a frame on the timeline
-MAX_ROWS = 1_000
+MAX_ROWS = 1_000  # rows of a preset lesson
+DATA_PAGE = ""  # a lesson's preset: the session's own dataset (ui.state.current_dataset), when it has MAX_DATA_FEATURES or fewer
+MAX_DATA_FEATURES = 2  # the surface is over (w, b) or a slice; the path and equation stay readable
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,14 @@ LESSONS: dict[str, Lesson] = {
             noise=0.1,
             epochs=80,
             start=(-1.5, 1.5, 0.0),
+        ),
+        Lesson(
+            "data",
+            "Your data (from the Data page)",
+            "The dataset chosen on the Data page (one or two features), standardized, at half of 2/λ_max. Predict: how round "
+            "is the bowl, and how many epochs until the loss flattens? Then press play.",
+            DATA_PAGE,
+            (Lane("lr = 0.5 × lr_max", lr_factor=0.5, standardize=True),),
         ),
         Lesson(
             "minibatch",

@@ -110,3 +110,18 @@ def test_history_csv_holds_every_lane():
     at = open_classroom("minibatch")
     assert not at.exception
     assert any(b.label == "History as CSV" for b in at.get("download_button"))
+
+
+def test_your_data_lesson_uses_the_data_page_dataset_and_refuses_too_many_features():
+    at = open_classroom(query={"lesson": "data"})  # the default dataset: house_prices, 2 features
+    assert at.selectbox[0].value == "data"
+    assert any("w:area_m2" in o for o in at.selectbox[1].options)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.DATA_PARAMS] = {"preset": "polynomial", "n": 200, "noise": 0.1, "seed": 0, "degree": 3}
+    at.session_state[state.DATA_PREP] = {"standardize": True, "test_fraction": 0.2, "poly_degree": 3}
+    at.run()
+    at.switch_page("app_pages/descent.py")
+    at.session_state[state.DESCENT_LESSON] = "data"
+    at.run()
+    assert not at.exception
+    assert any("1 or 2 features" in w.value for w in at.warning)
