@@ -69,3 +69,29 @@ def test_play_frame_rate(server_url, page: Page):
     print(f"Play: {fps:.1f} frames/s drawn ({len(moving)} frames, {epochs} epochs advanced, asked for 20/s)")
     # Not asserted at 10/s: in headless software-rendered Chromium on 2 shared cores each frame is a server round trip and
     # ~150–300 ms of main-thread work re-rendering the Plotly charts, so this measures ~2 frames/s. Play advancing is asserted.
+
+
+def test_exports_download_csv_png_and_an_animated_gif(server_url, page: Page, tmp_path):
+    import csv
+    import importlib.util
+
+    open_lesson(page, server_url, "good")
+    page.get_by_text("Export and share").click()
+    with page.expect_download() as d:
+        page.get_by_role("button", name="History as CSV").click()
+    rows = list(csv.DictReader(open(d.value.path(), encoding="utf-8")))
+    assert len(rows) == LESSONS["good"].epochs and {"lane", "lr", "b", "w:x"} <= set(rows[0])
+    if importlib.util.find_spec("kaleido") is None:
+        pytest.skip("kaleido is not installed: no PNG/GIF export")
+    from PIL import Image
+
+    with page.expect_download(timeout=60_000) as d:
+        page.get_by_role("button", name="Surface as PNG").click()
+    assert Image.open(d.value.path()).format == "PNG"
+    with page.expect_download(timeout=120_000) as d:
+        page.get_by_role("button", name="Run as animated GIF").click()
+    gif = tmp_path / "run.gif"
+    d.value.save_as(gif)
+    im = Image.open(gif)
+    print(f"GIF: {im.n_frames} frames, {im.size}, {gif.stat().st_size // 1024} kB at {gif}")
+    assert im.format == "GIF" and im.n_frames > 10
