@@ -36,6 +36,7 @@ from core.lesson import (
     settings_from_url,
     settings_to_url,
     surface,
+    tex,
 )
 from ui import state
 from ui.cache import job_manager
@@ -271,15 +272,6 @@ def classroom() -> None:
 def num(v: float, digits: int = 4) -> str:
     """A number for an equation: negatives in brackets, so "+ (−2)" never reads as "+ −2"."""
     return f"({tex(v, digits)})" if v < 0 else tex(v, digits)
-
-
-def tex(v: float, digits: int = 6) -> str:
-    """A number for KaTeX: 6.4294e+05 becomes 6.4294 × 10⁵ (KaTeX would typeset "e + 05" as a sum)."""
-    s = f"{v:.{digits}g}"
-    if "e" in s:
-        mantissa, exponent = s.split("e")
-        s = rf"{mantissa}	imes 10^{{{int(exponent)}}}"
-    return s
 
 
 def equation_panel(i: int, k: int, theta: np.ndarray, lr: float) -> None:

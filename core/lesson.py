@@ -294,3 +294,12 @@ def history_table(lesson: Lesson, lrs: list[float], histories: list[dict[str, li
                          "batch_size": lane.batch_size or "full", "standardize": lane.standardize,
                          **{k: v[i] for k, v in cols.items()}})  # fmt: skip
     return rows
+
+
+def tex(v: float, digits: int = 6) -> str:
+    """A number for KaTeX: 6.4294e+05 becomes 6.4294 × 10⁵ (KaTeX would typeset "e + 05" as a sum)."""
+    s = f"{v:.{digits}g}"
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        s = rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    return s

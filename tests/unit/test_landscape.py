@@ -158,3 +158,11 @@ def test_png_and_gif_export_when_kaleido_and_a_browser_are_here():
     assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     gif = Image.open(io.BytesIO(gif_from_pngs(pngs)))
     assert gif.format == "GIF" and gif.n_frames == 2 and gif.size == (300, 200)
+
+
+def test_equation_numbers_typeset_large_and_small_values_as_powers_of_ten():
+    from core.lesson import tex
+
+    assert tex(6.4294e5, 5) == r"6.4294\times 10^{5}"
+    assert tex(-2.033e-5, 4) == r"-2.033\times 10^{-5}"
+    assert tex(1.25) == "1.25"
