@@ -37,7 +37,7 @@ def attach(job_id: str, control_key: str | None = None) -> dict | None:
     train_rows, test_rows = split(len(ds), cfg.test_fraction, cfg.seed)
     X, y = ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float)
     scaler = Scaler.fit(X[train_rows], y[train_rows]) if cfg.standardize else Scaler.identity(len(ds.features))
-    ss[state.LIVE] = {"job_id": job.id, "cursor": 0, "history": {}, "status": job.status, "config": cfg, "dataset": ds,
+    ss[state.LIVE] = {"job_id": job.id, "cursor": 0, "history": {}, "status": job.status, "config": cfg, "dataset": ds, "X": X,
                       "scaler": scaler, "test_rows": test_rows, "result": None, "error": "", "mine": mine}  # fmt: skip
     st.query_params["run"] = job.id  # a refresh re-attaches to this run…
     if mine:
@@ -122,13 +122,13 @@ def progress(snap) -> None:
     st.progress(min(done / total, 1.0), text=f"epoch {done:,} of {total:,} · {rate:,.0f} epochs/s{eta}{paused}")
 
 
-def live_predictions(history: dict) -> list[float] | None:
+def live_predictions(history: dict) -> np.ndarray | None:
     """The fit at the newest epoch, from the recorded weights (linear models with few features)."""
     names = [f"w:{f}" for f in live["dataset"].features]
     if not history.get("b") or not all(n in history for n in names):
         return None
     coef, intercept = live["scaler"].to_original(np.array([history[n][-1] for n in names]), history["b"][-1])
-    return (live["dataset"].X.to_numpy(dtype=float) @ coef + intercept).tolist()
+    return live["X"] @ coef + intercept  # X converted once, at attach: this runs every frame
 
 
 def charts(history: dict) -> None:

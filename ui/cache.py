@@ -11,7 +11,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data import Dataset, make_dataset
 from core.environment import EnvReport
 from core.jobs import JobManager
 from core.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
@@ -56,9 +55,6 @@ def gpu_sampler(fake_gpu: bool = False) -> LiveSampler:
     return LiveSampler(demo_nvml if fake_gpu else PynvmlAdapter.load)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def dataset(preset: str, n: int, noise: float, seed: int) -> Dataset:
-    return make_dataset(preset, n=n, noise=noise, seed=seed)
 
 
 @st.cache_resource(show_spinner=False)
