@@ -13,6 +13,7 @@ from core.figures import decimate, fit_figure, lines_figure, loss_figure, predic
 from core.jobs import FINAL
 from core.landscape import least_squares
 from core.metrics import regression_metrics
+from core.weights import forward
 from ui import state, train_form
 from ui.cache import job_manager
 from ui.charts import plotly_chart
@@ -238,6 +239,10 @@ def result_view() -> None:
         plotly_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
     if result.get("coef"):
         coefficients(result, cfg, ds_run)
+    if result.get("weights") is not None:
+        predict_form(result, cfg, ds_run)
+    else:
+        st.caption("This model is too big to predict with here: download it below and load it with torch or safetensors.")
     exports(result, cfg, ds_run)
 
 
@@ -261,20 +266,30 @@ def coefficients(result: dict, cfg, ds_run) -> None:
     if live["status"] == "completed" and gap > 0.01 and cfg.loss == "mse":
         st.info(f"Not at the optimum yet: a coefficient is still {gap:.0%} away from least squares. Train for more epochs, "
                 "or raise the learning rate (0.1 converges here in a few hundred epochs).")  # fmt: skip
+
+
+def predict_form(result: dict, cfg, ds_run) -> None:
+    """Any trained model, linear or MLP: its weights came back from the worker, and numpy runs the forward pass."""
     with st.form("predict"):
         st.markdown(f"**Predict {ds_run.target}**")
         cols = st.columns(len(ds_run.features))
         x = [c.number_input(f, value=float(f"{ds_run.X[f].median():.4g}"), format="%g") for c, f in zip(cols, ds_run.features)]
         if st.form_submit_button("Predict"):
-            st.metric(f"predicted {ds_run.target}", f"{float(np.dot(list(result['coef'].values()), x) + result['intercept']):,.6g}")
+            s = live["scaler"]
+            y = forward(result["weights"], (np.array(x) - s.x_mean) / s.x_std, cfg.activation)[0] * s.y_std + s.y_mean
+            st.metric(f"predicted {ds_run.target}", f"{float(y):,.6g}")
 
 
 def exports(result: dict, cfg, ds_run) -> None:
     st.subheader("Take it away")
-    e1, e2, e3 = st.columns(3)
+    e1, e2, e3, e4 = st.columns(4)
     if result.get("model_file"):
         e1.download_button("Model (.pt, weights_only)", result["model_file"], file_name="descent_lab_model.pt", key="dl_model",
                            help="torch.load(path, weights_only=True): the weights, scaling and config")  # fmt: skip
+    if result.get("safetensors"):
+        e4.download_button("Model (.safetensors)", result["safetensors"], file_name="descent_lab_model.safetensors",
+                           key="dl_safetensors", help="safetensors.torch.load_file(path): the weights; the scaling and "
+                           "config are in the file's metadata")  # fmt: skip
     e2.download_button("History (.csv)", history_csv(live["history"]), file_name="history.csv", mime="text/csv", key="dl_history")
     e3.download_button("Standalone PyTorch script (.py)", training_script(ds_run, cfg), file_name="descent_lab_run.py",
                        mime="text/x-python", key="dl_script", help="Plain PyTorch in the seed's style, retracing this run")  # fmt: skip

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from core import weights
 from core.config import TrainConfig
 from core.data import Dataset
 from core.store import RunStore, StoreError
@@ -329,7 +330,8 @@ class JobManager:
         job.status, job.finished_at, job.error = status, time.time(), error
         job.result = result if result is not None else {"reason": reason or error}
         log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
-        kept = {k: v for k, v in job.result.items() if k not in ("predictions", "model_file")}  # big, and rebuildable
+        big = ("predictions", "model_file", "safetensors", "weights")  # big, and rebuildable by training again
+        kept = {k: v for k, v in job.result.items() if k not in big}
         self._record(lambda s: s.finish(job.id, status, kept))
         finished = [j for j in self._jobs.values() if j.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
@@ -507,6 +509,8 @@ def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any
                 "params": result.params,
                 "predictions": result.predict(ds.X) if len(ds) <= PREDICTIONS_MAX_ROWS else None,
                 "model_file": result.model_file(),
+                "safetensors": weights.safetensors_file(result),
+                "weights": weights.served_weights(result),
             },
         )
     )

@@ -133,7 +133,7 @@ def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
     assert at.button(key="train_start").disabled
 
 
-def test_an_mlp_run_reports_metrics_without_coefficients():
+def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
     at = open_page("app_pages/train.py")
     at.selectbox(key="train_model").set_value("mlp")
     at.selectbox(key="train_optimizer").set_value("adam")
@@ -142,6 +142,13 @@ def test_an_mlp_run_reports_metrics_without_coefficients():
     at = rerun_until(at, lambda at: at.success)
     assert not any("parameter" in d.value.columns for d in at.dataframe)
     assert at.dataframe[0].value.loc["test", "R²"] > 0.8
+    assert {b.proto.label for b in at.get("download_button")} >= {"Model (.pt, weights_only)", "Model (.safetensors)"}
+    area, rooms = at.number_input[-2:]
+    area.set_value(100.0)
+    rooms.set_value(3.0)
+    at.button[-1].click().run()  # the form's Predict
+    price = float(at.metric[0].value.replace(",", ""))
+    assert 300_000 < price < 500_000  # the data's truth at (100 m², 3 rooms) is 50k + 300k + 60k = 410k
 
 
 def test_a_refreshed_browser_re_attaches_to_its_run():
