@@ -58,6 +58,22 @@ def trainer_alone(epochs: int) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["wall_s"]
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,6 +130,8 @@ def main() -> None:
                 box.press("Enter")
             time.sleep(1.0)  # let the settings' reruns settle
 
+            workers = children(server.pid)
+            cpu0 = {pid: cpu_s(pid) for pid in [server.pid, *workers]}
             t_click = time.time()
             page.get_by_role("button", name="Train", exact=True).click()
             page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", polling="raf", timeout=60_000)
@@ -121,6 +139,7 @@ def main() -> None:
             page.wait_for_function(f"({LAST_EPOCH_DRAWN})() === {epochs}", polling="raf", timeout=600_000)
             t_drawn = time.time()
             app_s = t_drawn - t_click
+            cpu = {pid: cpu_s(pid) - c for pid, c in cpu0.items()}
             page.get_by_text(re.compile("Completed")).wait_for(timeout=30_000)
             browser.close()
     finally:
@@ -131,6 +150,8 @@ def main() -> None:
     end_latency = f"{t_drawn - finished[-1]:.2f} s" if finished else "n/a (no job log line)"
     print(f"app with live chart: {app_s:.2f} s (Train click → epoch {epochs:,} drawn)")
     print(f"ratio {app_s / baseline_s:.2f} (app / trainer alone; target ≤ 2, later ≤ 1.25)")
+    print(f"CPU during the run: server {cpu[server.pid]:.2f} s, worker(s) {sum(v for p, v in cpu.items() if p != server.pid):.2f} s "
+          f"(trainer alone {baseline_s:.2f} s wall)")  # fmt: skip
     print(f"latency: Train click → first point {first_point_s:.2f} s; last epoch → drawn {end_latency}")
     if os.environ.get("VERBOSE"):
         print(f"click at {t_click:.3f}", *[line for line in log.splitlines() if "core.jobs" in line], sep="\n")
