@@ -236,9 +236,11 @@ def equation(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, row: in
 
 
 # -- sharing: every setting of the page in the URL ----------------------------------------------------------------
-SPEEDS = (2, 5, 10, 20)  # epochs per second while playing
+SPEEDS = (2, 5, 10, 15, 20)  # epochs per second while playing (in the browser: core.animation)
+DEFAULT_SPEED = 15  # a frame every 67 ms: smooth, and slow enough to follow
 DEFAULT_LESSON = "good"
-URL_KEYS = ("lesson", "lr", "step", "speed", "d3", "projector", "focus", "axes")
+VIEWS = ("play", "step")  # the run animated in the browser, or one epoch at a time with the update equation
+URL_KEYS = ("lesson", "lr", "step", "speed", "d3", "projector", "focus", "axes", "view")
 MAX_LR = 1e6  # a typed learning rate above this is a typo, not a lesson
 
 
@@ -247,7 +249,7 @@ def settings_from_url(query: dict[str, str]) -> dict:
 
     lesson: a LESSONS key; lr: 0 < η ≤ MAX_LR, one-lane lessons only (a race's rates are the lesson); step: epoch ≥ 0;
     speed: one of SPEEDS; d3, projector: "0"/"1"; focus: a lane index of the lesson; axes: passed on as text, the page
-    checks it against the dataset's parameter pairs.
+    checks it against the dataset's parameter pairs; view: one of VIEWS.
     """
     out: dict = {}
     lesson = LESSONS.get(str(query.get("lesson", DEFAULT_LESSON)))
@@ -274,6 +276,8 @@ def settings_from_url(query: dict[str, str]) -> dict:
             out[flag] = query[flag] == "1"
     if isinstance(query.get("axes"), str):
         out["axes"] = query["axes"]
+    if query.get("view") in VIEWS:
+        out["view"] = query["view"]
     return out
 
 
