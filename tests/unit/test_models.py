@@ -77,10 +77,11 @@ def test_sufficient_statistics_give_the_row_by_row_loss_and_gradient():
     g = torch.Generator().manual_seed(3)
     X = torch.randn(500, 2, generator=g) * torch.tensor([60.0, 1.6]) + torch.tensor([140.0, 3.5])  # raw units
     y = X @ torch.tensor([3000.0, 20000.0]) + 50000 + torch.randn(500, generator=g) * 20000
-    model = Linear(2)
-    model.init_("given", g, (2900.0, 21000.0, 40000.0))
-    loss = Moments(X, y).loss_and_grad(model)
-    ours = [model.weight.grad.double(), model.bias.grad.double()]
+    theta = torch.tensor([2900.0, 21000.0, 40000.0])
+    theta.grad = torch.zeros(3)
+    moments = Moments(X, y)
+    loss = moments.loss_and_grad(theta)
+    ours = [theta.grad[:-1].double(), theta.grad[-1].double()]
     Xd, yd = X.double(), y.double()
     w = torch.tensor([2900.0, 21000.0], dtype=torch.float64, requires_grad=True)
     b = torch.tensor(40000.0, dtype=torch.float64, requires_grad=True)
@@ -88,3 +89,4 @@ def test_sufficient_statistics_give_the_row_by_row_loss_and_gradient():
     ref.backward()
     assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
     assert torch.allclose(ours[0], w.grad, rtol=1e-5) and torch.allclose(ours[1], b.grad, rtol=1e-5)
+    assert moments.loss(theta).item() == pytest.approx(ref.item(), rel=1e-6)  # the loss alone, as for the test set

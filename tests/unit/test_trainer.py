@@ -247,3 +247,35 @@ def test_predictions_and_the_model_file_work_in_original_units(tmp_path):
     w = saved["state_dict"]["weight"].double().numpy()
     coef = saved["y_std"] * w / saved["x_std"].numpy()
     np.testing.assert_allclose(coef, list(r.coef.values()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", list(REFERENCE_OPTIMIZERS))
+def test_the_moments_path_gives_the_row_by_row_history(optimizer):
+    """Full-batch linear MSE trains from the data's moments; a batch_size ≥ n takes the row-by-row path instead.
+    A random start: from zeros the standardized bias gradient is rounding noise, which Adam and RMSprop amplify."""
+    ds = make_dataset("house_prices", n=400, seed=6)
+    cfg = TrainConfig(optimizer=optimizer, lr=0.05, epochs=60, weight_decay=0.01, grad_clip=1.0, schedule="cosine", init="random", seed=2)
+    fast = train(ds, cfg).history
+    rows = train(ds, TrainConfig(**{**cfg.to_dict(), "batch_size": 10**6})).history
+    assert list(fast.columns) == list(rows.columns)
+    np.testing.assert_allclose(fast.to_numpy(dtype=float), rows.to_numpy(dtype=float), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "exponential", "cosine", "warmup"])
+def test_each_schedule_matches_its_torch_scheduler(schedule):
+    from core.trainer import lr_at
+
+    cfg = TrainConfig(lr=0.3, epochs=40, schedule=schedule, step_size=7, gamma=0.8, warmup_epochs=9)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
+    sched = torch.optim.lr_scheduler
+    ref = {
+        "constant": lambda: sched.ConstantLR(opt, factor=1.0),
+        "step": lambda: sched.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma),
+        "exponential": lambda: sched.ExponentialLR(opt, gamma=cfg.gamma),
+        "cosine": lambda: sched.CosineAnnealingLR(opt, T_max=cfg.epochs),
+        "warmup": lambda: sched.LambdaLR(opt, lambda e: min(1.0, (e + 1) / cfg.warmup_epochs)),
+    }[schedule]()
+    for epoch in range(1, cfg.epochs + 1):
+        assert lr_at(cfg, epoch) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+        opt.step()
+        ref.step()
