@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.animation import PlayLane, fit_ends, play_figure
 from core.config import ConfigError
+from core.contrast import high_contrast
 from core.figures import (
     LABEL_COLORS,
     LANE_COLORS,
@@ -14,7 +16,6 @@ from core.figures import (
     figures_png,
     gif_from_pngs,
     landscape_figure,
-    projector,
     step_loss_figure,
 )
 from core.jobs import FINAL
@@ -22,10 +23,12 @@ from core.landscape import grid_axes, loss_grid
 from core.lesson import (
     DATA_PAGE,
     DEFAULT_LESSON,
+    DEFAULT_SPEED,
     LESSONS,
     MAX_DATA_FEATURES,
     SPEEDS,
     URL_KEYS,
+    VIEWS,
     equation,
     history_table,
     labels,
@@ -43,9 +46,18 @@ from ui.cache import job_manager
 from ui.charts import plotly_chart
 
 POLL_S = 0.3  # while the lanes train; they are short
-GRID_SIZE = 60  # contour nodes a side: every frame of play resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
+GRID_SIZE = 60  # contour nodes a side: each step view resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
 GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
 EXPORT = importlib.util.find_spec("kaleido") is not None  # PNG/GIF need kaleido and a Chrome/Chromium; CSV never does
+VIEW = "descent_view"  # str: "play" (animated in the browser) or "step" (one epoch, the equation); TODO: move to ui.state
+VIEW_LABELS = {"play": "▶ Play the run", "step": "Step through, with the equation"}
+# projector mode: the page's own text (the prompt, captions, the equation) as large as the charts' (core.contrast)
+PROJECTOR_CSS = """<style>
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.45; }
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+[data-testid="stMainBlockContainer"] .katex-display { font-size: 1.45em; }
+[data-testid="stMainBlockContainer"] label [data-testid="stMarkdownContainer"] p { font-size: 1rem; }
+</style>"""
 
 st.title("Gradient descent")
 ss = st.session_state
@@ -54,19 +66,25 @@ manager = job_manager()
 if state.DESCENT_SHARED not in ss:  # a session's first visit: a shared link sets every control; bad values are skipped
     shared = settings_from_url(st.query_params.to_dict())
     for key, name in ((state.DESCENT_LESSON, "lesson"), (state.DESCENT_SPEED, "speed"), (state.DESCENT_3D, "d3"),
-                      (state.DESCENT_PROJECTOR, "projector"), (state.DESCENT_FOCUS, "focus"), (state.DESCENT_AXES, "axes")):  # fmt: skip
+                      (state.DESCENT_PROJECTOR, "projector"), (state.DESCENT_FOCUS, "focus"), (state.DESCENT_AXES, "axes"),
+                      (VIEW, "view")):  # fmt: skip
         if name in shared:
             ss[key] = shared[name]
+    if "step" in shared and "view" not in shared:  # a link to one epoch opens where that epoch is shown
+        ss[VIEW] = "step"
     ss[state.DESCENT_SHARED] = {k: shared[k] for k in ("lr", "step") if k in shared}  # used once the run exists
 ss.setdefault(state.DESCENT_LESSON, DEFAULT_LESSON)
-ss.setdefault(state.DESCENT_SPEED, 10)
-ss.setdefault(state.DESCENT_PLAYING, False)
+ss.setdefault(state.DESCENT_SPEED, DEFAULT_SPEED)
+ss.setdefault(VIEW, "play")
 
 top = st.columns([2.2, 1, 1, 1])
 top[0].selectbox("Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key=state.DESCENT_LESSON)
-big = top[1].toggle("Projector mode", key=state.DESCENT_PROJECTOR, help="Large fonts and lines, fewer controls")
-three_d = top[2].toggle("3-D surface", key=state.DESCENT_3D)
+big = top[1].toggle("Projector mode", key=state.DESCENT_PROJECTOR, help="Large fonts, thick lines, dark on white, fewer controls")
+three_d = top[2].toggle("3-D surface", key=state.DESCENT_3D, disabled=ss.get(VIEW) == "play",
+                        help="In Step through. ▶ Play animates the contours, where the path is easiest to follow.")  # fmt: skip
 lesson = LESSONS[ss[state.DESCENT_LESSON]]
+if big:
+    st.html(PROJECTOR_CSS)
 
 
 def share(**settings) -> None:
@@ -104,7 +122,6 @@ def start(lrs: list[float]) -> None:
     ss[state.DESCENT_RUN] = {"lesson": lesson.key, "data": data_key, "lrs": lrs, "jobs": [j.id for j in jobs],
                              "histories": None, "status": []}  # fmt: skip
     ss[state.DESCENT_STEP] = 0
-    ss[state.DESCENT_PLAYING] = False
 
 
 def set_lr(factor: float) -> None:
@@ -172,22 +189,21 @@ share(lr=run["lrs"][0] if len(lesson.lanes) == 1 else None)
 lane_labels = [labels(lesson, lane, s, lr, p, st_) for lane, s, lr, p, st_ in zip(lesson.lanes, surfaces, run["lrs"], paths, run["status"])]
 
 
-def toggle_play() -> None:
-    if ss.get(state.DESCENT_STEP, 0) >= n_steps:
-        ss[state.DESCENT_STEP] = 0
-    ss[state.DESCENT_PLAYING] = not ss[state.DESCENT_PLAYING]
-
-
 def move(delta: int) -> None:
     ss[state.DESCENT_STEP] = int(min(max(ss.get(state.DESCENT_STEP, 0) + delta, 0), n_steps))
 
 
-c = st.columns([1, 1, 1, 1.2, 2.2])
-c[0].button("Back", key="descent_back", on_click=move, args=(-1,), width="stretch")
-c[1].button("Step 1", key="descent_step1", on_click=move, args=(1,), width="stretch")
-c[2].button("Step 10", key="descent_step10", on_click=move, args=(10,), width="stretch")
-c[3].button("Pause" if ss[state.DESCENT_PLAYING] else "Play", type="primary", key="descent_play", on_click=toggle_play, width="stretch")
-c[4].select_slider("Speed (epochs/s)", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed", format_func=lambda v: f"{v} epochs/s")
+c = st.columns([2.6, 0.8, 0.8, 0.8]) if ss[VIEW] == "step" else st.columns([2.6, 2.4])
+view = c[0].segmented_control("View", VIEWS, format_func=VIEW_LABELS.get, required=True, key=VIEW, label_visibility="collapsed",
+                              help="Play animates the whole run in the browser; Step through shows one epoch with its numbers")  # fmt: skip
+share(view=view)
+if view == "step":
+    c[1].button("Back", key="descent_back", on_click=move, args=(-1,), width="stretch")
+    c[2].button("Step 1", key="descent_step1", on_click=move, args=(1,), width="stretch")
+    c[3].button("Step 10", key="descent_step10", on_click=move, args=(10,), width="stretch")
+else:
+    c[1].select_slider("Speed", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed", format_func=lambda v: f"{v} epochs/s",
+                       persist_state="page", help="How fast ▶ Play runs through the epochs")  # fmt: skip
 
 axes = (0, 1)
 if len(param_names) > 2 and not big:
@@ -210,7 +226,7 @@ share(focus=focus if len(lesson.lanes) > 1 else None)
 
 
 def place(fig: dict, key: str) -> None:
-    plotly_chart(projector(fig) if big else fig, key=key)
+    plotly_chart(high_contrast(fig) if big else fig, key=key)
 
 
 def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = False, flat: bool = False) -> dict:
@@ -223,8 +239,7 @@ def surface_fig(i: int, k: int, height: int, title: str = "", compact: bool = Fa
     kk = min(k, len(path) - 1)
     g = q.grad(path[kk]) if np.all(np.isfinite(path[kk])) else None
     arrow = None if g is None else -g[list(axes)]
-    names = tuple(param_names[a] + (" (std)" if lesson.lanes[i].standardize else "") for a in axes)
-    return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], names, arrow=arrow, surface3d=three_d and not flat,
+    return landscape_figure(u, v, Z, pts, kk, opt[list(axes)], axis_titles(i), arrow=arrow, surface3d=three_d and not flat,
                             color=LANE_COLORS[i % len(LANE_COLORS)], height=height, title=title, compact=compact)  # fmt: skip
 
 
@@ -233,16 +248,46 @@ def lane_losses(i: int) -> np.ndarray:
         return surfaces[i].quadratic.loss(paths[i])
 
 
-@st.fragment(run_every=1.0 / ss[state.DESCENT_SPEED] if ss[state.DESCENT_PLAYING] else None)
+def axis_titles(i: int) -> tuple[str, str]:
+    return tuple(param_names[a] + (" (std)" if lesson.lanes[i].standardize else "") for a in axes)  # type: ignore[return-value]
+
+
+def loss_unit(i: int) -> str:
+    return "training units, standardized" if lesson.lanes[i].standardize else f"{ds.target}²"
+
+
+def play_section() -> None:
+    """The whole run animated by Plotly in the browser: every lane on the focused lane's surface, three linked panels."""
+    group = [i for i, lane in enumerate(lesson.lanes) if lane.standardize == lesson.lanes[focus].standardize and i != focus] + [focus]
+    q = surfaces[focus].quadratic
+    opt = q.optimum()[list(axes)]
+    u, v = grid_axes(np.vstack([paths[i][:, axes] for i in group]), opt, size=GRID_SIZE)
+    X = ds.X.to_numpy(dtype=float)
+    lanes, x_ends = [], (0.0, 1.0)
+    for i in group:
+        x_ends, fit = fit_ends(surfaces[i], paths[i], X)
+        predicted = lane_labels[i][0]
+        name = lesson.lanes[i].name + (f" · predicted: {predicted}" if len(lesson.lanes) > 1 and predicted != "—" else "")
+        lanes.append(PlayLane(name, LANE_COLORS[i % len(LANE_COLORS)], paths[i][:, axes], lane_losses(i), fit))
+    others = ", ".join(ds.features[1:])
+    x_title = ds.features[0] + (f" ({others} at its mean)" if others else "")
+    fig = play_figure(u, v, loss_grid(q, u, v, axes=axes), opt, axis_titles(focus), lanes, X[:, 0], ds.y.to_numpy(dtype=float), x_ends,
+                      (x_title, ds.target), loss_title=f"MSE ({loss_unit(focus)})", speed=ss[state.DESCENT_SPEED], height=720)  # fmt: skip
+    place(fig, key="descent_play_fig")
+    hidden = len(lesson.lanes) - len(group)
+    st.caption(
+        "▶ Play runs in your browser: the path, the fitted line and the loss marker move together, one frame per epoch"
+        + (" (frames sample the epochs of a long run)" if n_steps + 1 > len(fig["frames"]) else "")
+        + ". Drag the slider under the chart to scrub. For the numbers of one update, switch to *Step through*."
+        + (f" {hidden} lane(s) run on a differently scaled surface: pick them under *Lane drawn large*." if hidden else "")
+    )
+
+
+@st.fragment
 def classroom() -> None:
-    """Everything that shows one epoch; a timer reruns only this while playing."""
-    if ss[state.DESCENT_PLAYING]:
-        if ss.get(state.DESCENT_STEP, 0) >= n_steps:
-            ss[state.DESCENT_PLAYING] = False
-            st.rerun()  # the whole page, so the timer stops and Play comes back
-        ss[state.DESCENT_STEP] = ss.get(state.DESCENT_STEP, 0) + 1
+    """Everything that shows one epoch; the timeline slider reruns only this."""
     ss[state.DESCENT_STEP] = min(int(ss.get(state.DESCENT_STEP, 0)), n_steps)
-    k = st.slider("Epoch", 0, max(n_steps, 1), key=state.DESCENT_STEP)
+    k = st.slider("Epoch", 0, max(n_steps, 1), key=state.DESCENT_STEP, persist_state="page")
     share(step=k)
     i = focus
     surf, path, lr = surfaces[i], paths[i], run["lrs"][i]
@@ -257,9 +302,7 @@ def classroom() -> None:
             coef, intercept = surf.scaler.to_original(theta[:-1], float(theta[-1]))
             predicted = ds.X.to_numpy(dtype=float) @ coef + intercept
             place(classroom_fit_figure(ds, predicted, kk, height=260), key="descent_fit")
-        losses = lane_losses(i)
-        unit = "training units, standardized" if lesson.lanes[i].standardize else f"{ds.target}²"
-        place(step_loss_figure({"train loss": losses}, kk, y_title=f"MSE ({unit})", height=260), key="descent_loss")
+        place(step_loss_figure({"train loss": lane_losses(i)}, kk, y_title=f"MSE ({loss_unit(i)})", height=260), key="descent_loss")
 
     if EXPORT:
         st.download_button("Surface as PNG", lambda: figures_png([surface_fig(i, k, 520)])[0], f"descent-{lesson.key}-epoch{k}.png",
@@ -344,7 +387,10 @@ def race(k: int) -> None:
     )
 
 
-classroom()
+if view == "step":
+    classroom()
+else:
+    play_section()
 
 
 def run_gif() -> bytes:

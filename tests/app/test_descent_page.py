@@ -1,8 +1,10 @@
 """The gradient-descent classroom through AppTest, with the real job manager: lessons run, races label, steps move."""
 
+import json
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import state
@@ -19,7 +21,7 @@ def open_classroom(lesson: str | None = None, query: dict[str, str] | None = Non
         at.session_state[state.DESCENT_LESSON] = lesson
     at.run()
     deadline = time.monotonic() + 90
-    while not at.slider:  # AppTest cannot fire run_every: rerun as the browser's timer would
+    while not at.get("plotly_chart"):  # AppTest cannot fire run_every: rerun as the browser's timer would
         assert not at.exception, at.exception
         assert time.monotonic() < deadline, "the lanes never finished"
         time.sleep(0.3)
@@ -32,8 +34,48 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def test_page_renders_a_lesson_and_the_step_controls_move_the_step():
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def step_view(at: AppTest) -> AppTest:
+    at.segmented_control[0].set_value("step").run()
+    assert at.slider, "the timeline is in the step view"
+    return at
+
+
+def test_play_sends_the_whole_run_once_as_an_animated_figure():
     at = open_classroom()
+    assert at.segmented_control[0].value == "play" and not at.slider  # Play is the default view; no server-side timeline
+    (fig,) = charts(at)
+    epochs = len(fig["frames"]) - 1
+    assert epochs == 60 and fig["frames"][-1]["name"] == "60"
+    run = at.session_state[state.DESCENT_RUN]
+    history = run["histories"][0]
+    last = fig["frames"][-1]["data"]
+    assert last[1]["x"][0] == pytest.approx(history["w:x"][-1], rel=1e-4)  # the trainer's own last weights
+    assert last[1]["y"][0] == pytest.approx(history["b"][-1], rel=1e-4)
+    labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
+    assert any("Play" in x for x in labels) and any("Pause" in x for x in labels)
+    at.select_slider[0].set_value(20).run()  # the speed is the frame duration in the browser
+    (fig,) = charts(at)
+    assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 42
+    assert at.query_params["speed"] == "20" and at.query_params["view"] == "play"
+    print(f"play figure: {len(at.get('plotly_chart')[0].proto.spec) // 1024} kB of JSON, {len(fig['frames'])} frames")
+
+
+def test_projector_mode_draws_the_play_figure_in_high_contrast():
+    at = open_classroom(query={"projector": "1"})
+    (fig,) = charts(at)
+    assert fig["layout"]["paper_bgcolor"] == "#ffffff" and fig["layout"]["font"]["size"] >= 18
+    assert len(fig["frames"]) == 61
+    at = step_view(at)
+    assert all(c["layout"]["paper_bgcolor"] == "#ffffff" for c in charts(at))
+    assert not at.number_input  # fewer controls: the learning rate is the lesson's
+
+
+def test_page_renders_a_lesson_and_the_step_controls_move_the_step():
+    at = step_view(open_classroom())
     assert at.title[0].value == "Gradient descent"
     assert at.slider[0].value == 0
     button(at, "Step 1").click().run()
@@ -44,13 +86,19 @@ def test_page_renders_a_lesson_and_the_step_controls_move_the_step():
     assert at.slider[0].value == 10
     assert any("∂" in x.value or "partial" in x.value for x in at.latex)
     assert any("-" in x.value and r"\frac{\partial L}{\partial w_{1}}" in x.value for x in at.latex)
-    button(at, "Play").click().run()
-    assert at.session_state[state.DESCENT_PLAYING]
+    assert at.query_params["view"] == "step" and at.query_params["step"] == "10"
+    at.segmented_control[0].set_value("play").run()  # and back: the step survives a visit to the play view
+    at.segmented_control[0].set_value("step").run()
+    assert at.slider[0].value == 10
     assert not at.exception
 
 
 def test_learning_rate_race_runs_and_every_lane_label_matches_its_prediction():
     at = open_classroom("lr_race")
+    (fig,) = charts(at)  # the race plays on one surface: every lane's path moves in the same frames
+    paths = [t for t in fig["data"] if t.get("mode") == "lines+markers"]
+    assert len(paths) == 4 and len(fig["frames"][0]["traces"]) == 4 * 5  # per lane: path, point, fit, loss so far, loss marker
+    at = step_view(at)
     table = next(d.value for d in at.dataframe if "predicted" in d.value.columns)
     table = getattr(table, "data", table)
     assert len(table) == 4
@@ -59,7 +107,7 @@ def test_learning_rate_race_runs_and_every_lane_label_matches_its_prediction():
 
 
 def test_optimizer_race_runs_every_lane():
-    at = open_classroom("ravine")
+    at = step_view(open_classroom("ravine"))
     table = next(d.value for d in at.dataframe if "optimizer" in d.value.columns)
     table = getattr(table, "data", table)
     assert list(table["optimizer"]) == ["sgd", "momentum", "nesterov", "rmsprop", "adam"]
@@ -77,16 +125,19 @@ def test_a_shared_url_restores_every_setting_and_the_page_writes_them_back():
     assert at.selectbox[0].value == "oscillates"
     assert at.number_input[0].value == 0.0123
     assert at.session_state[state.DESCENT_RUN]["lrs"] == [0.0123]  # the run itself used the shared rate
+    assert at.segmented_control[0].value == "step"  # a link to an epoch opens the step view
     assert at.slider[0].value == 7
-    assert at.select_slider[0].value == 5
     assert toggle(at, "3-D surface").value and not toggle(at, "Projector mode").value
-    for k, v in query.items():
+    for k, v in {**query, "view": "step"}.items():
         assert at.query_params[k] == v, k
     # and back: change the controls, the URL follows
     button(at, "Step 1").click().run()
+    at.segmented_control[0].set_value("play").run()
+    assert at.select_slider[0].value == 5
     at.select_slider[0].set_value(20).run()
     toggle(at, "Projector mode").set_value(True).run()
     assert (at.query_params["step"], at.query_params["speed"], at.query_params["projector"]) == ("8", "20", "1")
+    assert at.query_params["view"] == "play"
 
 
 def test_a_race_url_restores_the_lane_drawn_large():
@@ -101,9 +152,10 @@ def test_invalid_url_values_fall_back_to_defaults_without_a_traceback():
     at = open_classroom(query={"lesson": "nope", "lr": "-1", "step": "x", "speed": "7", "d3": "maybe", "focus": "9", "axes": "?"})
     assert not at.exception
     assert at.selectbox[0].value == "good"
-    assert at.slider[0].value == 0 and at.select_slider[0].value == 10
+    assert at.select_slider[0].value == 15
     assert not toggle(at, "3-D surface").value
-    assert at.query_params["lesson"] == "good" and at.query_params["speed"] == "10"
+    assert at.query_params["lesson"] == "good" and at.query_params["speed"] == "15"
+    assert step_view(at).slider[0].value == 0
 
 
 def test_history_csv_holds_every_lane():
