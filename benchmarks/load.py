@@ -139,7 +139,7 @@ def install_probe() -> None:
     out = os.environ.get(PROBE_ENV)
     if not out:
         return
-    patches = {"core.jobs": _patch_jobs, "ui.charts": _patch_charts}
+    patches = {"core.jobs": _patch_jobs, "ui.charts": _patch_charts, "ui.live_chart": _patch_charts}
 
     class PatchOnImport(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):  # noqa: ANN001, ANN201 - importlib's protocol
@@ -214,17 +214,19 @@ def _patch_jobs(jobs: types.ModuleType, out: Path) -> None:
 
 
 def _patch_charts(charts: types.ModuleType, out: Path) -> None:
-    """Server: stamp each loss chart a script run hands to Streamlit, with the newest epoch in it."""
-    place = charts.plotly_chart
+    """Server: stamp each loss chart a script run hands to Streamlit, with the newest epoch in it
+    (ui.charts.plotly_chart, or ui.live_chart.live_chart, whichever the Train page uses)."""
+    name = "plotly_chart" if hasattr(charts, "plotly_chart") else "live_chart"
+    place = getattr(charts, name)
 
-    def timed_place(spec: dict, key: str) -> None:
-        place(spec, key)
+    def timed_place(spec: dict, key: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        place(spec, key, *args, **kwargs)
         if key == "loss_chart" and spec["data"] and len(spec["data"][0]["x"]):
             import streamlit as st
 
             _stamp(out)("placed", st.query_params.get("run"), spec["data"][0]["x"][-1])
 
-    charts.plotly_chart = timed_place
+    setattr(charts, name, timed_place)
 
 
 def start_server(port: int, db: str, pin: bool) -> subprocess.Popen:
@@ -276,8 +278,14 @@ DRAWN_PROBE = """(() => {
 })();"""
 
 
-# Streamlit's Plotly chunk (4.7 MB of JavaScript) swapped for components that draw nothing: its two exports.
+# Streamlit's Plotly chunk (4.7 MB of JavaScript) swapped for components that draw nothing (its two exports), and
+# plotly.min.js, where the app serves its own (app/static), for a Plotly whose every call does nothing.
 NO_PLOTLY = "export function PlotlyChart() { return null; }\nexport default function NoPlotly() { return null; }\n"
+NO_PLOTLY_JS = """(() => {
+  const noop = new Proxy(function () { return Promise.resolve(); },
+                         {get: (t, k) => (k === 'then' ? undefined : noop), apply: () => Promise.resolve()});
+  window.Plotly = noop;
+})();"""
 
 
 async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dict, draw: bool, ready: asyncio.Barrier) -> None:
@@ -286,6 +294,7 @@ async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dic
     out["draws"] = draw
     if not draw:  # the server does the same work and sends the same frames; only this browser skips Plotly
         await context.route("**/PlotlyChart.*.js", lambda route: route.fulfill(body=NO_PLOTLY, content_type="text/javascript"))
+        await context.route("**/plotly.min.js", lambda route: route.fulfill(body=NO_PLOTLY_JS, content_type="text/javascript"))
     page = await context.new_page()
     out["stage"] = "open /train"
     try:
@@ -417,9 +426,11 @@ def chart_latency(results: list[dict], probe: Path) -> dict:
                 continue
             out["total"].append(t_drawn - t_worker)
             t_arrived, t_placed = _first_time(arrived, epoch), _first_time(placed, epoch)
-            if t_arrived is not None and t_placed is not None:
+            if t_arrived is not None:
                 out["to_server"].append(t_arrived - t_worker)
+            if t_arrived is not None and t_placed is not None:
                 out["to_frame"].append(t_placed - t_arrived)
+            if t_placed is not None:
                 out["to_drawn"].append(t_drawn - t_placed)
         if r.get("draws", True) and stamps and (t_last := _first_time(drawn, stamps[-1][0])) is not None:
             out["last"].append(t_last - stamps[-1][1])
