@@ -235,6 +235,26 @@ def test_gradient_clipping_bounds_the_step():
     assert np.hypot(r.params[0] - 10, r.params[1] - 10) == pytest.approx(0.5, rel=1e-4)
 
 
+def test_clipping_matches_torchs_clip_grad_norm():
+    ds = make_dataset("linear_1d", n=64, seed=4)
+    model = nn.Linear(1, 1)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    inputs = torch.tensor(ds.X.to_numpy(), dtype=torch.float32)
+    targets = torch.tensor(ds.y.to_numpy(), dtype=torch.float32)
+    ref = []
+    for _ in range(30):
+        loss = nn.MSELoss()(model(inputs).squeeze(-1), targets)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
+        opt.step()
+        ref.append(loss.item())
+    cfg = TrainConfig(optimizer="momentum", lr=0.05, grad_clip=0.5, epochs=30, test_fraction=0.0, standardize=False)
+    np.testing.assert_allclose(train(ds, cfg).history["train_loss"], ref, rtol=1e-5)
+
+
 def test_predictions_and_the_model_file_work_in_original_units(tmp_path):
     ds = make_dataset("house_prices", n=300)
     r = train(ds, TrainConfig(lr=0.1, epochs=2000))
