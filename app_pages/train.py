@@ -16,7 +16,7 @@ from core.metrics import regression_metrics
 from core.weights import forward
 from ui import state, train_form
 from ui.cache import job_manager
-from ui.charts import plotly_chart
+from ui.live_chart import live_chart
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 
@@ -40,10 +40,17 @@ def attach(job_id: str, control_key: str | None = None) -> dict | None:
     scaler = Scaler.fit(X[train_rows], y[train_rows]) if cfg.standardize else Scaler.identity(len(ds.features))
     ss[state.LIVE] = {"job_id": job.id, "cursor": 0, "history": {}, "status": job.status, "config": cfg, "dataset": ds, "X": X,
                       "scaler": scaler, "test_rows": test_rows, "result": None, "error": "", "mine": mine}  # fmt: skip
-    st.query_params["run"] = job.id  # a refresh re-attaches to this run…
-    if mine:
-        st.query_params["key"] = job.control_key  # …and keeps control of it
+    ss[state.LIVE]["control_key"] = job.control_key if mine else None
+    name_in_url(ss[state.LIVE])
     return ss[state.LIVE]
+
+
+def name_in_url(live: dict) -> None:
+    """The run in the URL, so a refresh re-attaches to it; the control key too, so its owner keeps control."""
+    if st.query_params.get("run") != live["job_id"]:
+        st.query_params["run"] = live["job_id"]
+    if live["control_key"] and st.query_params.get("key") != live["control_key"]:
+        st.query_params["key"] = live["control_key"]
 
 
 def start_run() -> None:
@@ -78,7 +85,10 @@ if (pending := ss.pop(state.PENDING_CONFIG, None)) is not None:  # "Open in Trai
 live = ss.get(state.LIVE)
 if live is None and "run" in st.query_params:  # a refreshed browser, or a shared link: pick the run up again
     live = attach(st.query_params["run"], st.query_params.get("key"))
+elif live is not None:
+    name_in_url(live)  # back from another page, whose link dropped the query
 running = live is not None and live["status"] not in FINAL
+queued = running and live["status"] == "queued"  # Pause is off until a worker takes the run
 controls = running and live["mine"]
 
 ds = state.current_dataset()
@@ -136,13 +146,13 @@ def charts(history: dict) -> None:
     cfg, ds_run = live["config"], live["dataset"]
     c1, c2 = st.columns(2)
     with c1:
-        plotly_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
+        live_chart(loss_figure(history, log_y=ss.get("train_log", True), target=ds_run.target, loss=cfg.loss), key="loss_chart")
     with c2:
         final = (live.get("result") or {}).get("predictions")
         predicted = final or live_predictions(history)
         if predicted is not None:  # while streaming: a light SVG chart of a few hundred points, redrawn each frame
             fig = fit_figure(ds_run, predicted) if final else fit_figure(ds_run, predicted, max_points=300, webgl=False)
-            plotly_chart(fig, key="fit_chart")
+            live_chart(fig, key="fit_chart")
         else:
             st.caption("The fitted curve appears here when the run ends (the weights of bigger models are not streamed).")
     keep = decimate(len(history["epoch"]))
@@ -156,11 +166,11 @@ def charts(history: dict) -> None:
         paths = {f: coef[:, i].tolist() for i, f in enumerate(ds_run.features)}
         paths["intercept"] = (s.y_mean + s.y_std * b - coef @ s.x_mean).tolist()
         with c3:
-            plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
+            live_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
     with c4:
         series = {"learning rate": history["lr"][keep]} if "lr" in history else {}
-        plotly_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
-                        key="lr_chart")  # fmt: skip
+        live_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
+                   key="lr_chart")  # fmt: skip
 
 
 @st.fragment(run_every=FRAME_S if running else None)
@@ -185,8 +195,8 @@ def live_view() -> None:
         live["frozen_at"] = live["cursor"]
     if live["history"].get("epoch"):  # frozen: the same picture again, so the browser has nothing to redraw
         charts({c: v[: live["frozen_at"]] for c, v in live["history"].items()} if frozen else live["history"])
-    if running and snap.status in FINAL:
-        st.rerun()  # the whole page: stop polling, re-enable the settings, show the result
+    if running and (snap.status in FINAL or (snap.status == "queued") != queued):
+        st.rerun()  # the whole page: Pause on once a worker has the run; at the end, the settings and the result
 
 
 def retry(**changes) -> None:
@@ -234,9 +244,9 @@ def result_view() -> None:
     )
     c1, c2 = st.columns(2)
     with c1:
-        plotly_chart(predicted_actual_figure(y, yhat, test_rows, ds_run.target), key="pred_actual")
+        live_chart(predicted_actual_figure(y, yhat, test_rows, ds_run.target), key="pred_actual")
     with c2:
-        plotly_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
+        live_chart(residual_figure(y, yhat, test_rows, ds_run.target), key="residuals")
     if result.get("coef"):
         coefficients(result, cfg, ds_run)
     if result.get("weights") is not None:
@@ -285,14 +295,17 @@ def exports(result: dict, cfg, ds_run) -> None:
     e1, e2, e3, e4 = st.columns(4)
     if result.get("model_file"):
         e1.download_button("Model (.pt, weights_only)", result["model_file"], file_name="descent_lab_model.pt", key="dl_model",
-                           help="torch.load(path, weights_only=True): the weights, scaling and config")  # fmt: skip
+                           on_click="ignore", help="torch.load(path, weights_only=True): the weights, scaling and config")  # fmt: skip
     if result.get("safetensors"):
-        e4.download_button("Model (.safetensors)", result["safetensors"], file_name="descent_lab_model.safetensors",
-                           key="dl_safetensors", help="safetensors.torch.load_file(path): the weights; the scaling and "
-                           "config are in the file's metadata")  # fmt: skip
-    e2.download_button("History (.csv)", history_csv(live["history"]), file_name="history.csv", mime="text/csv", key="dl_history")
-    e3.download_button("Standalone PyTorch script (.py)", training_script(ds_run, cfg), file_name="descent_lab_run.py",
-                       mime="text/x-python", key="dl_script", help="Plain PyTorch in the seed's style, retracing this run")  # fmt: skip
+        e2.download_button("Model (.safetensors)", result["safetensors"], file_name="descent_lab_model.safetensors",
+                           key="dl_safetensors", on_click="ignore", help="safetensors.torch.load_file(path): the weights; "
+                           "the scaling and config are in the file's metadata")  # fmt: skip
+    history = live["history"]  # made on click (a callable), not on every rerun: 100k epochs of CSV take ~0.3 s
+    e3.download_button("History (.csv)", lambda: history_csv(history), file_name="history.csv", mime="text/csv", key="dl_history",
+                       on_click="ignore")  # fmt: skip
+    e4.download_button("Standalone PyTorch script (.py)", lambda: training_script(ds_run, cfg), file_name="descent_lab_run.py",
+                       mime="text/x-python", key="dl_script", on_click="ignore",
+                       help="Plain PyTorch in the seed's style, retracing this run")  # fmt: skip
 
 
 if live is not None:
@@ -303,4 +316,4 @@ if live is not None:
 else:
     st.info("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains.")
     # drawn empty now so the browser has loaded Plotly before the first epoch arrives
-    plotly_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")
+    live_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FINAL = ("completed", "stopped", "diverged", "failed")
 PREDICTIONS_MAX_ROWS = 200_000  # a finished run sends its predictions back only up to this size
 FLUSH_S = 0.1  # a worker sends its new epochs at most this often
+CONTROL_S = 0.02  # and looks at Pause and Stop this often
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
@@ -470,23 +471,30 @@ def _warm_up(trainer: Any) -> None:
 
 
 def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any, pause: Any, trainer: Any) -> None:
-    buffer: dict[str, list] = {}
-    last = time.monotonic()
+    rows: list[dict] = []
+    last_sent = 0.0  # the first epoch goes out at once: the user is waiting for the first point
+    last_checked = 0.0
 
     def send() -> None:
-        nonlocal buffer, last
-        if buffer:
-            conn.send(("rows", job_id, buffer))
-            buffer = {}
-        last = time.monotonic()
+        nonlocal rows, last_sent
+        if rows:
+            conn.send(("rows", job_id, {c: [r[c] for r in rows] for c in rows[0]}))  # columns, as the page draws them
+            rows = []
+        last_sent = time.monotonic()
 
-    def on_epoch(row: dict) -> None:
-        for c, v in row.items():
-            buffer.setdefault(c, []).append(v)
-        if time.monotonic() - last >= FLUSH_S:
+    def on_epoch(row: dict) -> None:  # called every epoch: kept to an append and a clock read
+        rows.append(row)
+        if time.monotonic() - last_sent >= FLUSH_S:
             send()
 
     def should_stop() -> bool:
+        # The events live across processes and take a lock to read (~1.5 µs each, as much as a fast epoch's
+        # maths): read them every CONTROL_S, still instant for a person pressing Pause or Stop.
+        nonlocal last_checked
+        now = time.monotonic()
+        if now - last_checked < CONTROL_S:
+            return False
+        last_checked = now
         if pause.is_set() and not stop.is_set():
             send()  # show every epoch up to the pause
             while pause.is_set() and not stop.is_set():

@@ -18,6 +18,12 @@ def open_page(page: str) -> AppTest:
     return at.run()
 
 
+def live_figure(at: AppTest, key: str) -> dict:
+    """A live chart's figure (ui/live_chart.py), as the browser receives it."""
+    element = next(e for e in at.get("bidi_component") if e.proto.id.endswith(key))
+    return json.loads(element.proto.json)["figure"]
+
+
 def coefficient_table(at: AppTest):
     return next(d.value for d in at.dataframe if "parameter" in d.value.columns)
 
@@ -64,17 +70,17 @@ def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
     assert not at.exception
     at = rerun_until(at, lambda at: at.success)
     assert "Completed 2,000 epochs" in at.success[0].value
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["data"][0]["x"][-1] == 2000  # the newest epoch is drawn
+    assert live_figure(at, "loss_chart")["data"][0]["x"][-1] == 2000  # the newest epoch is drawn
     table = coefficient_table(at)
     assert list(table["parameter"]) == ["area_m2", "rooms", "intercept"]
     assert (abs(table["difference"]) <= 1e-3 * abs(table["least squares (exact)"])).all()  # converged to the optimum
     metrics = at.dataframe[0].value
     assert list(metrics.index) == ["train", "test"] and (metrics["R²"] > 0.9).all()
-    charts = {c.proto.id.split("-")[-1] for c in at.get("plotly_chart")}
-    assert len(at.get("plotly_chart")) >= 6  # loss, fit, coefficients, learning rate, predicted-vs-actual, residuals
+    for key in ("loss_chart", "fit_chart", "coef_chart", "lr_chart"):
+        assert live_figure(at, key)["layout"]["uirevision"]  # zoom survives each frame's update
+    assert len(live_figure(at, "pred_actual")["data"][0]["x"]) == 800  # every training row (and the test rows)
+    assert live_figure(at, "residuals")["data"]
     assert {b.proto.label for b in at.get("download_button")} >= {"History (.csv)", "Standalone PyTorch script (.py)"}
-    assert charts
 
 
 def test_bad_settings_show_a_message_and_start_nothing():
@@ -83,7 +89,7 @@ def test_bad_settings_show_a_message_and_start_nothing():
     at.button(key="train_start").click().run()
     assert not at.exception
     assert "epochs must be a whole number from 1" in at.error[0].value
-    assert json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["x"] == []  # the empty chart, nothing started
+    assert live_figure(at, "loss_chart")["data"][0]["x"] == []  # the empty chart, nothing started
 
 
 def test_a_diverging_run_says_why():

@@ -50,3 +50,84 @@ def test_train_watch_it_converge_then_stop_a_second_run(server_url, page: Page):
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+
+
+LOSS_X_RANGE = """() => {
+  const p = document.querySelector('.js-plotly-plot');
+  return p.layout.xaxis.autorange ? null : p.layout.xaxis.range;
+}"""
+
+
+def epoch_drawn(page: Page) -> int:
+    return page.evaluate(LAST_EPOCH_DRAWN)
+
+
+def test_zoom_pause_resume_page_switch_and_refresh_during_a_run(server_url, page: Page):
+    page.goto(f"{server_url}/train")
+    expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=30_000)
+    set_number(page, "Learning rate", "0.1")
+    set_number(page, "Epochs", "1000000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", timeout=30_000)
+
+    # zoom with the mouse: a box drag on the loss chart; later frames must keep it
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7, steps=5)
+    page.mouse.up()
+    zoomed = page.evaluate(LOSS_X_RANGE)
+    assert zoomed is not None, "the drag did not zoom"
+    before = epoch_drawn(page)
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {before}", timeout=15_000)  # new frames arrived…
+    assert page.evaluate(LOSS_X_RANGE) == zoomed  # …and the zoom is still there
+
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_text(re.compile(r"epoch [\d,]+ of 1,000,000 .*paused"))).to_be_visible(timeout=15_000)
+    paused_at = epoch_drawn(page)
+    time.sleep(1.5)
+    assert epoch_drawn(page) == paused_at
+    page.get_by_role("button", name="Resume", exact=True).click()
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {paused_at}", timeout=15_000)
+
+    # another page and back: the run went on meanwhile and the page picks it up
+    page.get_by_role("link", name="Data").click()
+    expect(page.get_by_role("heading", name="Data")).to_be_visible(timeout=30_000)
+    away = time.monotonic()
+    time.sleep(1.0)
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=30_000)
+    resumed_at = epoch_drawn(page)
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {resumed_at}", timeout=15_000)
+    assert time.monotonic() - away > 1.0
+
+    # a browser refresh: the run id and control key in the URL re-attach with control
+    assert "run=" in page.url and "key=" in page.url
+    page.reload()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=30_000)
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", timeout=30_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
+
+
+def test_a_diverging_run_explains_itself_and_a_finished_run_shows_its_results(server_url, page: Page, tmp_path):
+    page.goto(f"{server_url}/train")
+    expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=30_000)
+    set_number(page, "Learning rate", "50")
+    set_number(page, "Epochs", "500")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Diverged\. .*stable only below 2/λ_max"))).to_be_visible(timeout=30_000)
+
+    set_number(page, "Learning rate", "0.1")
+    set_number(page, "Epochs", "2000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile("Completed 2,000 epochs"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Coefficients (original units)")).to_be_visible()
+    for label in ("Model (.pt, weights_only)", "Model (.safetensors)", "History (.csv)", "Standalone PyTorch script (.py)"):
+        expect(page.get_by_role("button", name=label)).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="History (.csv)").click()
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0].startswith("epoch,") and len(lines) == 2001  # made on click: every epoch, with a header
+    page.wait_for_function(f"({LAST_EPOCH_DRAWN})() === 2000")
+    page.screenshot(path=tmp_path / "train_finished.png", full_page=True)
