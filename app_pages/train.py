@@ -225,8 +225,10 @@ def result_view() -> None:
         st.error(reason or "The run failed.")
         if "out of memory" in reason and live["mine"]:
             r1, r2, _ = st.columns([1, 1, 3])
-            r1.button("Retry on the CPU", key="retry_cpu", on_click=retry, kwargs={"device": "cpu"})
-            r2.button("Retry with batches of 256", key="retry_batch", on_click=retry, kwargs={"batch_size": 256})
+            if cfg.device != "cpu":
+                r1.button("Retry on the CPU", key="retry_cpu", on_click=retry, kwargs={"device": "cpu"})
+            if (cfg.batch_size or len(ds_run)) > 256:
+                r2.button("Retry with batches of 256", key="retry_batch", on_click=retry, kwargs={"batch_size": 256})
     predicted = result.get("predictions")
     if predicted is None:
         return

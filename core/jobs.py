@@ -434,6 +434,7 @@ def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) ->
 
     torch.set_num_threads(torch_threads)  # training, the server and the browser share the machine's cores
     _warm_up(trainer)
+    _cap_memory(torch)
     conn.send(("ready", os.getpid()))
     parent = mp.parent_process()
     while True:
@@ -453,12 +454,49 @@ def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) ->
             return
         except ValueError as e:  # ConfigError and DataError: the message is for the user
             conn.send(("error", job_id, str(e)))
-        except torch.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            conn.send(("error", job_id, "The GPU ran out of memory. Train on the CPU or use fewer rows or a smaller batch."))
         except Exception as e:  # noqa: BLE001 - a bug must fail one job, never the worker
-            traceback.print_exc()
-            conn.send(("error", job_id, f"Training failed with an internal error ({type(e).__name__}: {e})."))
+            if out_of_memory(e, torch):
+                del e  # the traceback holds the run's tensors: let them go before freeing the cache
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()  # the run's GPU memory back for the next run
+                conn.send(("error", job_id, OUT_OF_MEMORY))
+            else:
+                traceback.print_exc()
+                conn.send(("error", job_id, f"Training failed with an internal error ({type(e).__name__}: {e})."))
+
+
+OUT_OF_MEMORY = (
+    "The run ran out of memory (the GPU's, or this server's per-run cap). The epochs done so far are kept. "
+    "Train on the CPU, or use fewer rows, a smaller batch or a smaller model."
+)
+
+
+def out_of_memory(e: BaseException, torch: Any) -> bool:
+    """CUDA's and MPS's OutOfMemoryError, and the CPU allocator's failure (a RuntimeError, or numpy's MemoryError)."""
+    return (
+        isinstance(e, (torch.OutOfMemoryError, MemoryError))
+        or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
+    )
+
+
+def _cap_memory(torch: Any) -> None:
+    """DESCENT_WORKER_MEMORY_MB: how much a run may allocate beyond the warm worker, so one huge model fails with
+    a message instead of swapping a shared machine. It is an address-space limit, which CUDA cannot live with
+    (it reserves tens of GB of address space), so it applies to CPU-only workers."""
+    mb = os.environ.get("DESCENT_WORKER_MEMORY_MB")
+    if not mb:
+        return
+    if torch.cuda.is_available():
+        log.warning("DESCENT_WORKER_MEMORY_MB is ignored on a CUDA machine: the GPU's own limit applies")
+        return
+    import resource
+
+    try:
+        used = int(next(line for line in open("/proc/self/status") if line.startswith("VmSize:")).split()[1]) * 1024
+    except OSError:
+        log.warning("DESCENT_WORKER_MEMORY_MB needs Linux's /proc; ignored")
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (used + int(mb) * 2**20, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
 def _warm_up(trainer: Any) -> None:
@@ -501,8 +539,10 @@ def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any
                 time.sleep(0.05)
         return stop.is_set()
 
-    result = trainer.train(ds, cfg, on_epoch=on_epoch, should_stop=should_stop)
-    send()
+    try:
+        result = trainer.train(ds, cfg, on_epoch=on_epoch, should_stop=should_stop)
+    finally:
+        send()  # the epochs done are kept, even when the run fails
     conn.send(
         (
             "done",

@@ -190,3 +190,35 @@ def test_a_closed_tabs_run_is_stopped_and_the_wall_time_cap_holds():
         assert len(long.history["epoch"]) > 0  # the epochs done are kept
     finally:
         m.shutdown()
+
+
+def test_a_run_that_runs_out_of_memory_fails_with_advice_and_the_worker_lives_on(monkeypatch, ds):
+    """A real allocation failure: the worker's per-run memory cap (address space) on this CPU machine. A GPU's
+    OutOfMemoryError takes the same path (out_of_memory below), which needs a GPU to provoke for real."""
+    monkeypatch.setenv("DESCENT_WORKER_MEMORY_MB", "300")
+    m = JobManager(n_workers=1)
+    try:
+        wide = TrainConfig(model="mlp", hidden=(4096, 4096, 4096), optimizer="adam", epochs=5, device="cpu")
+        job = m.submit(make_dataset("house_prices", n=5000), wide)  # ~0.8 GB of weights, optimizer state, activations
+        m.wait(job.id, timeout=60)
+        assert job.status == "failed"
+        assert "ran out of memory" in job.error and "smaller batch" in job.error
+        pids = m.worker_pids()
+        small = m.submit(ds, TrainConfig(epochs=50))
+        m.wait(small.id, timeout=60)
+        assert small.status == "completed" and m.worker_pids() == pids  # the same worker, still healthy
+    finally:
+        m.shutdown()
+
+
+def test_out_of_memory_recognises_the_gpu_and_cpu_allocators_errors():
+    import torch
+
+    from core.jobs import out_of_memory
+
+    assert out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), torch)
+    assert out_of_memory(MemoryError(), torch)
+    with pytest.raises(RuntimeError) as cpu_failure:
+        torch.empty(2**62, dtype=torch.uint8)
+    assert out_of_memory(cpu_failure.value, torch)
+    assert not out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied"), torch)
