@@ -53,7 +53,7 @@ now = time.time()
 
 
 def owner(job) -> str:
-    return f"{job.owner[:8]}…" if job.owner else "(CLI)"
+    return job.owner_label or (f"session {job.owner[:6]}" if job.owner else "(CLI)")
 
 
 def age(seconds: float) -> str:
@@ -89,7 +89,7 @@ else:
         rate = f"{snap.epochs_done / elapsed:,.0f}" if elapsed > 0 and snap.started_at else "–"
         c = st.columns([1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8], vertical_alignment="center")
         c[0].write(status)
-        c[1].write(f"`{owner(job)}`")
+        c[1].write(owner(job))
         c[2].write(f"{job.dataset.get('preset') or job.dataset.get('csv') or '?'}, {job.dataset.get('rows', 0):,} rows")
         c[3].write(f"{snap.epochs_done:,} of {snap.epochs_total:,}")
         c[4].write(rate)

@@ -115,7 +115,7 @@ def start(lrs: list[float]) -> None:
     """Every lane as a job in the worker pool, like the Train page; the classroom replays their records."""
     try:
         cfgs = [lane_config(lesson, lane, s, lr=lr) for lane, s, lr in zip(lesson.lanes, surfaces, lrs)]
-        jobs = [manager.submit(ds, cfg, owner=state.session_id()) for cfg in cfgs]
+        jobs = [manager.submit(ds, cfg, owner=state.session_id(), label=state.owner_label()) for cfg in cfgs]
     except ConfigError as e:
         st.error(str(e))
         return

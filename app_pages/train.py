@@ -58,7 +58,7 @@ def start_run() -> None:
     prep = state.data_prep()
     try:
         cfg = train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
-        job = manager.submit(state.current_dataset(), cfg, owner=state.session_id())
+        job = manager.submit(state.current_dataset(), cfg, owner=state.session_id(), label=state.owner_label())
     except ConfigError as e:
         ss[state.TRAIN_ERROR] = str(e)
         return

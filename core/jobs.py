@@ -68,6 +68,7 @@ class Job:
     config: TrainConfig
     dataset: dict[str, Any]  # the dataset's spec and shape, for display
     owner: str | None = None
+    owner_label: str = ""  # the logged-in user, or a guest's address and session, for the admin page
     status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
     history: dict[str, list] = field(default_factory=lambda: {"epoch": []})  # columnar; columns as the trainer records
     result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
@@ -153,13 +154,15 @@ class JobManager:
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
 
     # -- public API -------------------------------------------------------------------------------
-    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None) -> Job:
+    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "") -> Job:
+        """Queue a run. owner: the session that controls it (fairness, isolation); label: who that is, for the admin."""
         cfg.validate()
         job = Job(
             id=uuid.uuid4().hex,
             config=cfg,
             dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
             owner=owner,
+            owner_label=label,
             source=ds,
             payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
         )

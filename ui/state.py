@@ -31,6 +31,14 @@ def session_id() -> str:
     return st.session_state[SESSION_ID]
 
 
+def owner_label() -> str:
+    """Who a run belongs to, as the admin page shows it: the logged-in user, else a guest by address and session."""
+    if st.user.get("is_logged_in"):
+        return str(st.user.get("email") or st.user.get("name") or "logged-in user")
+    ip = st.context.ip_address
+    return f"guest {session_id()[:6]}" + (f" from {ip}" if ip else " (this machine)")
+
+
 def data_params() -> dict:
     """The preset's parameters; a session's first visit takes them from the URL (?preset=sine&n=500&seed=3)."""
     if DATA_PARAMS not in st.session_state:

@@ -76,7 +76,7 @@ def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
     assert SECRET not in page_text(at)
     stop = at.button(key=f"admin_stop_{job_id}")
     assert any(m.value == "running" for m in at.markdown)
-    assert any(m.value.startswith("`") and m.value.endswith("…`") for m in at.markdown)  # the owner, shortened
+    assert any(m.value.startswith("guest ") for m in at.markdown)  # the owner: a guest, by session (and address)
     stop.click().run()
     assert not at.exception
     job = job_manager().wait(job_id, timeout=30)
@@ -105,7 +105,7 @@ def test_a_failed_run_shows_with_its_message(monkeypatch):
     at = log_in(at, SECRET)
     table = next(d.value for d in at.dataframe if "message" in d.value.columns)
     assert job.error in table["message"].tolist()
-    assert "ffffffff…" in table["owner"].tolist()
+    assert "session ffffff" in table["owner"].tolist()
 
 
 def test_with_auth_secrets_a_visitor_sees_only_the_log_in_button(monkeypatch):
