@@ -49,7 +49,7 @@ POLL_S = 0.3  # while the lanes train; they are short
 GRID_SIZE = 60  # contour nodes a side: each step view resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
 GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
 EXPORT = importlib.util.find_spec("kaleido") is not None  # PNG/GIF need kaleido and a Chrome/Chromium; CSV never does
-VIEW = "descent_view"  # str: "play" (animated in the browser) or "step" (one epoch, the equation); TODO: move to ui.state
+VIEW = state.DESCENT_VIEW
 VIEW_LABELS = {"play": "▶ Play the run", "step": "Step through, with the equation"}
 # projector mode: the page's own text (the prompt, captions, the equation) as large as the charts' (core.contrast)
 PROJECTOR_CSS = """<style>

@@ -127,7 +127,7 @@ def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: i
 DESCENT_LESSON = "descent_lesson"  # str: the chosen lesson's key (a selectbox)
 DESCENT_RUN = "descent_run"  # dict: lesson key, lrs, epochs, job ids and finished histories of the lanes on screen
 DESCENT_STEP = "descent_step"  # int: the epoch every view shows (the timeline slider's key)
-DESCENT_PLAYING = "descent_playing"  # bool: the timeline advances by itself
+DESCENT_VIEW = "descent_view"  # str: "play" (animated in the browser) or "step" (one epoch, the equation)
 DESCENT_SPEED = "descent_speed"  # int: epochs per second while playing
 DESCENT_LR = "descent_lr"  # float: the learning rate of a one-lane lesson (number input)
 DESCENT_FOCUS = "descent_focus"  # int: the lane drawn large in a race
