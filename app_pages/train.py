@@ -173,13 +173,25 @@ def charts(history: dict) -> None:
                    key="lr_chart")  # fmt: skip
 
 
+def worth_waiting(snap) -> bool:
+    """Within this frame, will the first epochs of a run that just started, or the last of one about to end, exist?
+    Then wait for them (sleeping, ≤ FRAME_S) and draw them now rather than a whole frame later."""
+    if snap is None or not running or snap.status != "running":
+        return False
+    if not live["cursor"] and not snap.rows["epoch"]:
+        return True
+    elapsed = time.time() - (snap.started_at or time.time())
+    rate = snap.epochs_done / elapsed if elapsed > 0 else 0.0
+    return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < FRAME_S
+
+
 @st.fragment(run_every=FRAME_S if running else None)
 def live_view() -> None:
     """Pull only the epochs that are new since the last frame, then redraw."""
     snap = manager.snapshot(live["job_id"], since=live["cursor"])
     deadline = time.monotonic() + FRAME_S
-    while snap is not None and running and not live["cursor"] and not snap.rows["epoch"] and time.monotonic() < deadline:
-        time.sleep(0.02)  # a run just started: show its first epochs as soon as they exist, not a frame later
+    while worth_waiting(snap) and time.monotonic() < deadline:
+        time.sleep(0.02)
         snap = manager.snapshot(live["job_id"], since=live["cursor"])
     if snap is None:
         st.warning("This run is no longer held by the server (it was restarted). Start a new run.")

@@ -311,7 +311,7 @@ class RunStore:
         found = conn.execute(query.order_by(chunks.c.start)).all()
         if len(found) < 2:
             return
-        merged = _concat([(n, decode(data)) for _, _, n, data in found], None)
+        merged = _join([(n, decode(data)) for _, _, n, data in found], None)  # numpy in, numpy out: no Python lists
         n, blob = encode(merged)
         conn.execute(chunks.delete().where(chunks.c.id.in_([c.id for c in found])))
         conn.execute(chunks.insert().values(run_id=run_id, start=found[0].start, n=n, merged=True, data=blob))
@@ -434,17 +434,22 @@ def _pack(values: Sequence) -> tuple[str, bytes]:
         return "json", _dumps(list(values)).encode()
 
 
-def _concat(parts: list[tuple[int, dict[str, Any]]], columns: Sequence[str] | None) -> dict[str, list]:
-    """Chunks → one columnar dict; a column missing from a chunk is None there; NaN becomes None."""
+def _join(parts: list[tuple[int, dict[str, Any]]], columns: Sequence[str] | None) -> dict[str, Any]:
+    """Chunks → one columnar dict of numpy arrays (lists for "json" columns); a column missing from a chunk is NaN there."""
     names = list(columns) if columns is not None else list(dict.fromkeys(name for _, part in parts for name in part))
-    out: dict[str, list] = {}
+    out: dict[str, Any] = {}
     for name in names:
         pieces = [part[name] if name in part else np.full(n, np.nan) for n, part in parts]
         if any(isinstance(p, list) for p in pieces):
             out[name] = [v for p in pieces for v in _as_list(p)]
         else:
-            out[name] = _as_list(np.concatenate(pieces)) if pieces else []
+            out[name] = np.concatenate(pieces) if pieces else np.empty(0)
     return out
+
+
+def _concat(parts: list[tuple[int, dict[str, Any]]], columns: Sequence[str] | None) -> dict[str, list]:
+    """Chunks → one columnar dict of lists, as pages and exports read it; NaN becomes None."""
+    return {name: _as_list(values) for name, values in _join(parts, columns).items()}
 
 
 def _as_list(values: Any) -> list:
