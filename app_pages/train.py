@@ -123,7 +123,8 @@ if error := ss.pop(state.TRAIN_ERROR, None):
 
 def progress(snap) -> None:
     if snap.status == "queued":
-        st.info(f"Queued: position {snap.queue_position}. It starts when a worker is free.")
+        free = "a GPU is free (this server shares each GPU between a set number of runs)" if snap.waiting_for_gpu else "a worker is free"
+        st.info(f"Queued: position {snap.queue_position}. It starts when {free}.")
         return
     done, total = snap.epochs_done, snap.epochs_total
     elapsed = (snap.finished_at or time.time()) - (snap.started_at or time.time())

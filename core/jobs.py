@@ -51,6 +51,7 @@ class JobPolicy:
     orphan_after_s: float = 60.0  # DESCENT_ORPHAN_AFTER_S: a run whose session has not been seen this long is stopped
     keep_orphans: bool = False  # DESCENT_KEEP_ORPHANS=1: let runs of closed tabs finish instead
     max_run_s: float | None = None  # DESCENT_MAX_RUN_S: wall-time cap per run
+    runs_per_gpu: int = 1  # DESCENT_RUNS_PER_GPU: runs sharing one GPU (or Apple's MPS) at a time; the rest wait
 
     @classmethod
     def from_env(cls) -> JobPolicy:
@@ -60,6 +61,7 @@ class JobPolicy:
             orphan_after_s=float(env("DESCENT_ORPHAN_AFTER_S", cls.orphan_after_s)),
             keep_orphans=env("DESCENT_KEEP_ORPHANS", "") == "1",
             max_run_s=float(env("DESCENT_MAX_RUN_S")) if env("DESCENT_MAX_RUN_S") else None,
+            runs_per_gpu=max(1, int(env("DESCENT_RUNS_PER_GPU", cls.runs_per_gpu))),
         )
 
 
@@ -82,6 +84,7 @@ class Job:
     control_key: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)  # in the owner's URL only
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
+    accelerator: str | None = None  # the GPU it holds while it runs ("cuda:1", "mps"); None on the CPU
     saved: int = 0  # epochs written to the run store
     saved_at: float = 0.0  # when (time.monotonic())
 
@@ -105,6 +108,7 @@ class Snapshot:
     error: str
     started_at: float | None
     finished_at: float | None
+    waiting_for_gpu: bool = False  # queued because every GPU has DESCENT_RUNS_PER_GPU runs
 
 
 class _Worker:
@@ -147,6 +151,7 @@ class JobManager:
         self._store = store
         self.policy = policy or JobPolicy.from_env()
         self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
+        self._accelerators: list[str] = []  # as the workers' torch sees them: ["cuda:0", "cuda:1"], ["mps"] or []
         self._last_liveness = time.monotonic()
         if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
             self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
@@ -209,6 +214,7 @@ class JobManager:
                 epochs_done=n,
                 epochs_total=job.config.epochs,
                 queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,  # jobs ahead, plus one
+                waiting_for_gpu=job.status == "queued" and self._wants_gpu(job) and self._gpu_for(job) is None,
                 result=job.result,
                 error=job.error,
                 started_at=job.started_at,
@@ -291,24 +297,43 @@ class JobManager:
             if job is None:
                 return
             self._queue.remove(job)
+            job.accelerator = self._gpu_for(job)
             w.stop.clear()  # the worker is idle, so no stale stop or pause can reach the new job
             w.pause.clear()
             w.job = job
             job.status, job.started_at = "running", time.time()
-            w.conn.send(("job", job.id, job.payload))
+            w.conn.send(("job", job.id, (*job.payload, job.accelerator)))
             job.payload = None
             log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
             self._record(lambda s, job=job: s.set_status(job.id, "running"))
 
     def _next_job(self) -> Job | None:
+        """The oldest queued job whose session is under its limit and, if it wants a GPU, one is free."""
         busy: dict[str | None, int] = {}
         for w in self._workers:
             if w.job is not None:
                 busy[w.job.owner] = busy.get(w.job.owner, 0) + 1
         for job in self._queue:
-            if job.owner is None or busy.get(job.owner, 0) < self.policy.runs_per_session:
-                return job
+            if job.owner is not None and busy.get(job.owner, 0) >= self.policy.runs_per_session:
+                continue
+            if self._wants_gpu(job) and self._gpu_for(job) is None:
+                continue  # waits for a GPU; a CPU job behind it may go first
+            return job
         return None
+
+    def _wants_gpu(self, job: Job) -> bool:
+        return job.config.device in ("cuda", "mps") or (job.config.device == "auto" and bool(self._accelerators))
+
+    def _gpu_for(self, job: Job) -> str | None:
+        """The least busy GPU with a free slot (DESCENT_RUNS_PER_GPU), or None: full, or the job runs on the CPU."""
+        if not self._wants_gpu(job):
+            return None
+        load = {a: 0 for a in self._accelerators}
+        for w in self._workers:
+            if w.job is not None and w.job.accelerator in load:
+                load[w.job.accelerator] += 1
+        free = [a for a in self._accelerators if load[a] < self.policy.runs_per_gpu]
+        return min(free, key=lambda a: load[a]) if free else None
 
     def heartbeat(self, owner: str) -> None:
         """A page of this session is open; its runs are wanted."""
@@ -379,6 +404,7 @@ class JobManager:
         kind = msg[0]
         if kind == "ready":
             w.ready = True
+            self._accelerators = msg[2]  # the same machine for every worker
             return
         job = self._jobs.get(msg[1])
         if job is None:
@@ -452,7 +478,7 @@ def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) ->
     torch.set_num_threads(torch_threads)  # training, the server and the browser share the machine's cores
     _warm_up(trainer)
     _cap_memory(torch)
-    conn.send(("ready", os.getpid()))
+    conn.send(("ready", os.getpid(), _accelerators(torch)))
     parent = mp.parent_process()
     while True:
         if parent is not None and parent.sentinel in wait([conn, parent.sentinel]):
@@ -463,8 +489,10 @@ def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) ->
             return
         if msg[0] == "quit":
             return
-        _, job_id, (X, y, features, target, name, cfg) = msg
+        _, job_id, (X, y, features, target, name, cfg, accelerator) = msg
         try:
+            if accelerator and accelerator.startswith("cuda"):
+                torch.cuda.set_device(accelerator)  # the GPU the server's gate gave this run; "cuda" and "auto" mean it
             ds = Dataset(X=pd.DataFrame(X, columns=features), y=pd.Series(y, name=target), name=name)
             _run(conn, job_id, ds, TrainConfig.from_dict(cfg), stop, pause, trainer)
         except (BrokenPipeError, EOFError):
@@ -480,6 +508,12 @@ def _worker_main(conn: Connection, stop: Any, pause: Any, torch_threads: int) ->
             else:
                 traceback.print_exc()
                 conn.send(("error", job_id, f"Training failed with an internal error ({type(e).__name__}: {e})."))
+
+
+def _accelerators(torch: Any) -> list[str]:
+    if torch.cuda.is_available():
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return ["mps"] if torch.backends.mps.is_available() else []
 
 
 OUT_OF_MEMORY = (

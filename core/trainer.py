@@ -72,7 +72,7 @@ class TrainResult:
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda:0")
+            return torch.device("cuda", torch.cuda.current_device())  # the worker may have picked one
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -80,7 +80,7 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError("device 'cuda' was chosen but this torch cannot use a CUDA GPU; choose auto or cpu.")
     if name == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("device 'mps' was chosen but Apple's MPS is not available here; choose auto or cpu.")
-    return torch.device("cuda:0" if name == "cuda" else name)
+    return torch.device("cuda", torch.cuda.current_device()) if name == "cuda" else torch.device(name)
 
 
 def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter], device: torch.device) -> torch.optim.Optimizer:

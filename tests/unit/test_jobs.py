@@ -222,3 +222,43 @@ def test_out_of_memory_recognises_the_gpu_and_cpu_allocators_errors():
         torch.empty(2**62, dtype=torch.uint8)
     assert out_of_memory(cpu_failure.value, torch)
     assert not out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied"), torch)
+
+
+def test_the_gpu_gate_holds_gpu_runs_at_the_limit_and_lets_cpu_runs_past(ds):
+    """The scheduling rule on a two-GPU machine (as a worker's torch would report it), without a GPU: the
+    manager's workers are stood in for, since a real one here reports no accelerator."""
+    from types import SimpleNamespace
+
+    from core.jobs import Job, JobPolicy
+
+    m = JobManager(n_workers=1, policy=JobPolicy(runs_per_session=9, runs_per_gpu=1))
+    try:
+        with m._lock:
+            m._accelerators = ["cuda:0", "cuda:1"]
+            real = m._workers
+            m._workers = [SimpleNamespace(job=None) for _ in range(4)]
+
+            def queued(device: str, owner: str) -> Job:
+                job = Job(id=f"{owner}-{device}", config=TrainConfig(device=device), dataset={}, owner=owner)
+                m._queue.append(job)
+                return job
+
+            def start(job: Job) -> None:
+                m._queue.remove(job)
+                job.accelerator = m._gpu_for(job)
+                next(w for w in m._workers if w.job is None).job = job
+
+            a, b, c = queued("auto", "ann"), queued("cuda", "bob"), queued("cuda", "cy")
+            start(m._next_job())
+            start(m._next_job())
+            assert (a.accelerator, b.accelerator) == ("cuda:0", "cuda:1")  # least busy GPU first
+            cpu = queued("cpu", "dee")
+            assert m._next_job() is cpu  # c waits for a GPU; the CPU run behind it goes first
+            start(cpu)
+            assert cpu.accelerator is None and m._next_job() is None
+            next(w for w in m._workers if w.job is b).job = None  # b finishes: its GPU is free again
+            assert m._next_job() is c and m._gpu_for(c) == "cuda:1"
+            m._workers = real
+            m._queue.clear()
+    finally:
+        m.shutdown()
