@@ -67,6 +67,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
                 "title": {"text": LOSS_LABELS[loss].format(t=target)},
                 "type": "log" if log_y else "linear",
                 "exponentformat": "power",
+                "minorloglabels": "none",  # label decades only: 2, 3, 5… between them crowded the axis
             },
             "legend": {"orientation": "h", "y": 1.08, "x": 0},
             "uirevision": "loss",  # keep the user's zoom between frames
@@ -79,13 +80,18 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
     keep = decimate(len(history["epoch"]))
     x = history["epoch"][keep]
     traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": _finite(values[keep])} for name, values in series.items()]
+    yaxis: dict[str, Any] = {"title": {"text": y_title}, "type": "log" if log_y else "linear"}
+    if log_y:
+        yaxis.update(exponentformat="power", minorloglabels="none")
+    else:
+        yaxis["rangemode"] = "tozero"  # a constant learning rate is a line above zero, not one centred in ±1
     return {
         "data": traces,
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "xaxis": {"title": {"text": "epoch"}},
-            "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
+            "yaxis": yaxis,
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": y_title,
         },
@@ -458,7 +464,12 @@ def runs_overlay_figure(
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", "exponentformat": "power"},
+            "yaxis": {
+                "title": {"text": y_title},
+                "type": "log" if log_y else "linear",
+                "exponentformat": "power",
+                "minorloglabels": "none",
+            },
             "legend": {"title": {"text": "solid: train · dotted: test" if test else ""}},
             "uirevision": "runs-overlay",
         },
@@ -605,7 +616,12 @@ def step_loss_figure(
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", "exponentformat": "power"},
+            "yaxis": {
+                "title": {"text": y_title},
+                "type": "log" if log_y else "linear",
+                "exponentformat": "power",
+                "minorloglabels": "none",
+            },
             "shapes": [_vline(step)],
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": "step-loss",
