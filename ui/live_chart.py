@@ -43,7 +43,8 @@ function loadPlotly() {
 
 export default function ({ data, parentElement }) {
   let div = parentElement.querySelector(".descent-live-chart");
-  if (!div) {
+  const fresh = !div;
+  if (fresh) {
     div = document.createElement("div");
     div.className = "descent-live-chart";
     div.style.width = "100%";
@@ -60,7 +61,10 @@ export default function ({ data, parentElement }) {
       if (div._next) return draw(P);
     });
   };
-  loadPlotly().then(draw).catch((e) => {
+  // A chart already on screen updates at once; a new one draws in a task of its own, so the charts a run
+  // brings up do not hold back the paint of the one already showing (the loss, when Train is pressed).
+  const ready = fresh ? loadPlotly().then((P) => new Promise((r) => setTimeout(() => r(P), 0))) : loadPlotly();
+  ready.then(draw).catch((e) => {
     div.textContent = "The live chart could not be drawn (" + e.message + "). Reload the page.";
   }).finally(() => { div._drawing = false; });
 }
