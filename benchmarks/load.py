@@ -1,16 +1,30 @@
-"""Many people press Train at once: N browser sessions against one local server, each training through the real app.
+"""Many people press Train at once: N sessions against one local server, each training through the real app.
 
-Starts `streamlit run` on loopback (its own throwaway run store, DESCENT_WORKERS left at its default), opens N
-browser contexts in one headless Chromium, and in each: open /train, set Epochs, click Train, wait for
-"Completed 2,000 epochs". The server and its workers are pinned to one core and the browser to the other where
-the machine has two or more (DESIGN.md, "Measuring the live view's cost"). Everything is bounded by --timeout.
+Starts `streamlit run` on loopback (its own throwaway run store, DESCENT_WORKERS left at its default) and runs N
+sessions, each: open /train, set Epochs, press Train (all at once, behind a barrier), wait for "Completed 2,000
+epochs". By default N − 1 of them are protocol clients and one (--pages) is a real Chromium page that draws:
+- protocol client (ProtocolSession): speaks Streamlit's websocket protocol itself, as the frontend does, with no
+  browser: GET /_stcore/health for the XSRF cookie, connect to ws://…/_stcore/stream with subprotocols
+  ["streamlit", <cookie>] and the cookie; send BackMsg rerun_script (page_name "train", later the page_script_hash
+  the server announced, and the query string the server last set), set Epochs as an int_value WidgetState under the
+  widget's id (found in the deltas: a keyed widget's id ends with its key), press Train as a trigger_value; answer
+  every ForwardMsg auto_rerun (the live view's 0.5 s fragment, the sidebar's 10 s heartbeat) with a fragment rerun
+  each interval until a stop_auto_rerun or a full run's new_session. It draws nothing: the loss chart (a
+  components-v2 bidi_component whose json holds {"figure": …}) counts as drawn when its element arrives.
+- Chromium page (--browser: every session one, --drawing of them drawing, the rest with Plotly stubbed out): a
+  browser context in one headless Chromium. 20 pages saturate a core by themselves, and the browser's own
+  fragment timers then pace the server, so this mode measures the browser more than the server.
+The server and its workers are pinned to one core and this process (protocol clients, Playwright) and the browser
+to the other where the machine has two or more (DESIGN.md, "Measuring the live view's cost"). Everything is
+bounded by --timeout.
 
-    .venv/bin/python benchmarks/load.py [--sessions 20] [--epochs 2000] [--timeout 900]
+    .venv/bin/python benchmarks/load.py [--sessions 20] [--epochs 2000] [--timeout 420] [--pages 1] [--browser]
 
 Prints: every session finished (yes/no), failures, total wall time, per-session queue wait and run time
-(median, p95, from the run store), click → completed as each browser saw it, chart latency (below), peak RSS of
-the server process and of its workers, CPU of server, workers and browser, and whether any process of the server
-was left behind after it stopped.
+(median, p95, from the run store), press → completed as each session saw it, chart latency (below) for the
+protocol clients and the Chromium pages apart, peak RSS of the server process and of its workers, CPU of server,
+workers, browser and this process, and whether any process of the server was left behind after it stopped.
+--raw writes every session's timeline (for a protocol client, each non-delta ForwardMsg and auto rerun it sent).
 
 Chart latency of an epoch = the wall-clock time it was first drawn in that session's loss chart − the time the
 worker finished it. Both ends are stamped with the one wall clock of this machine (time.time() in Python,
@@ -20,10 +34,11 @@ Date.now() in Chromium):
   itself: a sitecustomize.py on the server's PYTHONPATH wraps core.jobs._run in each worker and
   JobManager._handle in the server (which stamps when each chunk of epochs reaches the server). App code is
   unchanged; the probe adds one time.time() per epoch.
-- browser end: each page polls every 100 ms, and on every plotly_afterplot event, for the newest epoch (last x)
-  of the trace named "train loss" in any .js-plotly-plot div, and stamps each new maximum.
-Every epoch of every session is one sample; the split is worker → server (send buffer, pipe, collector thread)
-and server → drawn (waiting for the next 0.5 s frame, rendering, websocket, Plotly in the browser).
+- client end: a protocol client stamps the newest epoch (last x) of the "train loss" trace of each loss chart as
+  its message is decoded; a Chromium page polls every 100 ms, and on every plotly_afterplot event, for the newest
+  epoch of the trace named "train loss" in any .js-plotly-plot div, and stamps each new maximum.
+Every epoch of every session is one sample; the split is worker → server (send buffer, pipe, collector thread),
+server → placed in a frame, and placed → drawn (rendering, websocket, and in a browser React + Plotly).
 """
 
 from __future__ import annotations
@@ -291,7 +306,7 @@ NO_PLOTLY_JS = """(() => {
 async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dict, draw: bool, ready: asyncio.Barrier) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     await context.add_init_script(DRAWN_PROBE)
-    out["draws"] = draw
+    out["kind"], out["draws"] = "browser", draw
     if not draw:  # the server does the same work and sends the same frames; only this browser skips Plotly
         await context.route("**/PlotlyChart.*.js", lambda route: route.fulfill(body=NO_PLOTLY, content_type="text/javascript"))
         await context.route("**/plotly.min.js", lambda route: route.fulfill(body=NO_PLOTLY_JS, content_type="text/javascript"))
@@ -352,23 +367,234 @@ async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dic
         await context.close()
 
 
-async def drive(url: str, n: int, epochs: int, timeout_s: float, pin: bool, drawing: int) -> list[dict]:
+# -- protocol-level sessions: Streamlit's websocket protocol, spoken directly (see the docstring) -----------------
+XSRF_COOKIE = "_streamlit_xsrf"
+TRAIN_PAGE = "train"
+
+
+def xsrf_cookie(url: str) -> str:
+    """The XSRF cookie the server sets on /_stcore/health, which the frontend fetches before it connects."""
+    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as r:
+        for header in r.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            if name.strip() == XSRF_COOKIE:
+                return rest.split(";", 1)[0].strip().strip('"')
+    return ""
+
+
+class ProtocolSession:
+    """One browser tab as the server sees it: a websocket to /_stcore/stream, BackMsgs out, ForwardMsgs in.
+
+    Mirrors what Streamlit's frontend does for this page: the first rerun names the page by its URL path, later ones
+    by the page_script_hash the server announced, with the query string the server last set (page_info_changed); a
+    widget's value travels as a WidgetState under the id its element carried (a keyed widget's id ends with its key);
+    a button press is a trigger_value sent once; every ForwardMsg auto_rerun starts a timer that sends a
+    fragment-scoped rerun (is_auto_rerun) each interval until a stop_auto_rerun for that fragment or a full script
+    run's new_session clears the timers. Nothing is drawn: the loss chart counts as drawn when its element arrives."""
+
+    def __init__(self, url: str, out: dict):
+        self.url, self.out = url, out
+        self.page_hash, self.query_string = "", ""
+        self.ids: dict[str, str] = {}  # widget key → the id its newest element carried
+        self.values: dict[str, tuple[str, object]] = {}  # widget key → (WidgetState field, value), sent with every rerun
+        self.timers: dict[str, tuple[float, asyncio.Task]] = {}  # fragment id → (interval, its timer)
+        self.finished = asyncio.Event()  # a script run (full or fragment) finished
+        self.best = 0
+        self.ws = None
+
+    def rerun(self, fragment_id: str = "", trigger: str | None = None, auto: bool = False) -> bytes:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query_string
+        if self.page_hash:
+            cs.page_script_hash = self.page_hash
+        else:
+            cs.page_name = TRAIN_PAGE
+        if fragment_id:
+            cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        for key, (field, value) in self.values.items():
+            if key in self.ids:
+                w = cs.widget_states.widgets.add()
+                w.id = self.ids[key]
+                setattr(w, field, value)
+        if trigger:
+            w = cs.widget_states.widgets.add()
+            w.id, w.trigger_value = self.ids[trigger], True
+        info = cs.context_info
+        info.timezone, info.locale, info.color_scheme = "UTC", "en-US", "light"
+        info.url = f"{self.url}/{TRAIN_PAGE}" + (f"?{self.query_string}" if self.query_string else "")
+        return msg.SerializeToString()
+
+    async def send(self, data: bytes) -> None:
+        await self.ws.send(data)
+
+    async def auto_rerun(self, fragment_id: str, interval: float) -> None:
+        """The frontend's setInterval: a fragment rerun every interval, whether or not the last one has finished."""
+        nxt = time.monotonic()
+        while True:
+            nxt += interval
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+            self.out["log"].append([round(time.time(), 3), "sent auto rerun", fragment_id])
+            await self.send(self.rerun(fragment_id, auto=True))
+
+    def clear_timers(self, fragment_ids: list[str] | None = None) -> None:
+        for f in list(self.timers) if fragment_ids is None else fragment_ids:
+            if f in self.timers:
+                self.timers.pop(f)[1].cancel()
+
+    def on_message(self, data: bytes, epochs: int) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        now = time.time()
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        kind = msg.WhichOneof("type")
+        if kind != "delta":  # the session's timeline, for --raw
+            self.out["log"].append([round(now, 3), kind, msg.auto_rerun.fragment_id if kind == "auto_rerun" else ""])
+        if kind == "delta":
+            delta = msg.delta
+            if delta.WhichOneof("type") == "new_element":
+                self.on_element(delta.new_element, now, epochs)
+        elif kind == "new_session":
+            self.page_hash = msg.new_session.page_script_hash or self.page_hash
+            if not msg.metadata.run.fragment_ids:  # a full script run: the frontend drops every timer
+                self.clear_timers()
+        elif kind == "navigation":
+            self.page_hash = msg.navigation.page_script_hash or self.page_hash
+        elif kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
+            params = dict(q.split("=", 1) for q in self.query_string.split("&") if "=" in q)
+            self.out["job"] = params.get("run", self.out.get("job"))
+        elif kind == "auto_rerun":
+            f, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+            if f and (f not in self.timers or self.timers[f][0] != interval):
+                self.clear_timers([f])
+                self.timers[f] = (interval, asyncio.create_task(self.auto_rerun(f, interval)))
+        elif kind == "stop_auto_rerun":
+            self.clear_timers(list(msg.stop_auto_rerun.fragment_ids))
+        elif kind == "script_finished":
+            self.finished.set()
+        elif kind == "ref_hash":  # only for hashes a client says it has cached; this one says none
+            self.out.setdefault("error", "server sent a cached-message reference")
+
+    def on_element(self, el, now: float, epochs: int) -> None:  # noqa: ANN001 - a streamlit.proto Element
+        kind = el.WhichOneof("type")
+        if kind in ("button", "number_input"):
+            wid = getattr(el, kind).id
+            self.ids[wid.rsplit("-", 1)[-1]] = wid
+        elif kind == "bidi_component" and el.bidi_component.id.endswith("loss_chart") and el.bidi_component.json:
+            for trace in json.loads(el.bidi_component.json)["figure"].get("data", []):
+                if trace.get("name") == "train loss" and trace.get("x"):
+                    epoch = int(trace["x"][-1])
+                    if epoch > self.best:
+                        self.best = epoch
+                        self.out["drawn"].append([epoch, now * 1000])
+        elif kind == "alert":
+            if f"Completed {epochs:,} epochs" in el.alert.body:
+                self.out.setdefault("completed", now)
+            elif el.alert.format == 1:  # ERROR
+                self.out.setdefault("error", el.alert.body[:200])
+        elif kind == "exception":
+            self.out["exception"] = self.out.get("exception", 0) + 1
+
+    async def receive(self, epochs: int) -> None:
+        async for data in self.ws:
+            if isinstance(data, bytes):
+                self.on_message(data, epochs)
+
+    async def wait_run(self, timeout_s: float) -> None:
+        """Until the script run (or fragment run) now in flight has finished."""
+        await asyncio.wait_for(self.finished.wait(), timeout=timeout_s)
+
+
+async def protocol_session(url: str, epochs: int, timeout_s: float, out: dict, ready: asyncio.Barrier) -> None:
+    from websockets.asyncio.client import connect
+
+    out.update(kind="protocol", draws=True, drawn=[], log=[], stage="open /train")
+    s = ProtocolSession(url, out)
+    receiver = None
+    deadline = time.monotonic() + timeout_s
+    try:
+        token = await asyncio.to_thread(xsrf_cookie, url)
+        host = url.split("://", 1)[1]
+        async with connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit", token] if token else ["streamlit"],
+                           origin=url, additional_headers={"Cookie": f"{XSRF_COOKIE}={token}"} if token else None,
+                           max_size=None, open_timeout=timeout_s, ping_interval=None) as ws:  # fmt: skip
+            s.ws = ws
+            receiver = asyncio.create_task(s.receive(epochs))
+            s.finished.clear()
+            await s.send(s.rerun())
+            while not {"train_start", "train_epochs"} <= s.ids.keys():
+                await s.wait_run(timeout_s)
+                s.finished.clear()
+                if receiver.done():
+                    raise ConnectionError("the server closed the websocket")
+            out["stage"] = "set epochs"
+            s.values["train_epochs"] = ("int_value", epochs)  # NumberInput.DataType INT
+            s.finished.clear()
+            await s.send(s.rerun())  # what the browser's Enter in the Epochs box sends
+            await s.wait_run(timeout_s)
+            out["stage"] = "wait for every page"
+            try:  # everyone has the page open, then everyone presses Train at once
+                await asyncio.wait_for(ready.wait(), timeout=timeout_s / 2)
+            except (TimeoutError, asyncio.BrokenBarrierError):
+                pass
+            out["stage"], out["clicks"] = "click Train", 0
+            while time.monotonic() < deadline and not out.get("job"):  # resend a press that found no run (as the browser mode clicks again)
+                out.setdefault("clicked", time.time())
+                await s.send(s.rerun(trigger="train_start"))
+                out["clicks"] += 1
+                started = time.monotonic()
+                while time.monotonic() - started < 20 and not out.get("job") and not receiver.done():
+                    await asyncio.sleep(0.05)
+                if receiver.done():
+                    raise ConnectionError("the server closed the websocket")
+            out["stage"] = "wait for Completed"
+            while time.monotonic() < deadline and "completed" not in out and "error" not in out and not receiver.done():
+                await asyncio.sleep(0.1)
+            if "completed" not in out and "error" not in out:
+                out["error"] = f"timed out at: {out['stage']}" if not receiver.done() else "the server closed the websocket"
+            out["stage"] = "wait for the last epoch drawn"
+            while s.best < epochs and time.monotonic() < deadline and not receiver.done():
+                await asyncio.sleep(0.1)
+            out.setdefault("exception", 0)
+    except Exception as e:  # noqa: BLE001 - one session's failure is a figure, not the end of the benchmark
+        out["error"] = f"{out['stage']}: {type(e).__name__}: {e}"[:200]
+        await ready.abort()
+    finally:
+        s.clear_timers()
+        if receiver is not None:
+            receiver.cancel()
+
+
+async def drive(url: str, n: int, epochs: int, timeout_s: float, pin: bool, pages: int, drawing: int) -> list[dict]:
+    """n sessions: the first `pages` are Chromium pages (the first `drawing` of them draw), the rest protocol clients."""
     from playwright.async_api import async_playwright
 
     if pin:
-        os.sched_setaffinity(0, {BROWSER_CORE})  # Chromium inherits it
+        os.sched_setaffinity(0, {BROWSER_CORE})  # Chromium inherits it; the protocol clients run in this process
     results = [{} for _ in range(n)]
     ready = asyncio.Barrier(n)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+    async def everyone(browser) -> None:  # noqa: ANN001 - a Playwright Browser, or None
+        sessions = [one_session(browser, url, epochs, timeout_s, r, i < drawing, ready) if i < pages
+                    else protocol_session(url, epochs, timeout_s, r, ready) for i, r in enumerate(results)]  # fmt: skip
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(one_session(browser, url, epochs, timeout_s, r, i < drawing, ready) for i, r in enumerate(results))),
-                timeout=timeout_s + 120,
-            )
+            await asyncio.wait_for(asyncio.gather(*sessions), timeout=timeout_s + 120)
         except TimeoutError:
             for r in results:
                 r.setdefault("error", f"cut off at: {r.get('stage')}")
+
+    if not pages:
+        await everyone(None)
+        return results
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            await everyone(browser)
         finally:
             await browser.close()
     return results
@@ -443,9 +669,13 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2000)
     ap.add_argument("--timeout", type=float, default=420, help="seconds for all sessions together")
     ap.add_argument("--no-pin", action="store_true", help="do not split server and browser over two cores")
-    ap.add_argument("--drawing", type=int, default=4, help="sessions whose browser draws the charts (the rest skip Plotly)")
+    ap.add_argument("--browser", action="store_true", help="every session a Chromium page (the old mode), not protocol clients")
+    ap.add_argument("--pages", type=int, default=1, help="protocol mode: how many of the sessions are real Chromium pages, drawing")
+    ap.add_argument("--drawing", type=int, default=4, help="--browser: pages whose browser draws the charts (the rest skip Plotly)")
     ap.add_argument("--raw", type=Path, help="write every session's timeline (browser, store, probe) to this JSON file")
     args = ap.parse_args()
+    pages = args.sessions if args.browser else min(args.pages, args.sessions)
+    drawing = min(args.drawing, pages) if args.browser else pages
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
 
     db = os.path.join(tempfile.mkdtemp(prefix="descent-load-"), "runs.db")
@@ -457,7 +687,7 @@ def main() -> None:
     everything.start()
     t0 = time.time()
     try:
-        results = asyncio.run(drive(f"http://127.0.0.1:{port}", args.sessions, args.epochs, args.timeout, pin, args.drawing))
+        results = asyncio.run(drive(f"http://127.0.0.1:{port}", args.sessions, args.epochs, args.timeout, pin, pages, drawing))
     finally:
         wall = time.time() - t0
         for each in (sampler, everything):
@@ -486,28 +716,37 @@ def main() -> None:
     print(f"sessions {args.sessions}, {args.epochs:,} epochs each, house_prices n=1,000; "
           f"DESCENT_WORKERS={os.environ.get('DESCENT_WORKERS', 'default')}; pinned={'yes' if pin else 'no'}")  # fmt: skip
     print(f"every session finished: {'yes' if len(seen) == args.sessions else 'no'} ({len(seen)}/{args.sessions})")
-    print(f"runs in the store: {statuses}; errors seen in browsers: {len(errors)}")
+    print(f"sessions: {pages} Chromium page(s) ({drawing} drawing), {args.sessions - pages} protocol client(s)")
+    print(f"runs in the store: {statuses}; errors seen by the sessions: {len(errors)}")
     for e in errors[:5]:
         print(f"  error: {e}")
-    print(f"sessions that needed a second Train click: {sum(r.get('clicks', 0) > 1 for r in results)}")
+    print(f"sessions that needed a second Train press: {sum(r.get('clicks', 0) > 1 for r in results)}")
     print(f"Python tracebacks on screen: {sum(r.get('exception', 0) for r in results)}")
     print(f"total wall time: {wall:.1f} s")
     print(f"queue wait (created → started): {spread(waits)}")
     print(f"run time (started → finished): {spread(run_s)}")
     print(f"click → 'Completed' on screen: {spread(seen)}")
-    lat = chart_latency(results, Path(db).with_name("probe"))
-    n_lat = len(lat["total"])
-    drawing = sum(bool(r.get("draws")) for r in results)
-    print(f"chart latency (epoch finished in the worker → drawn in its loss chart), every epoch of the {drawing} drawing sessions: "
-          f"{spread(lat['total'])}; max {max(lat['total'], default=float('nan')):.2f} s; "
-          f"within 2 s: {sum(v <= 2 for v in lat['total']) / max(n_lat, 1):.1%}; epochs never drawn: {lat['missing']}")  # fmt: skip
-    print(f"  1. worker → server (worker's send buffer, pipe, collector thread): {spread(lat['to_server'])}")
-    print(f"  2. server → placed in a frame (waiting for the session's next 0.5 s frame, the script up to the chart): "
-          f"{spread(lat['to_frame'])}")  # fmt: skip
-    print(f"  3. placed → drawn (rest of the script run, websocket, React + Plotly in the browser): {spread(lat['to_drawn'])}")
-    print(f"  last epoch of each run → drawn: {spread(lat['last'])}")
-    print(f"  interval between a page's successive loss-chart draws: {spread(lat['gaps'])}")
-    print(f"server side, every session: epoch finished in the worker → in a loss chart the server sent: {spread(lat['placed'])}")
+    probe = Path(db).with_name("probe")
+    groups = [("protocol clients", "arrived in the client", "rest of the script run, websocket, protobuf + JSON decode in the client",
+               [r for r in results if r.get("kind") == "protocol"]),
+              ("Chromium pages", "drawn", "rest of the script run, websocket, React + Plotly in the browser",
+               [r for r in results if r.get("kind") == "browser" and r.get("draws")])]  # fmt: skip
+    for name, drawn, stage3, group in groups:
+        if not group:
+            continue
+        lat = chart_latency(group, probe)
+        n_lat = len(lat["total"])
+        print(f"chart latency, {name} ({len(group)}): epoch finished in the worker → {drawn} in its loss chart, every epoch: "
+              f"{spread(lat['total'])}; max {max(lat['total'], default=float('nan')):.2f} s; "
+              f"within 2 s: {sum(v <= 2 for v in lat['total']) / max(n_lat, 1):.1%}; epochs never {drawn}: {lat['missing']}")  # fmt: skip
+        print(f"  1. worker → server (worker's send buffer, pipe, collector thread): {spread(lat['to_server'])}")
+        print(f"  2. server → placed in a frame (waiting for the session's next 0.5 s frame, the script up to the chart): "
+              f"{spread(lat['to_frame'])}")  # fmt: skip
+        print(f"  3. placed → {drawn} ({stage3}): {spread(lat['to_drawn'])}")
+        print(f"  last epoch of each run → {drawn}: {spread(lat['last'])}")
+        print(f"  interval between a session's successive loss charts: {spread(lat['gaps'])}")
+    placed = chart_latency(results, probe)["placed"]
+    print(f"server side, every session: epoch finished in the worker → in a loss chart the server sent: {spread(placed)}")
     server_cpu = sampler.cpu.get(server.pid, 0.0)
     workers_cpu = sum(v for k, v in sampler.cpu.items() if k != server.pid)
     print(f"CPU over the wall time: server process {server_cpu:.1f} s ({server_cpu / wall:.0%} of a core), "
@@ -515,10 +754,11 @@ def main() -> None:
     browser_cpu = sum(v for k, v in everything.cpu.items() if k not in sampler.cpu and k not in (server.pid, os.getpid()))
     where = f"; server + workers pinned to core {SERVER_CORE}, browser to core {BROWSER_CORE}" if pin else ""
     print(f"CPU of the browser (Chromium + Playwright's driver): {browser_cpu:.1f} s ({browser_cpu / wall:.0%} of a core){where}")
+    own = everything.cpu.get(os.getpid(), 0.0)
+    print(f"CPU of this process (the protocol clients, the samplers, Playwright's client): {own:.1f} s ({own / wall:.0%} of a core)")
     print(f"server log: {Path(db).with_name('server.log')}")
     if args.raw:
         by_id = {r["id"]: r for r in runs}
-        probe = Path(db).with_name("probe")
         for r in results:
             run = by_id.get(r.get("job"), {})
             r["store"] = {k: run.get(k) for k in ("created_at", "started_at", "finished_at", "status")}
