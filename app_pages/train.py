@@ -19,6 +19,7 @@ from ui.cache import job_manager
 from ui.live_chart import live_chart
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
+QUEUED_FRAME_S = 2.0  # a queued run's page only watches its place in the queue
 
 st.title("Train")
 manager = job_manager()
@@ -186,7 +187,9 @@ def worth_waiting(snap) -> bool:
     return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < FRAME_S
 
 
-@st.fragment(run_every=FRAME_S if running else None)
+# Each frame is a script run on the server (~10-40 ms of its CPU). Twenty people waiting in the queue at 2 frames
+# a second saturated the server's core (benchmarks/load.py, protocol clients): queued pages poll slowly.
+@st.fragment(run_every=(QUEUED_FRAME_S if queued else FRAME_S) if running else None)
 def live_view() -> None:
     """Pull only the epochs that are new since the last frame, then redraw."""
     snap = manager.snapshot(live["job_id"], since=live["cursor"])
