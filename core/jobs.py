@@ -359,13 +359,13 @@ class JobManager:
                 self._stop(job, f"Stopped at this server's time limit of {p.max_run_s:.0f} s per run; the epochs done are kept.")
 
     def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
-        self._save(job)  # every epoch the server has, before the final status
-        job.status, job.finished_at, job.error = status, time.time(), error
-        job.result = result if result is not None else {"reason": reason or error}
-        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
+        result = result if result is not None else {"reason": reason or error}
         big = ("predictions", "model_file", "safetensors", "weights")  # big, and rebuildable by training again
-        kept = {k: v for k, v in job.result.items() if k not in big}
+        kept = {k: v for k, v in result.items() if k not in big}
+        self._save(job)  # the store first, so whoever sees the job end finds every epoch and the status saved
         self._record(lambda s: s.finish(job.id, status, kept))
+        job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
+        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
         finished = [j for j in self._jobs.values() if j.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._jobs[old.id]

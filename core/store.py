@@ -24,6 +24,7 @@ import io
 import json
 import math
 import os
+import sqlite3
 import struct
 import threading
 import time
@@ -491,7 +492,14 @@ def _sqlite_events(engine: sa.Engine) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        for attempt in range(50):  # switching to WAL can answer "locked" at once while another process opens the file
+            try:
+                cur.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
         cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across a process crash, fast commits
         cur.close()
 
