@@ -27,6 +27,11 @@ def _finite(values: Sequence[float | None]) -> list[float | None]:
     return [v if v is not None and np.isfinite(v) else None for v in values]
 
 
+def _loss_axis(title: str, log_y: bool) -> dict[str, Any]:
+    """A loss axis: powers of ten, and on a log scale labels at decades only (2, 3, 5… between them crowded it)."""
+    return {"title": {"text": title}, "type": "log" if log_y else "linear", "exponentformat": "power", "minorloglabels": "none"}
+
+
 LOSS_LABELS = {"mse": "MSE ({t}²)", "mae": "MAE ({t})", "huber": "Huber loss (≈ {t} units)"}
 
 
@@ -63,12 +68,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": {
-                "title": {"text": LOSS_LABELS[loss].format(t=target)},
-                "type": "log" if log_y else "linear",
-                "exponentformat": "power",
-                "minorloglabels": "none",  # label decades only: 2, 3, 5… between them crowded the axis
-            },
+            "yaxis": _loss_axis(LOSS_LABELS[loss].format(t=target), log_y),
             "legend": {"orientation": "h", "y": 1.08, "x": 0},
             "uirevision": "loss",  # keep the user's zoom between frames
         },
@@ -80,11 +80,8 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
     keep = decimate(len(history["epoch"]))
     x = history["epoch"][keep]
     traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": _finite(values[keep])} for name, values in series.items()]
-    yaxis: dict[str, Any] = {"title": {"text": y_title}, "type": "log" if log_y else "linear"}
-    if log_y:
-        yaxis.update(exponentformat="power", minorloglabels="none")
-    else:
-        yaxis["rangemode"] = "tozero"  # a constant learning rate is a line above zero, not one centred in ±1
+    # linear: from zero, so a constant learning rate is a line above zero, not one centred in ±1
+    yaxis = _loss_axis(y_title, True) if log_y else {"title": {"text": y_title}, "rangemode": "tozero"}
     return {
         "data": traces,
         "layout": {
@@ -464,12 +461,7 @@ def runs_overlay_figure(
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": {
-                "title": {"text": y_title},
-                "type": "log" if log_y else "linear",
-                "exponentformat": "power",
-                "minorloglabels": "none",
-            },
+            "yaxis": _loss_axis(y_title, log_y),
             "legend": {"title": {"text": "solid: train · dotted: test" if test else ""}},
             "uirevision": "runs-overlay",
         },
@@ -616,12 +608,7 @@ def step_loss_figure(
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": {
-                "title": {"text": y_title},
-                "type": "log" if log_y else "linear",
-                "exponentformat": "power",
-                "minorloglabels": "none",
-            },
+            "yaxis": _loss_axis(y_title, log_y),
             "shapes": [_vline(step)],
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": "step-loss",
