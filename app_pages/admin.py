@@ -115,13 +115,14 @@ else:
 
 st.subheader("Policy and limits in force", anchor=False)
 p = manager.policy
+memory_mb = os.environ.get("DESCENT_WORKER_MEMORY_MB")
 limits = {
     "worker processes (DESCENT_WORKERS)": f"{total}",
     "runs at a time per session (DESCENT_RUNS_PER_SESSION)": f"{p.runs_per_session}",
     "closed tab: runs stopped after (DESCENT_ORPHAN_AFTER_S)": "kept running" if p.keep_orphans else f"{p.orphan_after_s:g} s",
     "wall time per run (DESCENT_MAX_RUN_S)": f"{p.max_run_s:g} s" if p.max_run_s else "no limit",
     "runs at a time per GPU (DESCENT_RUNS_PER_GPU)": f"{p.runs_per_gpu}",
-    "memory per run beyond the worker, CPU servers (DESCENT_WORKER_MEMORY_MB)": os.environ.get("DESCENT_WORKER_MEMORY_MB") or "no limit",
+    "memory per run beyond the worker, CPU servers (DESCENT_WORKER_MEMORY_MB)": f"{memory_mb} MB" if memory_mb else "no limit",
     "epochs per run (DESCENT_MAX_EPOCHS)": f"{MAX_EPOCHS:,}",
     "rows (DESCENT_MAX_ROWS)": f"{LIMITS.max_rows:,}",
     "columns (DESCENT_MAX_COLUMNS)": f"{LIMITS.max_columns}",
