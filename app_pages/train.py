@@ -176,15 +176,16 @@ def charts(history: dict) -> None:
 
 
 def worth_waiting(snap) -> bool:
-    """Within this frame, will the first epochs of a run that just started, or the last of one about to end, exist?
-    Then wait for them (sleeping, ≤ FRAME_S) and draw them now rather than a whole frame later."""
-    if snap is None or not running or snap.status != "running":
-        return False
+    """Will the first epochs of a run that just started, or the last of one about to end, arrive soon? Then wait
+    for them (sleeping, ≤ FRAME_S) and draw them at once rather than up to a frame later. Ending within two
+    frames counts: if it has not ended when this frame gives up, the next frame starts at once and waits again."""
+    if snap is None or not running or snap.status != "running" or snap.epochs_done >= snap.epochs_total:
+        return False  # nothing to wait for; every epoch in: drawn now, the result follows in the next frame
     if not live["cursor"] and not snap.rows["epoch"]:
         return True
     elapsed = time.time() - (snap.started_at or time.time())
     rate = snap.epochs_done / elapsed if elapsed > 0 else 0.0
-    return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < FRAME_S
+    return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < 2 * FRAME_S
 
 
 # Each frame is a script run on the server (~10-40 ms of its CPU). Twenty people waiting in the queue at 2 frames

@@ -62,6 +62,8 @@ from procstat import cpu_s, free_port, rss_mb  # benchmarks/ is on sys.path when
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from core.figures import plain_arrays  # noqa: E402  (after ROOT is on the path)
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_CORE, BROWSER_CORE = 1, 0
@@ -197,8 +199,8 @@ def _patch_jobs(jobs: types.ModuleType, out: Path) -> None:
             (out / f"worker-{job_id}.json").write_text(json.dumps(stamps))
 
     def timed_handle(self, w, msg):  # noqa: ANN001, ANN202 - JobManager._handle's signature
-        if msg[0] == "rows" and msg[2].get("epoch"):
-            _stamp(out)("arrived", msg[1], msg[2]["epoch"][-1])
+        if msg[0] == "rows" and len(msg[2].get("epoch", ())):
+            _stamp(out)("arrived", msg[1], int(msg[2]["epoch"][-1]))
         return handle(self, w, msg)
 
     jobs._run, jobs.JobManager._handle = timed_run, timed_handle
@@ -249,7 +251,7 @@ DRAWN_PROBE = """(() => {
   const scan = () => {
     for (const el of document.querySelectorAll('.js-plotly-plot')) {
       if (!el.__probed && typeof el.on === 'function') { el.__probed = true; el.on('plotly_afterplot', scan); }
-      for (const t of (el.data || [])) {
+      for (const t of (el._fullData || [])) {  // typed arrays decoded (el.data keeps the base64 spec)
         if (t.name !== 'train loss' || !t.x || !t.x.length) continue;
         const e = Number(t.x[t.x.length - 1]);
         if (e > best) { best = e; window.__drawn.push([e, Date.now()]); }
@@ -462,7 +464,7 @@ class ProtocolSession:
             wid = getattr(el, kind).id
             self.ids[wid.rsplit("-", 1)[-1]] = wid
         elif kind == "bidi_component" and el.bidi_component.id.endswith("loss_chart") and el.bidi_component.json:
-            for trace in json.loads(el.bidi_component.json)["figure"].get("data", []):
+            for trace in plain_arrays(json.loads(el.bidi_component.json)["figure"]).get("data", []):
                 if trace.get("name") == "train loss" and trace.get("x"):
                     epoch = int(trace["x"][-1])
                     if epoch > self.best:

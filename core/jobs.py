@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import numpy as np
+
 from core import weights
 from core.config import TrainConfig
 from core.data import Dataset
-from core.store import RunStore, StoreError
+from core.store import RunStore, StoreError, as_list
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +87,9 @@ class Job:
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
     accelerator: str | None = None  # the GPU it holds while it runs ("cuda:1", "mps"); None on the CPU
-    saved: int = 0  # epochs written to the run store
-    saved_at: float = 0.0  # when (time.monotonic())
+    unsaved: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)  # batches the run store lacks, as sent
+    saved_at: float = 0.0  # when the last went to the store (time.monotonic())
+    ending: bool = False  # its end is being written to the store; it reads as ended (done) once that is written
 
     @property
     def done(self) -> bool:
@@ -145,6 +148,8 @@ class JobManager:
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
+        self._writes: deque[Callable[[], None]] = deque()  # store writes queued under _lock, run outside it (_drain)
+        self._write_lock = threading.Lock()  # one drainer at a time, so writes land in the order they were queued
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._closed = False
@@ -179,6 +184,7 @@ class JobManager:
             self._jobs[job.id] = job
             self._queue.append(job)
             self._dispatch()
+        self._drain()
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -225,8 +231,9 @@ class JobManager:
         """Ask a job to stop; a running one stops before its next epoch, a queued one never starts."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is not None and not job.done:
+            if job is not None and not job.done and not job.ending:
                 self._stop(job)
+        self._drain()
 
     def _stop(self, job: Job, reason: str = "") -> None:
         job.stop_requested, job.stop_reason = True, reason
@@ -250,7 +257,8 @@ class JobManager:
                 if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
                     (w.pause.set if paused else w.pause.clear)()
                     w.job.status = "paused" if paused else "running"
-                    self._record(lambda s, job=w.job: s.set_status(job.id, job.status))
+                    self._later(lambda s, job=w.job: s.set_status(job.id, job.status))
+        self._drain()
 
     def workers_ready(self) -> int:
         return sum(w.ready for w in self._workers)
@@ -273,6 +281,7 @@ class JobManager:
         if self._closed:
             return
         self._closed = True
+        self._drain()
         for job in list(self._jobs.values()):  # a graceful end: say so now rather than after STALE_AFTER_S
             if not job.done:
                 self._record(lambda s, job=job: s.set_status(job.id, "interrupted"))
@@ -305,7 +314,7 @@ class JobManager:
             w.conn.send(("job", job.id, (*job.payload, job.accelerator)))
             job.payload = None
             log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
-            self._record(lambda s, job=job: s.set_status(job.id, "running"))
+            self._later(lambda s, job=job: s.set_status(job.id, "running"))
 
     def _next_job(self) -> Job | None:
         """The oldest queued job whose session is under its limit and, if it wants a GPU, one is free."""
@@ -346,11 +355,11 @@ class JobManager:
         if time.monotonic() - self._last_liveness > LIVENESS_S:
             self._last_liveness = time.monotonic()
             live = [j.id for j in self._jobs.values() if not j.done]
-            self._record(lambda s: s.touch(live))
-            self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+            self._later(lambda s: s.touch(live))
+            self._later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
         now, p = time.time(), self.policy
         for job in list(self._jobs.values()):
-            if job.done or job.stop_requested:
+            if job.done or job.ending or job.stop_requested:
                 continue
             seen = self._seen.get(job.owner) if job.owner else None
             if not p.keep_orphans and seen is not None and now - seen > p.orphan_after_s:
@@ -359,16 +368,24 @@ class JobManager:
                 self._stop(job, f"Stopped at this server's time limit of {p.max_run_s:.0f} s per run; the epochs done are kept.")
 
     def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
+        """Queue the job's last epochs and its end for the store; it reads as ended once they are written, so
+        whoever sees it end finds every epoch and the status saved. Caller holds the lock."""
         result = result if result is not None else {"reason": reason or error}
         big = ("predictions", "model_file", "safetensors", "weights")  # big, and rebuildable by training again
         kept = {k: v for k, v in result.items() if k not in big}
-        self._save(job)  # the store first, so whoever sees the job end finds every epoch and the status saved
-        self._record(lambda s: s.finish(job.id, status, kept))
-        job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
-        log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
-        finished = [j for j in self._jobs.values() if j.done]
-        for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-            del self._jobs[old.id]
+        job.ending = True
+        self._save(job)
+
+        def end() -> None:
+            self._record(lambda s: s.finish(job.id, status, kept))
+            with self._lock:
+                job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
+                log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
+                finished = [j for j in self._jobs.values() if j.done]
+                for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+                    del self._jobs[old.id]
+
+        self._writes.append(end)
 
     def _collect(self) -> None:
         while not self._closed:
@@ -379,6 +396,7 @@ class JobManager:
             ready = wait(list(by_handle), timeout=0.5)
             with self._lock:
                 self._reap()
+            self._drain()
             for handle in ready:
                 w = by_handle[handle]
                 with self._lock:
@@ -392,6 +410,7 @@ class JobManager:
                         self._dispatch()
                     except Exception:  # noqa: BLE001 - this thread serves every job: log a bug, keep serving
                         log.exception("job collector")
+                self._drain()
 
     def _receive(self, w: _Worker) -> None:
         try:
@@ -413,7 +432,10 @@ class JobManager:
             if not job.history["epoch"]:
                 log.info("job %s first epochs arrived at %.3f", job.id, time.time())
             for c, values in msg[2].items():
-                job.history.setdefault(c, []).extend(values)
+                job.history.setdefault(c, []).extend(as_list(values))
+            job.unsaved.append(msg[2])
+            if job.history["epoch"][-1] == job.config.epochs:
+                log.info("job %s last epoch arrived at %.3f", job.id, time.time())
             if time.monotonic() - job.saved_at >= SAVE_S:
                 self._save(job)
         elif kind in ("done", "error"):
@@ -426,13 +448,24 @@ class JobManager:
                 self._finish(job, "failed", error=msg[2])
 
     def _save(self, job: Job) -> None:
-        """Write the epochs the store lacks, in one append: per message (10 a second) the writes cost a
-        streaming run more server CPU than drawing it."""
-        new = {c: v[job.saved :] for c, v in job.history.items()}
-        if new["epoch"]:
-            self._record(lambda s: s.append(job.id, new))
-            job.saved += len(new["epoch"])
+        """Queue the epochs the store lacks as one append: per message (10 a second) the writes cost a
+        streaming run more server CPU than drawing it. Caller holds the lock."""
+        if job.unsaved:
+            new = {c: np.concatenate([batch[c] for batch in job.unsaved]) for c in job.unsaved[0]}
+            self._later(lambda s: s.append(job.id, new))
+            job.unsaved = []
         job.saved_at = time.monotonic()
+
+    def _later(self, write: Callable[[RunStore], Any]) -> None:
+        """A store write from under the lock, run by _drain once the lock is free: pages reading their
+        snapshots never wait on the disk (an append of a second's epochs takes 20-80 ms)."""
+        self._writes.append(lambda: self._record(write))
+
+    def _drain(self) -> None:
+        """Run the queued store writes, oldest first. Never call it holding the lock: a job's end takes it."""
+        with self._write_lock:
+            while self._writes:
+                self._writes.popleft()()
 
     def _record(self, write: Callable[[RunStore], Any]) -> Any:
         """Write to the run store, if any; a database problem is logged, never allowed to stop training."""
@@ -446,7 +479,7 @@ class JobManager:
 
     def _replace(self, dead: _Worker) -> None:
         code = dead.process.exitcode
-        if dead.job is not None and not dead.job.done:
+        if dead.job is not None and not dead.job.done and not dead.job.ending:
             self._finish(
                 dead.job,
                 "failed",
@@ -524,10 +557,7 @@ OUT_OF_MEMORY = (
 
 def out_of_memory(e: BaseException, torch: Any) -> bool:
     """CUDA's and MPS's OutOfMemoryError, and the CPU allocator's failure (a RuntimeError, or numpy's MemoryError)."""
-    return (
-        isinstance(e, (torch.OutOfMemoryError, MemoryError))
-        or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
-    )
+    return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
 
 
 def _cap_memory(torch: Any) -> None:
@@ -566,15 +596,16 @@ def _run(conn: Connection, job_id: str, ds: Dataset, cfg: TrainConfig, stop: Any
 
     def send() -> None:
         nonlocal rows, last_sent
-        if rows:
-            conn.send(("rows", job_id, {c: [r[c] for r in rows] for c in rows[0]}))  # columns, as the page draws them
+        if rows:  # columns as numpy arrays: a memory copy to pickle, where a list pickles and unpickles value by value
+            batch = {c: np.array([r[c] for r in rows], dtype=np.int64 if c == "epoch" else np.float64) for c in rows[0]}
+            conn.send(("rows", job_id, batch))  # None (no test rows) travels as NaN
             rows = []
         last_sent = time.monotonic()
 
     def on_epoch(row: dict) -> None:  # called every epoch: kept to an append and a clock read
         rows.append(row)
-        if time.monotonic() - last_sent >= FLUSH_S:
-            send()
+        if time.monotonic() - last_sent >= FLUSH_S or row["epoch"] == cfg.epochs:
+            send()  # the last epoch at once: the result (the history table, the model files) takes a while to build
 
     def should_stop() -> bool:
         # The events live across processes and take a lock to read (~1.5 µs each, as much as a fast epoch's

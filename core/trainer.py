@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MethodType
 
 import numpy as np
@@ -29,7 +30,7 @@ MAX_TRACKED_PARAMS = 3  # record every epoch's weights when the model has at mos
 
 @dataclass
 class TrainResult:
-    history: pd.DataFrame  # epoch, train_loss, test_loss, grad_norm, lr [, w:<feature>…, b]; losses in original units
+    rows: list[dict] = field(repr=False)  # every epoch's record, as on_epoch got it (see history)
     coef: dict[str, float]  # original units, even when trained standardized; empty for the MLP
     intercept: float
     status: str  # "completed" | "stopped" | "diverged"
@@ -42,6 +43,13 @@ class TrainResult:
     scaler: Scaler | None = field(default=None, repr=False)
     features: list[str] = field(default_factory=list)
     target: str = ""
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """epoch, train_loss, test_loss, grad_norm, lr [, w:<feature>…, b]; losses in original units.
+
+        Built on first use: ~1 µs an epoch (0.28 s for 290,000), which a worker that streamed the rows never needs."""
+        return pd.DataFrame(self.rows)
 
     def predict(self, X: pd.DataFrame) -> list[float]:
         """Predictions in the target's original units, for rows in the features' original units."""
@@ -284,7 +292,7 @@ def train(
         c, intercept = scaler.to_original(w, b)
         coef, final = dict(zip(ds.features, map(float, c))), [*map(float, w), b]
     return TrainResult(
-        history=pd.DataFrame(rows),
+        rows=rows,
         coef=coef,
         intercept=intercept,
         status=status,

@@ -55,8 +55,6 @@ def gpu_sampler(fake_gpu: bool = False) -> LiveSampler:
     return LiveSampler(demo_nvml if fake_gpu else PynvmlAdapter.load)
 
 
-
-
 @st.cache_resource(show_spinner=False)
 def run_store() -> RunStore:
     """One run store per server process (SQLite at DESCENT_DB, or PostgreSQL when that is a postgresql:// URL)."""

@@ -18,6 +18,8 @@ from typing import Any
 import plotly
 import streamlit as st
 
+from core.figures import typed_arrays
+
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parents[1] / "static"  # next to streamlit_app.py, served at app/static/
@@ -88,5 +90,7 @@ _component = st.components.v2.component("descent_live_chart", js=_JS, isolate_st
 
 
 def live_chart(figure: dict[str, Any], key: str) -> None:
-    """Draw figure (a plain Plotly dict) under a stable key: the browser keeps the chart and updates it in place."""
-    _component(key=key, data={"figure": figure}, height="content")
+    """Draw figure (a plain Plotly dict) under a stable key: the browser keeps the chart and updates it in place.
+
+    Long traces travel as typed arrays (core.figures.typed_arrays); read them back with plain_arrays."""
+    _component(key=key, data={"figure": typed_arrays(figure)}, height="content")

@@ -123,6 +123,7 @@ def _preset_args(params: dict) -> dict:
 def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: int, **params: int) -> Dataset:
     return polynomial_features(make_dataset(preset, n=n, noise=noise, seed=seed, **params), poly_degree)
 
+
 # gradient-descent classroom (app_pages/descent.py)
 DESCENT_LESSON = "descent_lesson"  # str: the chosen lesson's key (a selectbox)
 DESCENT_RUN = "descent_run"  # dict: lesson key, lrs, epochs, job ids and finished histories of the lanes on screen

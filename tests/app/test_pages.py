@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.figures import plain_arrays
+
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGES = ["app_pages/environment.py", "app_pages/data.py", "app_pages/train.py"]
 
@@ -21,7 +23,7 @@ def open_page(page: str) -> AppTest:
 def live_figure(at: AppTest, key: str) -> dict:
     """A live chart's figure (ui/live_chart.py), as the browser receives it."""
     element = next(e for e in at.get("bidi_component") if e.proto.id.endswith(key))
-    return json.loads(element.proto.json)["figure"]
+    return plain_arrays(json.loads(element.proto.json)["figure"])
 
 
 def coefficient_table(at: AppTest):

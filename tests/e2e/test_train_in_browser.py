@@ -10,8 +10,8 @@ pytestmark = pytest.mark.e2e
 
 LAST_EPOCH_DRAWN = """() => {
   const plot = document.querySelector('.js-plotly-plot');
-  if (!plot || !plot.data || !plot.data.length) return 0;
-  const x = plot.data[0].x;
+  if (!plot || !plot._fullData || !plot._fullData.length) return 0;
+  const x = plot._fullData[0].x;  // decoded: plot.data keeps the typed-array spec the server sent
   return x.length ? x[x.length - 1] : 0;
 }"""
 

@@ -10,6 +10,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+import core.store
 from core.figures import runs_overlay_figure
 from core.store import SCHEMA_VERSION, RunStore, StoreError, config_diff, database_url, decode, encode, export_csv, export_json
 
@@ -363,3 +364,20 @@ def test_a_replica_sweeps_only_runs_no_server_has_touched(store):
     store.touch(["theirs"])  # the other replica's liveness mark
     assert store.mark_interrupted(stale_after_s=0.2) == 1
     assert store.get("orphan")["status"] == "interrupted" and store.get("theirs")["status"] == "running"
+
+
+def test_big_chunks_are_not_rewritten_at_the_end(store, monkeypatch):
+    monkeypatch.setattr(core.store, "MERGE_MAX_ROWS", 25)
+    store.create("r1", None, CONFIG, DATASET)
+    for i in range(3):
+        store.append("r1", rows(10 * i, 10))
+    store.finish("r1", "completed", {})
+    with store._engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM history_chunks")).scalar() == 3  # 30 rows in all: left as written
+    assert store.history("r1")["epoch"] == list(range(1, 31))
+    store.create("r2", None, CONFIG, DATASET)
+    for i in range(3):
+        store.append("r2", rows(5 * i, 5))
+    store.finish("r2", "completed", {})
+    with store._engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM history_chunks WHERE run_id = 'r2'")).scalar() == 1  # 15 rows: one blob
