@@ -58,11 +58,11 @@ import types
 import urllib.request
 from pathlib import Path
 
-from procstat import cpu_s, free_port, rss_mb  # benchmarks/ is on sys.path when run as a script
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from core.figures import plain_arrays  # noqa: E402  (after ROOT is on the path)
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]  # run as a script, or loaded by the probe inside the server
+from procstat import cpu_s, free_port, rss_mb  # noqa: E402
+
+from core.figures import plain_arrays  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
