@@ -9,7 +9,7 @@ import streamlit as st
 from core.config import ConfigError, TrainConfig
 from core.data import Scaler, split
 from core.export import history_csv, training_script
-from core.figures import decimate, fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
+from core.figures import decimate, fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure, thin
 from core.jobs import FINAL
 from core.landscape import least_squares
 from core.metrics import regression_metrics
@@ -20,6 +20,7 @@ from ui.live_chart import live_chart
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's page only watches its place in the queue
+QUEUED_WAIT_S = 1.0  # …and, once drawn, waits this long for a worker to take the run (see live_view)
 
 st.title("Train")
 manager = job_manager()
@@ -161,27 +162,24 @@ def charts(history: dict) -> None:
     names = [f"w:{f}" for f in ds_run.features]
     c3, c4 = st.columns(2)
     if all(n in history for n in names) and "b" in history:
-        W = np.array([history[n][keep] for n in names], dtype=float).T
-        b = np.array(history["b"][keep], dtype=float)
+        W = np.array([thin(history[n], keep) for n in names], dtype=float).T
+        b = np.array(thin(history["b"], keep), dtype=float)
         s = live["scaler"]
         coef = s.y_std * W / s.x_std
         paths = {f: coef[:, i].tolist() for i, f in enumerate(ds_run.features)}
         paths["intercept"] = (s.y_mean + s.y_std * b - coef @ s.x_mean).tolist()
         with c3:
-            live_chart(lines_figure({"epoch": history["epoch"][keep]}, paths, "coefficient (original units)"), key="coef_chart")
+            live_chart(lines_figure({"epoch": thin(history["epoch"], keep)}, paths, "coefficient (original units)"), key="coef_chart")
     with c4:
-        series = {"learning rate": history["lr"][keep]} if "lr" in history else {}
-        live_chart(lines_figure({"epoch": history["epoch"][keep]}, series, "learning rate", log_y=cfg.schedule == "exponential"),
+        series = {"learning rate": thin(history["lr"], keep)} if "lr" in history else {}
+        live_chart(lines_figure({"epoch": thin(history["epoch"], keep)}, series, "learning rate", log_y=cfg.schedule == "exponential"),
                    key="lr_chart")  # fmt: skip
 
 
 def worth_waiting(snap) -> bool:
     """Will the first epochs of a run that just started, or the last of one about to end, arrive soon? Then wait
     for them (sleeping, ≤ FRAME_S) and draw them at once rather than up to a frame later. Ending within two
-    frames counts: if it has not ended when this frame gives up, the next frame starts at once and waits again.
-    A queued run's frame waits for its start the same way, so its first epochs are drawn when a worker takes it."""
-    if snap is not None and queued and snap.status == "queued":
-        return True
+    frames counts: if it has not ended when this frame gives up, the next frame starts at once and waits again."""
     if snap is None or not running or snap.status != "running" or snap.epochs_done >= snap.epochs_total:
         return False  # nothing to wait for; every epoch in: drawn now, the result follows in the next frame
     if not live["cursor"] and not snap.rows["epoch"]:
@@ -191,16 +189,28 @@ def worth_waiting(snap) -> bool:
     return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < 2 * FRAME_S
 
 
+def started() -> bool:
+    """Has a worker taken this queued run within QUEUED_WAIT_S? Checked every 50 ms in the job manager's memory."""
+    deadline = time.monotonic() + QUEUED_WAIT_S
+    while time.monotonic() < deadline:
+        job = manager.get(live["job_id"])
+        if job is None or job.status != "queued":
+            return True
+        time.sleep(0.05)
+    return False
+
+
 # Each frame is a script run on the server (~10-40 ms of its CPU). Twenty people waiting in the queue at 2 frames
-# a second saturated the server's core (benchmarks/load.py, protocol clients): a queued page's frame instead
-# sleeps until its run starts (≤ QUEUED_FRAME_S), checking every 50 ms, which costs next to nothing.
+# a second saturated the server's core (benchmarks/load.py, protocol clients): a queued page draws a frame every
+# QUEUED_FRAME_S and then watches for its run's start for QUEUED_WAIT_S, so the start is seen within ~50 ms
+# mostly and within QUEUED_WAIT_S at worst, and a Stop pressed meanwhile waits at most that long.
 @st.fragment(run_every=(QUEUED_FRAME_S if queued else FRAME_S) if running else None)
 def live_view() -> None:
     """Pull only the epochs that are new since the last frame, then redraw."""
     snap = manager.snapshot(live["job_id"], since=live["cursor"])
-    deadline = time.monotonic() + (QUEUED_FRAME_S if queued else FRAME_S)
+    deadline = time.monotonic() + FRAME_S
     while worth_waiting(snap) and time.monotonic() < deadline:
-        time.sleep(0.05 if queued else 0.02)
+        time.sleep(0.02)
         snap = manager.snapshot(live["job_id"], since=live["cursor"])
     if snap is None:
         st.warning("This run is no longer held by the server (it was restarted). Start a new run.")
@@ -216,7 +226,7 @@ def live_view() -> None:
         live["frozen_at"] = live["cursor"]
     if live["history"].get("epoch"):  # frozen: the same picture again, so the browser has nothing to redraw
         charts({c: v[: live["frozen_at"]] for c, v in live["history"].items()} if frozen else live["history"])
-    if running and (snap.status in FINAL or (snap.status == "queued") != queued):
+    if running and (snap.status in FINAL or (snap.status == "queued") != queued or (queued and started())):
         st.rerun()  # the whole page: Pause on once a worker has the run; at the end, the settings and the result
 
 
@@ -246,7 +256,8 @@ def result_view() -> None:
         st.error(reason or "The run failed.")
         if "out of memory" in reason and live["mine"]:
             r1, r2, _ = st.columns([1, 1, 3])
-            if cfg.device != "cpu":
+            job = manager.get(live["job_id"])
+            if cfg.device != "cpu" and (job is None or job.accelerator is not None):  # not when "auto" meant the CPU
                 r1.button("Retry on the CPU", key="retry_cpu", on_click=retry, kwargs={"device": "cpu"})
             if (cfg.batch_size or len(ds_run)) > 256:
                 r2.button("Retry with batches of 256", key="retry_batch", on_click=retry, kwargs={"batch_size": 256})

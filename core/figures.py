@@ -20,9 +20,16 @@ COLORS = {"train": "#1f77b4", "test": "#ff7f0e", "data": "#4c78a8", "fit": "#d62
 
 
 def decimate(n: int, max_points: int = MAX_POINTS) -> slice:
-    """A stride over n points that keeps at most ~max_points and always covers the first and the newest."""
+    """A stride over n points that keeps at most ~max_points and always covers the newest (see thin for the first)."""
     step = max(1, -(-n // max_points))  # ceil(n / max_points)
     return slice((n - 1) % step, n, step)  # offset so the last point is always included
+
+
+def thin(values: Sequence, keep: slice) -> list:
+    """values[keep], with the first value put back where the stride skipped it: a run's start stays on the chart
+    (a 400,000-epoch run otherwise began at epoch 200, after the whole descent)."""
+    picked = list(values[keep])
+    return [values[0], *picked] if keep.start else picked
 
 
 def _finite(values: Sequence[float | None]) -> list[float | None]:
@@ -83,14 +90,14 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
     """Train and test loss per epoch; traces decimated to MAX_POINTS, the newest epoch always drawn."""
     epochs = history["epoch"]
     keep = decimate(len(epochs))
-    x = epochs[keep]
+    x = thin(epochs, keep)
     traces = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": "train loss",
             "x": x,
-            "y": _finite(history["train_loss"][keep]),
+            "y": _finite(thin(history["train_loss"], keep)),
             "line": {"color": COLORS["train"], "width": 2},
         },
     ]
@@ -102,7 +109,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
                 "mode": "lines",
                 "name": "test loss",
                 "x": x,
-                "y": _finite(test[keep]),
+                "y": _finite(thin(test, keep)),
                 "line": {"color": COLORS["test"], "width": 2, "dash": "dot"},
             }
         )
@@ -122,8 +129,8 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
 def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str, height: int = 300, log_y: bool = False) -> dict[str, Any]:
     """Several per-epoch series against epoch (coefficient paths, the learning rate); decimated like the loss."""
     keep = decimate(len(history["epoch"]))
-    x = history["epoch"][keep]
-    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": _finite(values[keep])} for name, values in series.items()]
+    x = thin(history["epoch"], keep)
+    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": _finite(thin(v, keep))} for name, v in series.items()]
     # linear: from zero, so a constant learning rate is a line above zero, not one centred in ±1
     yaxis = _loss_axis(y_title, True) if log_y else {"title": {"text": y_title}, "rangemode": "tozero"}
     return {
@@ -471,7 +478,7 @@ def runs_overlay_figure(
     traces = []
     for n, (label, h) in enumerate(histories.items()):
         epochs = h.get("epoch") or []
-        keep = decimate(len(epochs), per_trace)
+        keep = decimate(len(epochs), per_trace - 1)  # thin puts the first epoch back
         color = RUN_COLORS[n % len(RUN_COLORS)]
         traces.append(
             {
@@ -479,8 +486,8 @@ def runs_overlay_figure(
                 "mode": "lines",
                 "name": label,
                 "legendgroup": label,
-                "x": epochs[keep],
-                "y": _finite((h.get("train_loss") or [None] * len(epochs))[keep]),
+                "x": thin(epochs, keep),
+                "y": _finite(thin(h.get("train_loss") or [None] * len(epochs), keep)),
                 "line": {"color": color, "width": 2},
                 "hovertemplate": "epoch %{x}<br>train loss %{y:.4g}<extra>" + label + "</extra>",
             }
@@ -493,8 +500,8 @@ def runs_overlay_figure(
                     "name": f"{label} (test)",
                     "legendgroup": label,
                     "showlegend": False,
-                    "x": epochs[keep],
-                    "y": _finite(h["test_loss"][keep]),
+                    "x": thin(epochs, keep),
+                    "y": _finite(thin(h["test_loss"], keep)),
                     "line": {"color": color, "width": 1.5, "dash": "dot"},
                     "hovertemplate": "epoch %{x}<br>test loss %{y:.4g}<extra>" + label + "</extra>",
                 }
