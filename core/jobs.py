@@ -562,13 +562,16 @@ def out_of_memory(e: BaseException, torch: Any) -> bool:
 
 def _cap_memory(torch: Any) -> None:
     """DESCENT_WORKER_MEMORY_MB: how much a run may allocate beyond the warm worker, so one huge model fails with
-    a message instead of swapping a shared machine. It is an address-space limit, which CUDA cannot live with
-    (it reserves tens of GB of address space), so it applies to CPU-only workers."""
+    a message instead of swapping a shared machine or taking a whole GPU. On a CUDA machine it caps each GPU's
+    caching allocator (CUDA cannot live with an address-space limit: it reserves tens of GB of it); on a
+    CPU-only one it is an address-space limit."""
     mb = os.environ.get("DESCENT_WORKER_MEMORY_MB")
     if not mb:
         return
     if torch.cuda.is_available():
-        log.warning("DESCENT_WORKER_MEMORY_MB is ignored on a CUDA machine: the GPU's own limit applies")
+        for i in range(torch.cuda.device_count()):
+            total = torch.cuda.get_device_properties(i).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, int(mb) * 2**20 / total), i)
         return
     import resource
 

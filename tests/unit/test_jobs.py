@@ -211,6 +211,24 @@ def test_a_run_that_runs_out_of_memory_fails_with_advice_and_the_worker_lives_on
         m.shutdown()
 
 
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cuda_run_that_runs_out_of_memory_fails_with_advice_and_releases_it(monkeypatch, ds):
+    """A real CUDA OutOfMemoryError under the per-run cap (DESCENT_WORKER_MEMORY_MB caps the GPU's allocator);
+    the next run, under the same cap, fits only if the failed one's memory was given back."""
+    monkeypatch.setenv("DESCENT_WORKER_MEMORY_MB", "512")
+    m = JobManager(n_workers=1)
+    try:
+        wide = TrainConfig(model="mlp", hidden=(4096,) * 4, optimizer="adam", epochs=3, device="cuda")
+        job = m.submit(make_dataset("house_prices", n=5000), wide)  # ~0.8 GB of weights, gradients and Adam state
+        m.wait(job.id, timeout=120)
+        assert job.status == "failed" and "ran out of memory" in job.error
+        again = m.submit(make_dataset("house_prices", n=5000), TrainConfig(model="mlp", hidden=(1024, 1024), epochs=3, device="cuda"))
+        m.wait(again.id, timeout=120)
+        assert again.status == "completed", again.error
+    finally:
+        m.shutdown()
+
+
 def test_out_of_memory_recognises_the_gpu_and_cpu_allocators_errors():
     import torch
 
