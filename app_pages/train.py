@@ -19,8 +19,7 @@ from ui.cache import job_manager
 from ui.live_chart import live_chart
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
-QUEUED_FRAME_S = 2.0  # a queued run's page only watches its place in the queue
-QUEUED_WAIT_S = 1.0  # …and, once drawn, waits this long for a worker to take the run (see live_view)
+QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
 
 st.title("Train")
 manager = job_manager()
@@ -123,17 +122,19 @@ if error := ss.pop(state.TRAIN_ERROR, None):
     st.error(error)
 
 
-def progress(snap) -> None:
+def progress(snap, box) -> None:
     if snap.status == "queued":
         free = "a GPU is free (this server shares each GPU between a set number of runs)" if snap.waiting_for_gpu else "a worker is free"
-        st.info(f"Queued: position {snap.queue_position}. It starts when {free}.")
+        job = manager.get(live["job_id"])
+        waited = f" · waiting {time.time() - job.submitted_at:.0f} s" if job else ""
+        box.info(f"Queued: position {snap.queue_position}{waited}. It starts when {free}.")
         return
     done, total = snap.epochs_done, snap.epochs_total
     elapsed = (snap.finished_at or time.time()) - (snap.started_at or time.time())
     rate = done / elapsed if elapsed > 0 else 0.0
     eta = f" · ETA {(total - done) / rate:,.0f} s" if rate and snap.status == "running" else ""
     paused = " · paused" if snap.status == "paused" else ""
-    st.progress(min(done / total, 1.0), text=f"epoch {done:,} of {total:,} · {rate:,.0f} epochs/s{eta}{paused}")
+    box.progress(min(done / total, 1.0), text=f"epoch {done:,} of {total:,} · {rate:,.0f} epochs/s{eta}{paused}")
 
 
 def live_predictions(history: dict) -> np.ndarray | None:
@@ -189,21 +190,29 @@ def worth_waiting(snap) -> bool:
     return rate > 0 and (snap.epochs_total - snap.epochs_done) / rate < 2 * FRAME_S
 
 
-def started() -> bool:
-    """Has a worker taken this queued run within QUEUED_WAIT_S? Checked every 50 ms in the job manager's memory."""
-    deadline = time.monotonic() + QUEUED_WAIT_S
+def started(box) -> bool:
+    """Has a worker taken this queued run within QUEUED_FRAME_S? Checked every 50 ms in the job manager's memory.
+
+    The queue note is redrawn every 0.25 s meanwhile: drawing is where Streamlit notices a click (Stop, another
+    page) and ends this frame, so the page answers within 0.25 s although the frame lasts up to QUEUED_FRAME_S."""
+    deadline = time.monotonic() + QUEUED_FRAME_S
+    note_at = time.monotonic() + 0.25
     while time.monotonic() < deadline:
         job = manager.get(live["job_id"])
         if job is None or job.status != "queued":
             return True
+        if time.monotonic() >= note_at:
+            note_at += 0.25
+            if (snap := manager.snapshot(live["job_id"], since=live["cursor"])) is not None and snap.status == "queued":
+                progress(snap, box)
         time.sleep(0.05)
     return False
 
 
 # Each frame is a script run on the server (~10-40 ms of its CPU). Twenty people waiting in the queue at 2 frames
-# a second saturated the server's core (benchmarks/load.py, protocol clients): a queued page draws a frame every
-# QUEUED_FRAME_S and then watches for its run's start for QUEUED_WAIT_S, so the start is seen within ~50 ms
-# mostly and within QUEUED_WAIT_S at worst, and a Stop pressed meanwhile waits at most that long.
+# a second saturated the server's core (benchmarks/load.py, protocol clients). A queued page instead runs one frame
+# every QUEUED_FRAME_S that lasts until the next: it watches for its run's start (seen within ~50 ms) and redraws
+# only its queue note.
 @st.fragment(run_every=(QUEUED_FRAME_S if queued else FRAME_S) if running else None)
 def live_view() -> None:
     """Pull only the epochs that are new since the last frame, then redraw."""
@@ -218,7 +227,8 @@ def live_view() -> None:
     for c, values in snap.rows.items():
         live["history"].setdefault(c, []).extend(values)
     live.update(cursor=snap.cursor, status=snap.status, result=snap.result, error=snap.error)
-    progress(snap)
+    box = st.empty()  # the progress bar, or the queue note that started() keeps fresh
+    progress(snap, box)
     t1, t2, _ = st.columns([1, 1, 4])
     t1.toggle("Log scale", value=True, key="train_log")
     frozen = t2.toggle("Freeze view", key="train_freeze", help="Stop redrawing the charts; training goes on")
@@ -226,7 +236,7 @@ def live_view() -> None:
         live["frozen_at"] = live["cursor"]
     if live["history"].get("epoch"):  # frozen: the same picture again, so the browser has nothing to redraw
         charts({c: v[: live["frozen_at"]] for c, v in live["history"].items()} if frozen else live["history"])
-    if running and (snap.status in FINAL or (snap.status == "queued") != queued or (queued and started())):
+    if running and (snap.status in FINAL or (snap.status == "queued") != queued or (queued and started(box))):
         st.rerun()  # the whole page: Pause on once a worker has the run; at the end, the settings and the result
 
 
