@@ -281,6 +281,17 @@ NO_PLOTLY_JS = """(() => {
 })();"""
 
 
+async def all_ready(ready: asyncio.Barrier, timeout_s: float, out: dict) -> None:
+    """Everyone has the page open, then everyone presses Train at once (a session that never gets there is waited
+    for no longer than timeout_s)."""
+    out["stage"] = "wait for every page"
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=timeout_s)
+    except (TimeoutError, asyncio.BrokenBarrierError):
+        pass
+    out["stage"], out["clicks"] = "click Train", 0
+
+
 async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dict, draw: bool, ready: asyncio.Barrier) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     await context.add_init_script(DRAWN_PROBE)
@@ -301,12 +312,7 @@ async def one_session(browser, url: str, epochs: int, timeout_s: float, out: dic
         done = page.get_by_text(f"Completed {epochs:,} epochs")
         failed = page.locator("[data-testid='stAlertContentError']")
         await page.wait_for_timeout(300)  # the Enter's rerun lands before the click
-        out["stage"] = "wait for every page"
-        try:  # everyone has the page open, then everyone presses Train at once
-            await asyncio.wait_for(ready.wait(), timeout=timeout_s / 2)
-        except (TimeoutError, asyncio.BrokenBarrierError):
-            pass
-        out["stage"], out["clicks"] = "click Train", 0
+        await all_ready(ready, timeout_s / 2, out)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:  # a click that lands during a busy server's rerun can be lost: click again
             out.setdefault("clicked", time.time())
@@ -515,12 +521,7 @@ async def protocol_session(url: str, epochs: int, timeout_s: float, out: dict, r
             s.finished.clear()
             await s.send(s.rerun())  # what the browser's Enter in the Epochs box sends
             await s.wait_run(timeout_s)
-            out["stage"] = "wait for every page"
-            try:  # everyone has the page open, then everyone presses Train at once
-                await asyncio.wait_for(ready.wait(), timeout=timeout_s / 2)
-            except (TimeoutError, asyncio.BrokenBarrierError):
-                pass
-            out["stage"], out["clicks"] = "click Train", 0
+            await all_ready(ready, timeout_s / 2, out)
             while time.monotonic() < deadline and not out.get("job"):  # resend a press that found no run (as the browser mode clicks again)
                 out.setdefault("clicked", time.time())
                 await s.send(s.rerun(trigger="train_start"))

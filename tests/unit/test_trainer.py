@@ -150,23 +150,31 @@ REFERENCE_OPTIMIZERS = {
 }
 
 
+def torch_reference_losses(ds, make_optimizer, max_norm: float | None = None, epochs: int = 30) -> list[float]:
+    """The plain PyTorch loop from zero weights, full batch, MSE: the reference our trainer must retrace."""
+    model = nn.Linear(1, 1)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    opt = make_optimizer(model.parameters())
+    inputs = torch.tensor(ds.X.to_numpy(), dtype=torch.float32)
+    targets = torch.tensor(ds.y.to_numpy(), dtype=torch.float32)
+    losses = []
+    for _ in range(epochs):
+        loss = nn.MSELoss()(model(inputs).squeeze(-1), targets)
+        opt.zero_grad()
+        loss.backward()
+        if max_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 @pytest.mark.parametrize("optimizer", list(REFERENCE_OPTIMIZERS))
 def test_each_optimizer_matches_its_torch_optim_reference(optimizer):
     """Raw (unstandardized) data, so no gradient starts at exactly zero, where RMSprop amplifies rounding noise."""
     ds = make_dataset("linear_1d", n=64, seed=4)
-    model = nn.Linear(1, 1)
-    nn.init.zeros_(model.weight)
-    nn.init.zeros_(model.bias)
-    opt = REFERENCE_OPTIMIZERS[optimizer](model.parameters())
-    inputs = torch.tensor(ds.X.to_numpy(), dtype=torch.float32)
-    targets = torch.tensor(ds.y.to_numpy(), dtype=torch.float32)
-    ref = []
-    for _ in range(30):
-        loss = nn.MSELoss()(model(inputs).squeeze(-1), targets)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        ref.append(loss.item())
+    ref = torch_reference_losses(ds, REFERENCE_OPTIMIZERS[optimizer])
     cfg = TrainConfig(optimizer=optimizer, lr=0.05, weight_decay=0.01, epochs=30, test_fraction=0.0, standardize=False)
     np.testing.assert_allclose(train(ds, cfg).history["train_loss"], ref, rtol=1e-4)
 
@@ -237,20 +245,7 @@ def test_gradient_clipping_bounds_the_step():
 
 def test_clipping_matches_torchs_clip_grad_norm():
     ds = make_dataset("linear_1d", n=64, seed=4)
-    model = nn.Linear(1, 1)
-    nn.init.zeros_(model.weight)
-    nn.init.zeros_(model.bias)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    inputs = torch.tensor(ds.X.to_numpy(), dtype=torch.float32)
-    targets = torch.tensor(ds.y.to_numpy(), dtype=torch.float32)
-    ref = []
-    for _ in range(30):
-        loss = nn.MSELoss()(model(inputs).squeeze(-1), targets)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
-        opt.step()
-        ref.append(loss.item())
+    ref = torch_reference_losses(ds, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), max_norm=0.5)
     cfg = TrainConfig(optimizer="momentum", lr=0.05, grad_clip=0.5, epochs=30, test_fraction=0.0, standardize=False)
     np.testing.assert_allclose(train(ds, cfg).history["train_loss"], ref, rtol=1e-5)
 
