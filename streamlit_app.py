@@ -1,73 +1,31 @@
-"""Descent Lab: router and the sidebar every page shares."""
+"""Descent Lab's server: `streamlit run streamlit_app.py` serves router.py, the app script, and warms up as it starts.
+
+st.App is how Streamlit lets code run at server start and stop (its lifespan); see ui/warm_up.py for why.
+"""
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import streamlit as st
 
-from core.config import MAX_EPOCHS
-from core.data import LIMITS
-from ui import state
-from ui.cache import job_manager
+from ui import warm_up
 
 if level := os.environ.get("DESCENT_LOG_LEVEL"):  # e.g. INFO: one line per finished job, for operators and benchmarks
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("core").setLevel(level.upper())
 
-st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    started = warm_up.start()
+    yield
+    # uvicorn re-raises SIGTERM once it has shut down, which ends the process before any atexit hook runs:
+    # stop the workers and mark unfinished runs interrupted here
+    for manager in started:
+        manager.shutdown()
 
 
-def login_configured() -> bool:
-    """Streamlit's OIDC login is on when secrets hold an [auth] section; without it the app is open."""
-    try:
-        return "auth" in st.secrets
-    except FileNotFoundError:  # no secrets.toml at all
-        return False
-
-
-if login_configured() and not st.user.get("is_logged_in", False):
-    st.title("Descent Lab")
-    st.write("This server asks you to log in first.")
-    st.button("Log in", type="primary", on_click=st.login)
-    st.stop()
-
-pages = [
-    st.Page("app_pages/environment.py", title="Environment", icon=":material/memory:"),
-    st.Page("app_pages/data.py", title="Data", icon=":material/scatter_plot:", url_path="data"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("app_pages/descent.py", title="Gradient descent", icon=":material/landscape:", url_path="descent"),
-    st.Page("app_pages/memory.py", title="Will it fit?", icon=":material/memory_alt:", url_path="fit"),
-    st.Page("app_pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
-    st.Page("app_pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
-]
-page = st.navigation(pages)
-
-manager = job_manager()  # starts the workers on first visit, so they are warm by the first Train click
-with st.sidebar:
-    st.markdown("### Descent Lab")
-    ds = state.current_dataset()
-    st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
-
-    @st.fragment(run_every=10)
-    def heartbeat() -> None:
-        """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
-        manager.heartbeat(state.session_id())
-        ready = manager.workers_ready()
-        st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
-
-    heartbeat()
-
-    policy = manager.policy
-    with st.expander("Limits on this server"):
-        st.caption(
-            f"{LIMITS.max_rows:,} rows · {LIMITS.max_columns} columns · {LIMITS.max_bytes / 2**20:g} MB upload · "
-            f"{MAX_EPOCHS:,} epochs · "
-            + (f"{policy.max_run_s:g} s per run" if policy.max_run_s else "no time limit per run")
-            + f" · {policy.runs_per_session} run{'s' if policy.runs_per_session > 1 else ''} at a time per session"
-        )
-    if login_configured():
-        st.button("Log out", key="logout", on_click=st.logout)
-    else:
-        st.caption("Open app: no login configured (an `[auth]` section in secrets turns it on).")
-
-page.run()
+app = st.App(Path(__file__).resolve().parent / "router.py", lifespan=lifespan)

@@ -9,6 +9,7 @@ own job and is replaced.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -295,6 +296,11 @@ class JobManager:
             w.process.join(timeout=5)
             if w.process.is_alive():
                 w.process.kill()
+                w.process.join()
+        # the workers' events are named semaphores, unlinked when collected: do it now, as a server stopped
+        # by SIGTERM under uvicorn ends before multiprocessing's exit hook would
+        self._workers = []
+        gc.collect()
 
     # -- server side machinery --------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -423,6 +429,7 @@ class JobManager:
         kind = msg[0]
         if kind == "ready":
             w.ready = True
+            log.info("worker %s ready at %.3f", w.process.pid, time.time())
             self._accelerators = msg[2]  # the same machine for every worker
             return
         job = self._jobs.get(msg[1])

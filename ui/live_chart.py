@@ -22,7 +22,7 @@ from core.figures import typed_arrays
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parents[1] / "static"  # next to streamlit_app.py, served at app/static/
+STATIC = Path(__file__).resolve().parents[1] / "static"  # next to router.py (the app script), served at app/static/
 PLOTLY_JS = "plotly.min.js"
 
 _JS = """

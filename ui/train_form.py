@@ -11,6 +11,7 @@ from core.config import ConfigError, TrainConfig
 
 DEFAULT = TrainConfig()
 PREFIX = "train_"  # widget keys are PREFIX + field name
+MORE = "train_more"  # the "More settings" expander's key: session state says whether it is open
 
 
 def _key(name: str) -> str:
@@ -70,13 +71,17 @@ def render(disabled: bool) -> None:
     """All the settings; the four that matter most in one row, the rest grouped underneath."""
     if _key("lr") not in st.session_state:
         load(DEFAULT)
+    for name in widget_values(DEFAULT):  # Streamlit forgets a widget's value on a run that does not draw it
+        st.session_state[_key(name)] = st.session_state[_key(name)]  # (the closed expander's): keep them all
     c1, c2, c3, c4 = st.columns(4)
     c1.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
     c2.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
     c3.number_input("Epochs", min_value=0, step=100, key=_key("epochs"), disabled=disabled)
     c4.selectbox("Device", config.DEVICES, key=_key("device"), disabled=disabled, help="auto: CUDA if usable, then Apple MPS, then CPU.")
 
-    with st.expander("More settings: model, loss, optimizer details, schedule, stopping"):
+    with st.expander("More settings: model, loss, optimizer details, schedule, stopping", key=MORE, on_change="rerun") as more:
+        if not more.open:
+            return  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser
         m1, m2, m3, m4 = st.columns(4)
         m1.selectbox(
             "Model", config.MODELS, key=_key("model"), disabled=disabled, help="linear: the seed's nn.Linear; mlp: a small neural network"

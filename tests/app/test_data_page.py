@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "streamlit_app.py")
+APP = str(ROOT / "router.py")
 GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
 
 

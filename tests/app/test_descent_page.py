@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui import state
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "router.py")
 
 
 def open_classroom(lesson: str | None = None, query: dict[str, str] | None = None) -> AppTest:

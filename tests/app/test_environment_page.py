@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.nvml import FAKE_GPU_ENV
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "router.py")
 PAGE = "app_pages/environment.py"
 
 

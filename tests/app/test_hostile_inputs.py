@@ -10,16 +10,19 @@ from streamlit.testing.v1 import AppTest
 import core.data
 from core.config import MAX_EPOCHS
 from core.data import Limits
+from ui import train_form
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "router.py")
 GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
 FINAL = ("completed", "stopped", "diverged", "failed")
 
 
-def open_page(page: str) -> AppTest:
+def open_page(page: str, more_settings: bool = False) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page(page)
+    if more_settings:  # the Train page's "More settings" expander, whose widgets are drawn only when open
+        at.session_state[train_form.MORE] = True
     return at.run()
 
 
@@ -50,7 +53,7 @@ def train_to_the_end(at: AppTest, timeout: float = 90) -> AppTest:
     ],
 )
 def test_a_refused_setting_is_an_inline_message_and_train_is_off(key, value, message):
-    at = open_page("app_pages/train.py")
+    at = open_page("app_pages/train.py", more_settings=True)
     widget = at.text_input(key=key) if key == "train_hidden" else at.number_input(key=key)
     widget.set_value(value).run()
     assert not at.exception
@@ -69,7 +72,7 @@ def test_a_huge_learning_rate_diverges_with_a_message():
 
 
 def test_a_start_point_of_the_wrong_length_fails_the_run_with_a_message():
-    at = open_page("app_pages/train.py")
+    at = open_page("app_pages/train.py", more_settings=True)
     at.selectbox(key="train_init").set_value("given")
     at.text_input(key="train_init_params").set_value("1, 2, 3, 4, 5, 6, 7, 8, 9").run()
     at.number_input(key="train_epochs").set_value(50).run()
@@ -79,7 +82,7 @@ def test_a_start_point_of_the_wrong_length_fails_the_run_with_a_message():
 
 
 def test_a_batch_larger_than_the_data_is_just_full_batch():
-    at = open_page("app_pages/train.py")
+    at = open_page("app_pages/train.py", more_settings=True)
     at.number_input(key="train_batch_size").set_value(10_000_000)
     at.number_input(key="train_epochs").set_value(50).run()
     at = train_to_the_end(at)

@@ -8,15 +8,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.figures import plain_arrays
+from ui import train_form
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "router.py")
 PAGES = ["app_pages/environment.py", "app_pages/data.py", "app_pages/train.py"]
 
 
-def open_page(page: str) -> AppTest:
+def open_page(page: str, more_settings: bool = False) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page(page)
+    if more_settings:  # the Train page's "More settings" expander, whose widgets are drawn only when open
+        at.session_state[train_form.MORE] = True
     return at.run()
 
 
@@ -135,14 +138,26 @@ def test_seed_example_restores_the_seeds_settings():
 
 
 def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
-    at = open_page("app_pages/train.py")
+    at = open_page("app_pages/train.py", more_settings=True)
     at.text_input(key="train_hidden").set_value("16, lots").run()
     assert "Hidden layers must be numbers" in at.error[0].value
     assert at.button(key="train_start").disabled
 
 
+def test_a_setting_under_the_closed_expander_keeps_its_value_for_the_run():
+    at = open_page("app_pages/train.py", more_settings=True)
+    at.number_input(key="train_batch_size").set_value(32).run()
+    at.session_state[train_form.MORE] = False  # closed: its widgets are no longer drawn, run after run
+    at.run()
+    at.run()
+    assert "train_batch_size" not in {w.key for w in at.number_input}
+    at.number_input(key="train_epochs").set_value(20)
+    at.button(key="train_start").click().run()
+    assert at.session_state["live"]["config"].batch_size == 32
+
+
 def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
-    at = open_page("app_pages/train.py")
+    at = open_page("app_pages/train.py", more_settings=True)
     at.selectbox(key="train_model").set_value("mlp")
     at.selectbox(key="train_optimizer").set_value("adam")
     at.number_input(key="train_epochs").set_value(300)

@@ -12,7 +12,7 @@ from core.store import RunStore
 from ui import state
 from ui.cache import run_store
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "router.py")
 PAGE = "app_pages/runs.py"
 DATASET = {"preset": "house_prices", "n": 300, "noise": 0.1, "seed": 0, "rows": 300, "features": ["area", "rooms"], "target": "price"}
 
