@@ -24,10 +24,9 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from procstat import free_port  # benchmarks/ is on sys.path when run as a script
+from procstat import free_port, wait_until_answers  # benchmarks/ is on sys.path when run as a script
 from stream_overhead import BROWSER_CORE, CHROMIUM_ARGS, SERVER_CORE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +55,7 @@ def one_start(context, page_name: str, port: int, script: str = "streamlit_app.p
     ready = threading.Event()
     threading.Thread(target=lambda: [ready.set() for line in server.stdout if re.search(r"worker \d+ ready", line)], daemon=True).start()
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.02)
+        wait_until_answers(url, server, poll_s=0.02)
         t = {"server answers": time.time() - t0}
         page.goto(url + path, wait_until="load")
         t["load event"] = time.time() - t0

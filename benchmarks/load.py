@@ -60,7 +60,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]  # run as a script, or loaded by the probe inside the server
-from procstat import cpu_s, free_port, rss_mb  # noqa: E402
+from procstat import cpu_s, free_port, rss_mb, wait_until_answers  # noqa: E402
 
 from core.figures import plain_arrays  # noqa: E402
 
@@ -234,15 +234,8 @@ def start_server(port: int, db: str, pin: bool) -> subprocess.Popen:
     env = {**os.environ, "DESCENT_DB": db, "PYTHONPATH": path, PROBE_ENV: str(probe)}
     log = open(Path(db).with_name("server.log"), "w")  # noqa: SIM115 - the server's lifetime, not a block's
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"streamlit did not start; see {log.name}")
+    wait_until_answers(f"http://127.0.0.1:{port}", proc, poll_s=0.2, hint=f"; see {log.name}")
+    return proc
 
 
 DRAWN_PROBE = """(() => {

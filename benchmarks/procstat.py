@@ -1,9 +1,12 @@
-"""What the benchmarks read about processes (Linux /proc) and a free loopback port; shared by the scripts here."""
+"""What the benchmarks read about processes (Linux /proc), a free loopback port, a server that answers; shared here."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 
@@ -11,6 +14,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, poll_s: float = 0.05, hint: str = "") -> None:
+    """Until the Streamlit server at url answers its health check; exits if it dies or takes over a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit(f"streamlit did not start{hint}") from None
+            time.sleep(poll_s)
 
 
 def rss_mb(pid: int) -> float:

@@ -11,7 +11,8 @@ server's core too, with the worker's torch thread cap.
 The machine is shared and noisy (one run's ratio ranged 1.17-1.55 here, and the trainer alone 18-24 µs an
 epoch within an hour), so the app runs --runs times in one server with the trainer alone run before the first
 and after each: each app run is divided by the mean of the two baselines around it, and the ratio is the median.
-Prints each run, the ratio, the latencies (Train click → first point, last epoch → drawn) and cold start.
+Prints each run, the ratio and the latencies (Train click → first point, last epoch → drawn); cold start is
+benchmarks/cold_start.py's.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from procstat import children, cpu_s, free_port  # benchmarks/ is on sys.path when run as a script
+from procstat import children, cpu_s, free_port, wait_until_answers  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CORE, BROWSER_CORE = 1, 0
@@ -85,31 +85,21 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        # the browser is open before the server starts, as a user's is: cold start is the server's and the page's time
         browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        t_launch = time.time()
         server = subprocess.Popen(
             ["taskset", "-c", str(SERVER_CORE), sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
              "--server.port", str(port), "--server.address", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            cold_health_s = time.time() - t_launch
+            wait_until_answers(url, server)
             page.goto(f"{url}/train")
             page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
-            cold_page_s = time.time() - t_launch
             while not page.get_by_text(re.compile(r"Workers:.*1 of 1 ready")).is_visible():  # a warm worker
                 time.sleep(0.5)
                 page.reload()
                 page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
-            cold_ready_s = time.time() - t_launch
             for label, value in (("Learning rate", str(LR)), ("Epochs", str(epochs))):
                 box = page.get_by_label(label, exact=True)
                 box.fill(value)
@@ -149,8 +139,6 @@ def main() -> None:
     print(f"ratio {statistics.median(ratios):.2f} (median over the app runs of app ÷ trainer alone around it; target ≤ 1.25)")
     if os.environ.get("VERBOSE"):
         print(f"click at {t_click:.3f}", *[line for line in log.splitlines() if "core.jobs" in line], sep="\n")
-    print(f"cold start (browser already open): streamlit run → server answers {cold_health_s:.1f} s; → Train page drawn "
-          f"{cold_page_s:.1f} s; → worker warm {cold_ready_s:.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":
