@@ -230,12 +230,13 @@ def live_view() -> None:
     live.update(cursor=snap.cursor, status=snap.status, result=snap.result, error=snap.error)
     box = st.empty()  # the progress bar, or the queue note that started() keeps fresh
     progress(snap, box)
-    t1, t2, _ = st.columns([1, 1, 4])
-    t1.toggle("Log scale", value=True, key="train_log")
-    frozen = t2.toggle("Freeze view", key="train_freeze", help="Stop redrawing the charts; training goes on")
-    if not frozen:
-        live["frozen_at"] = live["cursor"]
-    if live["history"].get("epoch"):  # frozen: the same picture again, so the browser has nothing to redraw
+    if live["history"].get("epoch"):  # none yet while queued: no charts, so no chart toggles either
+        t1, t2, _ = st.columns([1, 1, 4])
+        t1.toggle("Log scale", value=True, key="train_log")
+        frozen = t2.toggle("Freeze view", key="train_freeze", help="Stop redrawing the charts; training goes on")
+        if not frozen:
+            live["frozen_at"] = live["cursor"]
+        # frozen: the same picture again, so the browser has nothing to redraw
         charts({c: v[: live["frozen_at"]] for c, v in live["history"].items()} if frozen else live["history"])
     if running and (snap.status in FINAL or (snap.status == "queued") != queued or (queued and started(box))):
         st.rerun()  # the whole page: Pause on once a worker has the run; at the end, the settings and the result

@@ -209,3 +209,29 @@ def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
     refreshed.button(key="train_stop").click().run()
     refreshed = rerun_until(refreshed, lambda at: at.warning)
     assert "Stopped by request" in refreshed.warning[0].value
+
+
+def test_a_queued_run_shows_its_place_and_no_chart_controls_until_it_starts():
+    from core.config import TrainConfig
+    from core.data import make_dataset
+    from ui.cache import job_manager  # the same process-wide manager the pages use
+
+    at = open_page("app_pages/train.py")
+    manager = job_manager()
+    deadline = time.monotonic() + 90
+    while manager.workers_ready() < len(manager.worker_pids()):
+        assert time.monotonic() < deadline, "workers did not warm up"
+        time.sleep(0.2)
+    ds = make_dataset("house_prices", n=200, noise=0.1, seed=0)
+    others = [manager.submit(ds, TrainConfig(epochs=1_000_000), owner=f"other-{i}") for i in range(len(manager.worker_pids()))]
+    try:
+        at.number_input(key="train_epochs").set_value(50)
+        at.button(key="train_start").click().run()
+        assert at.session_state["live"]["status"] == "queued"
+        assert any(i.value.startswith("Queued: position 1") for i in at.info)
+        assert not at.toggle and not at.get("bidi_component")  # nothing to chart yet
+    finally:
+        for job in others:
+            manager.stop(job.id)
+    at = rerun_until(at, lambda at: at.success)  # a worker is free again: it runs, is charted and completes
+    assert {t.label for t in at.toggle} == {"Log scale", "Freeze view"}
