@@ -40,6 +40,13 @@ def load(cfg: TrainConfig) -> None:
         st.session_state[_key(name)] = value
 
 
+def keep() -> None:
+    """Every run, on every page (router.py): Streamlit forgets a widget's value after a run that does not draw it,
+    as on another page or under the closed "More settings" expander; saving it again keeps it."""
+    for name, default in widget_values(DEFAULT).items():
+        st.session_state[_key(name)] = st.session_state.get(_key(name), default)
+
+
 def _tuple(text: str, kind: type, what: str) -> tuple | None:
     text = text.strip()
     if not text:
@@ -69,10 +76,6 @@ def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
 
 def render(disabled: bool) -> None:
     """All the settings; the four that matter most in one row, the rest grouped underneath."""
-    if _key("lr") not in st.session_state:
-        load(DEFAULT)
-    for name in widget_values(DEFAULT):  # Streamlit forgets a widget's value on a run that does not draw it
-        st.session_state[_key(name)] = st.session_state[_key(name)]  # (the closed expander's): keep them all
     c1, c2, c3, c4 = st.columns(4)
     c1.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
     c2.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
