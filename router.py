@@ -46,7 +46,7 @@ with st.sidebar:
     ds = state.current_dataset()
     st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
 
-    @st.fragment(run_every=10)
+    @st.fragment(run_every=10 if manager.workers_ready() else 2)  # "ready" shows within 2 s of a cold start's warm-up
     def heartbeat() -> None:
         """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
         manager.heartbeat(state.session_id())
