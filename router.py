@@ -8,7 +8,7 @@ warm_up.wait()  # a visit while the server warms up; the imports below are then 
 
 from core.config import MAX_EPOCHS
 from core.data import LIMITS
-from ui import state, train_form
+from ui import state
 from ui.cache import job_manager
 
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
@@ -40,7 +40,6 @@ pages = [
 page = st.navigation(pages)
 
 manager = job_manager()  # the server's warm-up has started its workers (under AppTest, this first run does)
-train_form.keep()  # the Train page's settings outlive a visit to another page
 with st.sidebar:
     st.markdown("### Descent Lab")
     ds = state.current_dataset()

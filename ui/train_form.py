@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields
 
 import streamlit as st
@@ -12,6 +13,7 @@ from core.config import ConfigError, TrainConfig
 DEFAULT = TrainConfig()
 PREFIX = "train_"  # widget keys are PREFIX + field name
 MORE = "train_more"  # the "More settings" expander's key: session state says whether it is open
+TOP_ROW = ("optimizer", "lr", "epochs", "device")  # the settings always on screen; the rest are under the expander
 
 
 def _key(name: str) -> str:
@@ -40,11 +42,13 @@ def load(cfg: TrainConfig) -> None:
         st.session_state[_key(name)] = value
 
 
-def keep() -> None:
-    """Every run, on every page (router.py): Streamlit forgets a widget's value after a run that does not draw it,
-    as on another page or under the closed "More settings" expander; saving it again keeps it."""
-    for name, default in widget_values(DEFAULT).items():
-        st.session_state[_key(name)] = st.session_state.get(_key(name), default)
+def keep(names: Iterable[str]) -> None:
+    """For settings whose widgets this run will not draw (the closed "More settings" expander): Streamlit forgets a
+    widget's value at the end of such a run, and its key then shows an older one; saving the value again keeps it.
+    Never for a drawn widget: setting its key would overwrite what the user may be typing into it."""
+    for name in names:
+        if _key(name) in st.session_state:
+            st.session_state[_key(name)] = st.session_state[_key(name)]
 
 
 def _tuple(text: str, kind: type, what: str) -> tuple | None:
@@ -76,6 +80,8 @@ def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
 
 def render(disabled: bool) -> None:
     """All the settings; the four that matter most in one row, the rest grouped underneath."""
+    if _key("lr") not in st.session_state:
+        load(DEFAULT)
     c1, c2, c3, c4 = st.columns(4)
     c1.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
     c2.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
@@ -83,8 +89,9 @@ def render(disabled: bool) -> None:
     c4.selectbox("Device", config.DEVICES, key=_key("device"), disabled=disabled, help="auto: CUDA if usable, then Apple MPS, then CPU.")
 
     with st.expander("More settings: model, loss, optimizer details, schedule, stopping", key=MORE, on_change="rerun") as more:
-        if not more.open:
-            return  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser
+        if not more.open:  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser
+            keep(name for name in widget_values(DEFAULT) if name not in TOP_ROW)
+            return
         m1, m2, m3, m4 = st.columns(4)
         m1.selectbox(
             "Model", config.MODELS, key=_key("model"), disabled=disabled, help="linear: the seed's nn.Linear; mlp: a small neural network"

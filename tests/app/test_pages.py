@@ -144,16 +144,6 @@ def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
     assert at.button(key="train_start").disabled
 
 
-def test_the_settings_outlive_a_visit_to_another_page():
-    at = open_page("app_pages/train.py", more_settings=True)
-    at.number_input(key="train_lr").set_value(0.25)
-    at.number_input(key="train_batch_size").set_value(64).run()
-    at.switch_page("app_pages/data.py").run()
-    at.run()
-    at.switch_page("app_pages/train.py").run()
-    assert at.number_input(key="train_lr").value == 0.25 and at.number_input(key="train_batch_size").value == 64
-
-
 def test_a_setting_under_the_closed_expander_keeps_its_value_for_the_run():
     at = open_page("app_pages/train.py", more_settings=True)
     at.number_input(key="train_batch_size").set_value(32).run()
