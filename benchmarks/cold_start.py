@@ -53,7 +53,7 @@ def one_start(context, page_name: str, port: int, script: str = "streamlit_app.p
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     ready = threading.Event()
-    threading.Thread(target=lambda: [ready.set() for line in server.stdout if re.search(r"worker \d+ ready", line)], daemon=True).start()
+    threading.Thread(target=watch_log, args=(server, ready), daemon=True).start()
     try:
         wait_until_answers(url, server, poll_s=0.02)
         t = {"server answers": time.time() - t0}
@@ -69,6 +69,13 @@ def one_start(context, page_name: str, port: int, script: str = "streamlit_app.p
         server.terminate()
         server.wait(timeout=30)
         stop_group(server.pid)
+
+
+def watch_log(server: subprocess.Popen, ready: threading.Event) -> None:
+    """Read the server's log to its end (a full pipe would stall it); set ready at its first warm worker."""
+    for line in server.stdout:
+        if re.search(r"worker \d+ ready", line):
+            ready.set()
 
 
 def stop_group(pgid: int) -> None:

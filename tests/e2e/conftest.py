@@ -21,6 +21,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def server_url():
     port = free_port()

@@ -1,7 +1,6 @@
 """`streamlit run streamlit_app.py` itself: warm before anyone visits, torch kept out, a clean stop on SIGTERM."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,10 +19,7 @@ def worker_pids(server_pid: int) -> list[int]:
     return [int(p) for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
-def test_the_server_starts_its_workers_before_any_visit_and_stops_them_on_sigterm(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_the_server_starts_its_workers_before_any_visit_and_stops_them_on_sigterm(tmp_path, port):
     env = {**os.environ, "DESCENT_WORKERS": "1", "DESCENT_DB": str(tmp_path / "runs.db")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
