@@ -1,4 +1,4 @@
-"""Descent Lab's server: `streamlit run streamlit_app.py` serves router.py, the app script, and warms up as it starts.
+"""Descent Lab's server: `streamlit run streamlit_app.py` serves ui/app.py, the app script, and warms up as it starts.
 
 st.App is how Streamlit lets code run at server start and stop (its lifespan); see ui/warm_up.py for why.
 """
@@ -28,4 +28,4 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
         manager.shutdown()
 
 
-app = st.App(Path(__file__).resolve().parent / "router.py", lifespan=lifespan)
+app = st.App(Path(__file__).resolve().parent / "ui" / "app.py", lifespan=lifespan)

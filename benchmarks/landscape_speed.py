@@ -18,7 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from anywhere
 
-from core.landscape import Quadratic, loss_grid  # noqa: E402
+from core.classroom import Quadratic  # noqa: E402
+from core.classroom.landscape import loss_grid  # noqa: E402
 
 BUDGET_MS = 50.0  # issue 7: a 200×200 landscape for n = 1M in ≤ 50 ms
 

@@ -31,7 +31,7 @@ worker finished it. Both ends are stamped with the one wall clock of this machin
 Date.now() in Chromium):
 - worker end: a probe in the server's worker processes stamps each epoch as the trainer hands it over (before
   the worker's ~0.1 s send buffer). The run store has no per-epoch times, so the benchmark installs the probe
-  itself: a sitecustomize.py on the server's PYTHONPATH wraps core.jobs._run in each worker and
+  itself: a sitecustomize.py on the server's PYTHONPATH wraps core.runs.worker.run in each worker and
   JobManager._handle in the server (which stamps when each chunk of epochs reaches the server). App code is
   unchanged; the probe adds one time.time() per epoch.
 - client end: a protocol client stamps the newest epoch (last x) of the "train loss" trace of each loss chart as
@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]  # run as a script, or loaded by the probe inside the server
 from procstat import cpu_s, free_port, rss_mb, wait_until_answers  # noqa: E402
 
-from core.figures import plain_arrays  # noqa: E402
+from core.plotting import plain_arrays  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -124,7 +124,7 @@ _m.install_probe()
 
 
 def install_probe() -> None:
-    """Patch core.jobs and ui.charts as they are imported (not before: a helper process such as
+    """Patch core.runs.worker, core.runs.manager and ui.charts as they are imported (not before: a helper process such as
     multiprocessing's resource tracker must not import pandas for nothing)."""
     import importlib.abc
     import importlib.util
@@ -132,7 +132,8 @@ def install_probe() -> None:
     out = os.environ.get(PROBE_ENV)
     if not out:
         return
-    patches = {"core.jobs": _patch_jobs, "ui.charts": _patch_charts, "ui.live_chart": _patch_charts}
+    patches = {"core.runs.worker": _patch_worker, "core.runs.manager": _patch_manager}
+    patches.update({"ui.charts": _patch_charts, "ui.live_chart": _patch_charts})
 
     class PatchOnImport(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):  # noqa: ANN001, ANN201 - importlib's protocol
@@ -179,31 +180,43 @@ def _stamp(out: Path) -> _Stamps:
     return _stamps
 
 
-def _patch_jobs(jobs: types.ModuleType, out: Path) -> None:
-    """Worker: stamp each epoch as the trainer hands it over. Server: stamp each chunk's arrival."""
-    run, handle = jobs._run, jobs.JobManager._handle
+def _patch_worker(worker: types.ModuleType, out: Path) -> None:
+    """Worker: stamp each epoch as the trainer hands it over."""
+    run = worker.run
 
-    def timed_run(conn, job_id, ds, cfg, stop, pause, trainer):  # noqa: ANN001, ANN202 - core.jobs._run's signature
+    def timed_run(conn, job_id, ds, cfg, stop, pause):  # noqa: ANN001, ANN202 - core.runs.worker.run's signature
+        from core.training import trainer
+
         stamps: list[tuple[int, float]] = []
+        train = trainer.train
 
-        def train(ds, cfg, on_epoch=None, should_stop=None):  # noqa: ANN001, ANN202
+        def timed_train(ds, cfg, on_epoch=None, should_stop=None):  # noqa: ANN001, ANN202
             def on_epoch_timed(row: dict) -> None:
                 stamps.append((row["epoch"], time.time()))
                 on_epoch(row)
 
-            return trainer.train(ds, cfg, on_epoch=on_epoch_timed if on_epoch else None, should_stop=should_stop)
+            return train(ds, cfg, on_epoch=on_epoch_timed if on_epoch else None, should_stop=should_stop)
 
+        trainer.train = timed_train  # run() imports train by name from the trainer at each call
         try:
-            return run(conn, job_id, ds, cfg, stop, pause, types.SimpleNamespace(train=train))
+            return run(conn, job_id, ds, cfg, stop, pause)
         finally:
+            trainer.train = train
             (out / f"worker-{job_id}.json").write_text(json.dumps(stamps))
+
+    worker.run = timed_run
+
+
+def _patch_manager(manager: types.ModuleType, out: Path) -> None:
+    """Server: stamp each chunk's arrival."""
+    handle = manager.JobManager._handle
 
     def timed_handle(self, w, msg):  # noqa: ANN001, ANN202 - JobManager._handle's signature
         if msg[0] == "rows" and len(msg[2].get("epoch", ())):
             _stamp(out)("arrived", msg[1], int(msg[2]["epoch"][-1]))
         return handle(self, w, msg)
 
-    jobs._run, jobs.JobManager._handle = timed_run, timed_handle
+    manager.JobManager._handle = timed_handle
 
 
 def _patch_charts(charts: types.ModuleType, out: Path) -> None:
@@ -674,7 +687,7 @@ def main() -> None:
     time.sleep(1.0)
     left = sorted(pid for pid in sampler.children if alive(pid))
 
-    from core.store import RunStore
+    from core.runs import RunStore
 
     runs = [r for r in RunStore(db).list_runs(limit=10_000)]
     waits = [r["started_at"] - r["created_at"] for r in runs if r.get("started_at")]

@@ -1,6 +1,6 @@
-"""Measured peak GPU memory against core.memory's estimate, for a small transformer at two sizes.
+"""Measured peak GPU memory against core.fit's estimate, for a small transformer at two sizes.
 
-On a CUDA machine: builds a Llama-style decoder from an ArchSpec (core.memory.reference_model), then measures
+On a CUDA machine: builds a Llama-style decoder from an ArchSpec (core.fit.arch.reference_model), then measures
 torch.cuda.max_memory_allocated for
   - inference: bf16 weights, a static KV cache of seq_len tokens, one prefill forward (logits for the last token);
   - training: one AdamW step with AMP (fp32 weights, bf16 autocast), without and with activation checkpointing,
@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.memory import GIB, ArchSpec, Workload, estimate  # noqa: E402
+from core.fit import ArchSpec, Workload, estimate  # noqa: E402
+from core.fit.arch import GIB  # noqa: E402
 
 SIZES = {  # name: (arch, seq_len, batch)
     "small (~0.2 B)": (ArchSpec(8, 1024, 16, 4, 2816, 32000), 2048, 4),
@@ -67,7 +68,7 @@ def run_training(torch, arch: ArchSpec, seq_len: int, batch: int, device: str, c
 
 
 def _model(torch, arch: ArchSpec, device: str, dtype):
-    from core.memory import reference_model
+    from core.fit.arch import reference_model
 
     torch.manual_seed(0)
     model = reference_model(arch, device=device, dtype=dtype)

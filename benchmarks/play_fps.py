@@ -63,7 +63,7 @@ def start_server(port: int) -> subprocess.Popen:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lessons", default="good,ravine", help="comma-separated lesson keys")
-    ap.add_argument("--speeds", default="15,20", help="comma-separated epochs/s (core.lesson.SPEEDS)")
+    ap.add_argument("--speeds", default="15,20", help="comma-separated epochs/s (core.classroom.lessons.SPEEDS)")
     ap.add_argument("--runs", type=int, default=2, help="plays per lesson and speed")
     ap.add_argument("--projector", action="store_true", help="projector mode (high contrast, larger)")
     ap.add_argument("--screenshot", default="", help="folder: save a screenshot of each lesson's page before playing")

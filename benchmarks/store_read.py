@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.store import RunStore  # noqa: E402
+from core.runs import RunStore  # noqa: E402
 
 RUNS, EPOCHS, BATCH = 100, 10_000, 100
 CHART = ["epoch", "train_loss", "test_loss"]

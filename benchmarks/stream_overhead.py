@@ -1,7 +1,7 @@
 """How much does watching a run live slow it down? Method: ../shared/DESIGN.md, "Measuring the live view's cost".
 
 Runs one config (house_prices, n = 1,000, SGD lr 0.1, full batch) long enough that the trainer alone takes
-≥ 5 s, (a) through `core.trainer.train` alone and (b) through the real app in headless Chromium with the
+≥ 5 s, (a) through `core.training.train` alone and (b) through the real app in headless Chromium with the
 chart open (Train click → final epoch drawn). The server and its workers are pinned to one core, the
 browser to the other, as a user's browser runs on their own machine; the baseline is pinned to the
 server's core too, with the worker's torch thread cap.
@@ -39,9 +39,8 @@ import json, os, sys, time
 os.sched_setaffinity(0, {{{core}}})
 import torch
 torch.set_num_threads(1)
-from core.config import TrainConfig
 from core.data import make_dataset
-from core.trainer import train
+from core.training import TrainConfig, train
 ds = make_dataset("house_prices", n=1000, noise=0.1, seed=0)
 train(ds, TrainConfig(epochs=50, lr={lr}))  # warm, as the app's worker is
 t = time.perf_counter()
@@ -138,7 +137,7 @@ def main() -> None:
               f"Train click → first point {first_point_s:.2f} s; last epoch → drawn {end_latency}")  # fmt: skip
     print(f"ratio {statistics.median(ratios):.2f} (median over the app runs of app ÷ trainer alone around it; target ≤ 1.25)")
     if os.environ.get("VERBOSE"):
-        print(f"click at {t_click:.3f}", *[line for line in log.splitlines() if "core.jobs" in line], sep="\n")
+        print(f"click at {t_click:.3f}", *[line for line in log.splitlines() if "core.runs" in line], sep="\n")
 
 
 if __name__ == "__main__":

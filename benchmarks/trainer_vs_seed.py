@@ -1,7 +1,7 @@
 """Our trainer against the seed document's loop on the same data and the same trajectory.
 
 The seed's loop: nn.Linear + nn.MSELoss + torch.optim.SGD, full batch, loss.item() every epoch. Ours: the
-same model, loss, optimizer and start point through core.trainer.train (standardize off, no test split,
+same model, loss, optimizer and start point through core.training.train (standardize off, no test split,
 so both see identical tensors). Also a plain hand-written gradient loop, the floor for this problem.
 
     .venv/bin/python benchmarks/trainer_vs_seed.py [--device cpu|cuda] [--threads N]
@@ -20,9 +20,11 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from anywhere
 
-from core.config import TrainConfig  # noqa: E402
 from core.data import Dataset, Scaler, make_dataset  # noqa: E402
-from core.trainer import train  # noqa: E402
+from core.training import (
+    TrainConfig,  # noqa: E402
+    train,  # noqa: E402
+)
 
 
 def seed_loop(X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float) -> list[float]:

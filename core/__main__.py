@@ -9,9 +9,11 @@ import os
 import sys
 from dataclasses import fields
 
-from core import config
-from core.config import ConfigError, TrainConfig
-from core.data import PRESETS, DataError, load_csv, make_dataset
+from core.data.csv_reader import load_csv
+from core.data.dataset import DataError
+from core.data.presets import PRESETS, make_dataset
+from core.training import config
+from core.training.config import ConfigError, TrainConfig
 
 CHOICES = {
     "model": config.MODELS,
@@ -29,7 +31,7 @@ def _clean(v: float | None) -> float | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from core.trainer import train
+    from core.training.trainer import train
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one process per rank, rank 0 prints
         import torch.distributed as dist
@@ -99,7 +101,7 @@ def _world_size() -> int:
 
 def cmd_env(args: argparse.Namespace) -> int:
     if args.smoke:  # one line per step as it finishes; exit 1 if any check failed
-        from core.smoke import format_event, run_smoke
+        from core.env.smoke import format_event, run_smoke
 
         def emit(ev: dict) -> None:
             print(json.dumps(ev) if args.json else format_event(ev), flush=True)
@@ -109,10 +111,11 @@ def cmd_env(args: argparse.Namespace) -> int:
         summary = {"summary": True, "status": "fail" if failed else "ok", "failed": failed}
         print(json.dumps(summary) if args.json else ("FAILED: " + ", ".join(failed) if failed else "All checks passed."), flush=True)
         return 1 if failed else 0
-    from core.environment import probe
+    from core.env.bug_report import report_json, report_markdown
+    from core.env.machine import probe
 
     report = probe()
-    print(report.to_json() if args.json else report.to_markdown())
+    print(report_json(report) if args.json else report_markdown(report))
     return 0
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.environment import EnvReport
-from core.jobs import JobManager
-from core.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
-from core.store import RunStore
+from core.env import EnvReport
+from core.env.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
+from core.runs import JobManager, RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

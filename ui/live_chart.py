@@ -5,7 +5,7 @@ user's zoom was lost each frame and the browser redrew four charts from scratch 
 the first, measured in Chromium's long-task log). This component keeps one element per key; each frame
 hands it the new figure and Plotly.react redraws only what changed, honouring layout.uirevision, so zoom
 and pan survive. Plotly.js is the copy shipped inside the plotly package, served by Streamlit's static
-file serving (server.enableStaticServing) from ./static, so nothing is fetched from the internet.
+file serving (server.enableStaticServing) from ui/static, beside the app script, so nothing is fetched from the internet.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 import plotly
 import streamlit as st
 
-from core.figures import typed_arrays
+from core.plotting import typed_arrays
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parents[1] / "static"  # next to router.py (the app script), served at app/static/
+STATIC = Path(__file__).resolve().parent / "static"  # beside ui/app.py (the app script), served at app/static/
 PLOTLY_JS = "plotly.min.js"
 
 _JS = """
@@ -74,7 +74,7 @@ export default function ({ data, parentElement }) {
 
 
 def _install_plotly_js() -> None:
-    """Copy plotly.min.js from the installed plotly package into ./static, once per server (and per upgrade)."""
+    """Copy plotly.min.js from the installed plotly package into ui/static, once per server (and per upgrade)."""
     src = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
     dst = STATIC / PLOTLY_JS
     try:
@@ -92,5 +92,5 @@ _component = st.components.v2.component("descent_live_chart", js=_JS, isolate_st
 def live_chart(figure: dict[str, Any], key: str) -> None:
     """Draw figure (a plain Plotly dict) under a stable key: the browser keeps the chart and updates it in place.
 
-    Long traces travel as typed arrays (core.figures.typed_arrays); read them back with plain_arrays."""
+    Long traces travel as typed arrays (core.plotting.typed_arrays); read them back with plain_arrays."""
     _component(key=key, data={"figure": typed_arrays(figure)}, height="content")

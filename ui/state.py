@@ -124,7 +124,7 @@ def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: i
     return polynomial_features(make_dataset(preset, n=n, noise=noise, seed=seed, **params), poly_degree)
 
 
-# gradient-descent classroom (app_pages/descent.py)
+# gradient-descent classroom (pages/descent.py)
 DESCENT_LESSON = "descent_lesson"  # str: the chosen lesson's key (a selectbox)
 DESCENT_RUN = "descent_run"  # dict: lesson key, lrs, epochs, job ids and finished histories of the lanes on screen
 DESCENT_STEP = "descent_step"  # int: the epoch every view shows (the timeline slider's key)
@@ -136,7 +136,7 @@ DESCENT_AXES = "descent_axes"  # str: the two parameters the surface is drawn ov
 DESCENT_3D = "descent_3d"  # bool: 3-D surface instead of contours
 DESCENT_PROJECTOR = "descent_projector"  # bool: large fonts and lines, fewer controls
 
-# admin view (app_pages/admin.py)
+# admin view (pages/admin.py)
 ADMIN_OK = "admin_ok"  # bool: this session gave the admin password
 ADMIN_PASSWORD = "admin_password"  # str: the password field's key; cleared once checked, never kept
 DESCENT_SHARED = "descent_shared"  # dict: settings read from the URL on the session's first visit that wait for the run (lr, step)

@@ -7,8 +7,7 @@ from dataclasses import fields
 
 import streamlit as st
 
-from core import config
-from core.config import ConfigError, TrainConfig
+from core.training import ConfigError, TrainConfig, config
 
 DEFAULT = TrainConfig()
 PREFIX = "train_"  # widget keys are PREFIX + field name

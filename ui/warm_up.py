@@ -16,18 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.jobs import JobManager
+    from core.runs import JobManager
 
 ROOT = Path(__file__).resolve().parents[1]
 THREAD = "descent-warm-up"
 log = logging.getLogger("core.warm_up")
 _done = threading.Event()
-_done.set()  # nothing to wait for until start(): AppTest runs the router without a server
+_done.set()  # nothing to wait for until start(): AppTest runs the app script without a server
 
 
 def import_pages() -> None:
-    """Import every module the router and the pages import at their top level."""
-    for path in [ROOT / "router.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
+    """Import every module the app script and the pages import at their top level."""
+    for path in [ROOT / "ui" / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Import):
                 for alias in node.names:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 SECRET = "correct horse battery staple"
 
 
@@ -15,7 +15,7 @@ def open_admin(monkeypatch, password: str | None) -> AppTest:
     if password:
         at.secrets["admin"] = {"password": password}
     at.run()
-    at.switch_page("app_pages/admin.py")
+    at.switch_page("../pages/admin.py")
     return at.run()
 
 
@@ -48,7 +48,7 @@ def test_the_environment_variable_also_enables_it(monkeypatch):
     monkeypatch.setenv("DESCENT_ADMIN_PASSWORD", SECRET)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("app_pages/admin.py")
+    at.switch_page("../pages/admin.py")
     at = log_in(at.run(), SECRET)
     assert not at.exception
     assert at.metric[0].label == "Workers ready"
@@ -56,7 +56,7 @@ def test_the_environment_variable_also_enables_it(monkeypatch):
 
 def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
     at = open_admin(monkeypatch, SECRET)
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("../pages/train.py").run()
     at.number_input(key="train_epochs").set_value(1_000_000).run()
     deadline = time.monotonic() + 90
     while not at.button(key="train_start").proto.disabled:  # workers warming up: retry until the run is on
@@ -70,7 +70,7 @@ def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
         assert time.monotonic() < deadline
         time.sleep(0.2)
 
-    at.switch_page("app_pages/admin.py").run()
+    at.switch_page("../pages/admin.py").run()
     at = log_in(at, SECRET)
     assert not at.exception
     assert SECRET not in page_text(at)
@@ -94,8 +94,8 @@ def test_without_auth_secrets_the_app_is_open_and_says_so_with_its_limits(monkey
 
 
 def test_a_failed_run_shows_with_its_message(monkeypatch):
-    from core.config import TrainConfig
     from core.data import make_dataset
+    from core.training import TrainConfig
     from ui.cache import job_manager
 
     at = open_admin(monkeypatch, SECRET)  # the page creates the process-wide manager

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 def script():
     import streamlit as st
 
-    from core.figures import loss_figure
+    from core.training.figures import loss_figure
     from ui.charts import plotly_chart
 
     fig = loss_figure({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "test_loss": [3.5, 2.5, None]}, target="price")

@@ -7,14 +7,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "router.py")
+APP = str(ROOT / "ui" / "app.py")
 GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
 
 
 def open_data_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("app_pages/data.py")
+    at.switch_page("../pages/data.py")
     return at.run()
 
 
@@ -46,7 +46,7 @@ def test_a_good_upload_becomes_the_dataset_of_every_page():
     assert not at.exception and not at.error
     assert "5 rows · area_m2, rooms → price" in in_use(at)
     assert scatter(at)["data"][0]["y"] == [200000, 310000, 350000, 420000, 520000]
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("../pages/train.py").run()
     assert "**Data:** csv, 5 rows" in at.sidebar.caption[0].value  # the sidebar every page shares
 
 
@@ -94,7 +94,7 @@ def test_the_url_rebuilds_a_preset():
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(preset="polynomial", n="321", noise="0.3", seed="7", degree="2")
     at.run()
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("../pages/data.py").run()
     assert at.session_state["data_params"] == {"preset": "polynomial", "n": 321, "noise": 0.3, "seed": 7, "degree": 2}
     assert len(scatter(at)["data"][0]["y"]) == 321
 
@@ -102,6 +102,6 @@ def test_the_url_rebuilds_a_preset():
 def test_the_dataset_persists_across_page_switches():
     at = open_data_page()
     at.selectbox(key="data_preset").set_value("sine").run()
-    at.switch_page("app_pages/train.py").run()
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("../pages/train.py").run()
+    at.switch_page("../pages/data.py").run()
     assert "sine," in in_use(at) and at.selectbox(key="data_preset").value == "sine"

@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from ui import state
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 
 
 def open_classroom(lesson: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.query_params.update(query or {})
-    at.switch_page("app_pages/descent.py")
+    at.switch_page("../pages/descent.py")
     if lesson:
         at.session_state[state.DESCENT_LESSON] = lesson
     at.run()
@@ -172,7 +172,7 @@ def test_your_data_lesson_uses_the_data_page_dataset_and_refuses_too_many_featur
     at.session_state[state.DATA_PARAMS] = {"preset": "polynomial", "n": 200, "noise": 0.1, "seed": 0, "degree": 3}
     at.session_state[state.DATA_PREP] = {"standardize": True, "test_fraction": 0.2, "poly_degree": 3}
     at.run()
-    at.switch_page("app_pages/descent.py")
+    at.switch_page("../pages/descent.py")
     at.session_state[state.DESCENT_LESSON] = "data"
     at.run()
     assert not at.exception

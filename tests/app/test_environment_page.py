@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.nvml import FAKE_GPU_ENV
+from core.env.nvml import FAKE_GPU_ENV
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
-PAGE = "app_pages/environment.py"
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+PAGE = "../pages/environment.py"
 
 
 def open_env_page(timeout: float = 90.0) -> AppTest:

@@ -8,11 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.data
-from core.config import MAX_EPOCHS
 from core.data import Limits
+from core.training import MAX_EPOCHS
 from ui import train_form
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
 FINAL = ("completed", "stopped", "diverged", "failed")
 
@@ -53,7 +53,7 @@ def train_to_the_end(at: AppTest, timeout: float = 90) -> AppTest:
     ],
 )
 def test_a_refused_setting_is_an_inline_message_and_train_is_off(key, value, message):
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     widget = at.text_input(key=key) if key == "train_hidden" else at.number_input(key=key)
     widget.set_value(value).run()
     assert not at.exception
@@ -62,7 +62,7 @@ def test_a_refused_setting_is_an_inline_message_and_train_is_off(key, value, mes
 
 
 def test_a_huge_learning_rate_diverges_with_a_message():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_lr").set_value(1e9)
     at.number_input(key="train_epochs").set_value(200).run()
     assert not errors(at)
@@ -72,7 +72,7 @@ def test_a_huge_learning_rate_diverges_with_a_message():
 
 
 def test_a_start_point_of_the_wrong_length_fails_the_run_with_a_message():
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     at.selectbox(key="train_init").set_value("given")
     at.text_input(key="train_init_params").set_value("1, 2, 3, 4, 5, 6, 7, 8, 9").run()
     at.number_input(key="train_epochs").set_value(50).run()
@@ -82,7 +82,7 @@ def test_a_start_point_of_the_wrong_length_fails_the_run_with_a_message():
 
 
 def test_a_batch_larger_than_the_data_is_just_full_batch():
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     at.number_input(key="train_batch_size").set_value(10_000_000)
     at.number_input(key="train_epochs").set_value(50).run()
     at = train_to_the_end(at)
@@ -110,7 +110,7 @@ def in_use(at: AppTest) -> str:
     ],
 )
 def test_an_upload_over_a_cap_is_refused_and_the_previous_dataset_kept(monkeypatch, limits, content, message):
-    at = upload(open_page("app_pages/data.py"), "flats.csv", GOOD)
+    at = upload(open_page("../pages/data.py"), "flats.csv", GOOD)
     assert "5 rows · area_m2, rooms → price" in in_use(at)
     monkeypatch.setattr(core.data, "read_table", functools.partial(core.data.read_table, limits=limits))
     at.file_uploader(key="data_upload").set_value(("huge.csv", content, "text/csv"))
@@ -129,6 +129,6 @@ def test_limits_read_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\xff" * 1000, b"a;b\n1;2\n" + b'"' * 5000, b"x\n1\n2\n3\n"])
 def test_garbage_csvs_give_a_message_not_a_traceback(content):
-    at = upload(open_page("app_pages/data.py"), "garbage.csv", content)
+    at = upload(open_page("../pages/data.py"), "garbage.csv", content)
     assert not at.exception
     assert errors(at) or at.warning or at.info

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
-PAGE = "app_pages/memory.py"
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+PAGE = "../pages/memory.py"
 
 
 def open_page() -> AppTest:

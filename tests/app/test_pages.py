@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.figures import plain_arrays
+from core.plotting import plain_arrays
 from ui import train_form
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
-PAGES = ["app_pages/environment.py", "app_pages/data.py", "app_pages/train.py"]
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+PAGES = ["../pages/environment.py", "../pages/data.py", "../pages/train.py"]
 
 
 def open_page(page: str, more_settings: bool = False) -> AppTest:
@@ -52,23 +52,23 @@ def test_every_page_renders_without_an_exception(page):
 
 
 def test_environment_page_gives_a_verdict():
-    at = rerun_until(open_page("app_pages/environment.py"), lambda at: len(at.metric) >= 4)
+    at = rerun_until(open_page("../pages/environment.py"), lambda at: len(at.metric) >= 4)
     assert at.metric[0].label == "torch" and at.metric[0].value
     texts = " ".join(e.value for e in at.info) + " ".join(e.value for e in at.warning)
     assert "GPU" in texts or "MPS" in texts
 
 
 def test_data_page_changes_the_dataset_for_every_page():
-    at = open_page("app_pages/data.py")
+    at = open_page("../pages/data.py")
     at.number_input(key="data_n").set_value(300).run()
     assert not at.exception
     assert len(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]) == 300
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("../pages/train.py").run()
     assert "300 rows" in at.caption[0].value
 
 
 def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_lr").set_value(0.1)
     at.number_input(key="train_epochs").set_value(2000)
     at.button(key="train_start").click().run()
@@ -89,7 +89,7 @@ def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
 
 
 def test_bad_settings_show_a_message_and_start_nothing():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_epochs").set_value(0)
     at.button(key="train_start").click().run()
     assert not at.exception
@@ -98,7 +98,7 @@ def test_bad_settings_show_a_message_and_start_nothing():
 
 
 def test_a_diverging_run_says_why():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_lr").set_value(50.0)
     at.number_input(key="train_epochs").set_value(500)
     at.button(key="train_start").click().run()
@@ -107,7 +107,7 @@ def test_a_diverging_run_says_why():
 
 
 def test_pause_resume_and_stop_from_the_page():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_epochs").set_value(1_000_000)
     at.button(key="train_start").click().run()
     at = rerun_until(
@@ -128,7 +128,7 @@ def test_pause_resume_and_stop_from_the_page():
 
 
 def test_seed_example_restores_the_seeds_settings():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_lr").set_value(0.5)
     at.selectbox(key="train_optimizer").set_value("adam")
     at.run()
@@ -138,14 +138,14 @@ def test_seed_example_restores_the_seeds_settings():
 
 
 def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     at.text_input(key="train_hidden").set_value("16, lots").run()
     assert "Hidden layers must be numbers" in at.error[0].value
     assert at.button(key="train_start").disabled
 
 
 def test_a_setting_under_the_closed_expander_keeps_its_value_for_the_run():
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     at.number_input(key="train_batch_size").set_value(32).run()
     at.session_state[train_form.MORE] = False  # closed: its widgets are no longer drawn, run after run
     at.run()
@@ -157,7 +157,7 @@ def test_a_setting_under_the_closed_expander_keeps_its_value_for_the_run():
 
 
 def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
-    at = open_page("app_pages/train.py", more_settings=True)
+    at = open_page("../pages/train.py", more_settings=True)
     at.selectbox(key="train_model").set_value("mlp")
     at.selectbox(key="train_optimizer").set_value("adam")
     at.number_input(key="train_epochs").set_value(300)
@@ -175,20 +175,20 @@ def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
 
 
 def test_a_refreshed_browser_re_attaches_to_its_run():
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     at.number_input(key="train_epochs").set_value(500)
     at.button(key="train_start").click().run()
     run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
     fresh = AppTest.from_file(APP, default_timeout=60)
     fresh.query_params["run"] = run_id
     fresh.run()
-    fresh.switch_page("app_pages/train.py").run()
+    fresh.switch_page("../pages/train.py").run()
     fresh = rerun_until(fresh, lambda at: at.success)
     assert "Completed 500 epochs" in fresh.success[0].value
 
 
 def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
-    owner = open_page("app_pages/train.py")
+    owner = open_page("../pages/train.py")
     owner.number_input(key="train_epochs").set_value(1_000_000)
     owner.button(key="train_start").click().run()
     run_id, key = owner.query_params["run"], owner.query_params["key"]
@@ -197,14 +197,14 @@ def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
     viewer = AppTest.from_file(APP, default_timeout=60)
     viewer.query_params["run"] = run_id  # the share link: no key
     viewer.run()
-    viewer.switch_page("app_pages/train.py").run()
+    viewer.switch_page("../pages/train.py").run()
     assert "watching a shared run: read-only" in viewer.info[0].value
     assert viewer.button(key="train_stop").disabled and viewer.button(key="train_pause").disabled
 
     refreshed = AppTest.from_file(APP, default_timeout=60)
     refreshed.query_params["run"], refreshed.query_params["key"] = run_id, key  # the owner's own URL
     refreshed.run()
-    refreshed.switch_page("app_pages/train.py").run()
+    refreshed.switch_page("../pages/train.py").run()
     assert not refreshed.button(key="train_stop").disabled
     refreshed.button(key="train_stop").click().run()
     refreshed = rerun_until(refreshed, lambda at: at.warning)
@@ -212,11 +212,11 @@ def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
 
 
 def test_a_queued_run_shows_its_place_and_no_chart_controls_until_it_starts():
-    from core.config import TrainConfig
     from core.data import make_dataset
+    from core.training import TrainConfig
     from ui.cache import job_manager  # the same process-wide manager the pages use
 
-    at = open_page("app_pages/train.py")
+    at = open_page("../pages/train.py")
     manager = job_manager()
     deadline = time.monotonic() + 90
     while manager.workers_ready() < len(manager.worker_pids()):

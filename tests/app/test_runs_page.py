@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import TrainConfig
-from core.store import RunStore
+from core.runs import RunStore
+from core.training import TrainConfig
 from ui import state
 from ui.cache import run_store
 
-APP = str(Path(__file__).resolve().parents[2] / "router.py")
-PAGE = "app_pages/runs.py"
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+PAGE = "../pages/runs.py"
 DATASET = {"preset": "house_prices", "n": 300, "noise": 0.1, "seed": 0, "rows": 300, "features": ["area", "rooms"], "target": "price"}
 
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.lesson import LESSONS
+from core.classroom import LESSONS
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,311 @@
+"""Reading a CSV a person uploads: encodings, delimiters and caps, with every bad cell named by line and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass
+from typing import IO, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from core.data.dataset import DataError, Dataset
+
+# ---------------------------------------------------------------- CSV
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what a CSV may hold, so one upload cannot take the server down. Override with DESCENT_MAX_* variables."""
+
+    max_rows: int = 200_000  # also the cap on a preset's n in the app
+    max_columns: int = 50
+    max_bytes: int = 50 * 2**20  # = server.maxUploadSize in .streamlit/config.toml
+    max_cell_chars: int = 200  # a number is never this long; a longer cell means the wrong file
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        d = cls()
+        return cls(
+            max_rows=_env_int("DESCENT_MAX_ROWS", d.max_rows),
+            max_columns=_env_int("DESCENT_MAX_COLUMNS", d.max_columns),
+            max_bytes=_env_int("DESCENT_MAX_UPLOAD_MB", d.max_bytes // 2**20) * 2**20,
+            max_cell_chars=_env_int("DESCENT_MAX_CELL_CHARS", d.max_cell_chars),
+        )
+
+
+LIMITS = Limits.from_env()
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig reads plain UTF-8 too; GB18030 is a superset of GBK and GB2312
+OnBad = Literal["fail", "drop"]
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A CSV read as text cells, before a target is chosen: what the column pickers offer."""
+
+    cells: pd.DataFrame  # str cells, header applied
+    lines: np.ndarray  # the file line each row ends on, for messages
+    delimiter: str
+    encoding: str
+    has_header: bool
+    source: str
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.cells.columns)
+
+    def numeric_columns(self) -> list[str]:
+        """Columns whose cells are at least half numbers: the ones worth offering as features or target."""
+        return [c for c in self.columns if _to_numbers(self.cells[c], self.delimiter).notna().mean() >= 0.5]
+
+    def describe(self) -> str:
+        header = "a header row" if self.has_header else "no header row (columns named column_1, column_2, …)"
+        enc = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}.get(self.encoding, self.encoding)
+        return f"{len(self.cells):,} rows × {len(self.columns)} columns, {DELIMITER_NAMES[self.delimiter]}-separated, {enc}, {header}."
+
+
+def read_table(source: str | os.PathLike | IO, limits: Limits = LIMITS) -> Table:
+    """Read a CSV into text cells: sniff encoding, delimiter and header; enforce the caps. Raises DataError."""
+    name = str(getattr(source, "name", source))
+    raw = _read_bytes(source, limits)
+    text, encoding = _decode(raw)
+    if not text.strip():
+        raise DataError("The file is empty: it needs a header row and at least two data rows.")
+    delimiter = _sniff_delimiter(text)
+    rows, lines = _parse(text, delimiter, limits)
+    if not rows:
+        raise DataError("The file has no rows: it needs a header row and at least two data rows.")
+    width = len(rows[0])
+    if width < 2:
+        raise DataError(
+            "The file has a single column: it needs a target and at least one feature, separated by commas, semicolons or tabs."
+        )
+    if width > limits.max_columns:
+        raise DataError(f"The file has {width} columns; at most {limits.max_columns} are allowed. Keep only the columns you need.")
+    has_header = not all(np.isfinite(_to_numbers(pd.Series(rows[0]), delimiter).to_numpy(dtype=float)))
+    if has_header:
+        header, rows, lines = [c.strip() for c in rows[0]], rows[1:], lines[1:]
+        header = [c or f"column_{i + 1}" for i, c in enumerate(header)]
+        seen: dict[str, int] = {}
+        for i, c in enumerate(header):
+            if c in seen:
+                raise DataError(f"The column name {c!r} appears twice (columns {seen[c] + 1} and {i + 1}); rename one and upload again.")
+            seen[c] = i
+    else:
+        header = [f"column_{i + 1}" for i in range(width)]
+    if not rows:
+        raise DataError("The file has a header row but no data rows.")
+    if len(rows) > limits.max_rows:
+        raise DataError(f"The file has {len(rows):,} data rows; at most {limits.max_rows:,} are allowed. Upload a sample of it.")
+    for row, line in zip(rows, lines):
+        if len(row) > width:
+            if any(c.strip() for c in row[width:]):
+                raise DataError(
+                    f"Line {line} has {len(row)} values but the header has {width} columns. "
+                    f"Check for a stray {DELIMITER_NAMES[delimiter]} or an unquoted value there."
+                )
+            del row[width:]  # a trailing delimiter
+        elif len(row) < width:
+            row.extend([""] * (width - len(row)))  # missing cells, reported when coerced
+    cells = pd.DataFrame(rows, columns=header, dtype=object)
+    return Table(cells=cells, lines=np.asarray(lines), delimiter=delimiter, encoding=encoding, has_header=has_header, source=name)
+
+
+def to_dataset(table: Table, target: str | None = None, features: list[str] | None = None, on_bad: OnBad = "fail") -> Dataset:
+    """Pick target and features, coerce to numbers, and drop or refuse rows with missing, non-numeric or infinite cells."""
+    if target is None:
+        numeric = table.numeric_columns()
+        if not numeric:
+            raise DataError("No column holds numbers: the target and features must be numeric.")
+        target = numeric[-1]
+    if target not in table.columns:
+        raise DataError(f"There is no column {target!r}; the columns are: {', '.join(table.columns)}.")
+    if features is None:
+        # mostly-number columns are features with a few bad cells, reported below; text columns are left out
+        features = [c for c in table.numeric_columns() if c != target]
+    features = list(features)
+    missing = [f for f in features if f not in table.columns]
+    if missing:
+        raise DataError(f"No such feature column(s): {', '.join(missing)}.")
+    if target in features:
+        raise DataError(f"{target!r} is the target; it cannot also be a feature. Untick it in the features.")
+    if not features:
+        raise DataError("No numeric feature column besides the target: pick at least one feature.")
+    cols = [*features, target]
+    numbers = pd.DataFrame({c: _to_numbers(table.cells[c], table.delimiter) for c in cols})
+    for c in cols:
+        ok = np.isfinite(numbers[c].to_numpy(dtype=float))
+        if ok.mean() < 0.5:
+            first = next((i for i in range(len(ok)) if not ok[i] and table.cells[c].iat[i].strip()), None)
+            example = f" (e.g. {table.cells[c].iat[first][:40]!r} on line {table.lines[first]})" if first is not None else ""
+            raise DataError(f"Column {c!r} is mostly not numbers{example}; untick it or pick another column.")
+    problems = _problems(table, numbers, cols)
+    dropped: dict[str, Any] = {"rows": 0}
+    if problems:
+        bad_rows = sorted({i for i, _, _ in problems})
+        summary = _problem_summary(table, problems, bad_rows)
+        if on_bad == "fail":
+            raise DataError(f"{summary} Fix the file, or choose to drop these rows.")
+        numbers = numbers.drop(index=bad_rows).reset_index(drop=True)
+        dropped = {"rows": len(bad_rows), "lines": [int(table.lines[i]) for i in bad_rows[:100]], "summary": summary}
+    if len(numbers) < len(features) + 2:
+        raise DataError(
+            f"Too few rows: {len(numbers)} usable row(s) for {len(features)} feature(s); need at least {len(features) + 2}. "
+            "Add rows or use fewer features."
+        )
+    for c in cols:
+        values = numbers[c].to_numpy(dtype=float)
+        if values.min() == values.max():
+            what = "nothing to predict" if c == target else "it carries no information and makes the fit singular"
+            raise DataError(f"Column {c!r} has the same value ({values[0]:g}) in every row: {what}. Pick another column.")
+    spec = {
+        "csv": os.path.basename(table.source),
+        "target": target,
+        "features": features,
+        "delimiter": table.delimiter,
+        "encoding": table.encoding,
+        "has_header": table.has_header,
+        "dropped": dropped,
+    }
+    desc = f"{os.path.basename(table.source)}: {', '.join(features)} → {target}."
+    return Dataset(X=numbers[features].astype(float), y=numbers[target].astype(float), name="csv", description=desc, spec=spec)
+
+
+def load_csv(
+    source: str | os.PathLike | IO,
+    target: str | None = None,
+    features: list[str] | None = None,
+    on_bad: OnBad = "fail",
+    limits: Limits = LIMITS,
+) -> Dataset:
+    """Read a numeric CSV. target None: the last numeric column. features None: every other numeric column. Raises DataError."""
+    return to_dataset(read_table(source, limits), target=target, features=features, on_bad=on_bad)
+
+
+def _read_bytes(source: str | os.PathLike | IO, limits: Limits) -> bytes:
+    try:
+        if hasattr(source, "read"):
+            raw = source.read(limits.max_bytes + 1)
+        else:
+            with open(source, "rb") as f:
+                raw = f.read(limits.max_bytes + 1)
+    except OSError as e:
+        raise DataError(f"Cannot read the file: {e.strerror or e}.") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if len(raw) > limits.max_bytes:
+        raise DataError(f"The file is larger than {_size(limits.max_bytes)}; upload a smaller sample of it.")
+    if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DataError("This is a spreadsheet workbook (Excel), not a CSV: in Excel choose File → Save As → CSV UTF-8.")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataError("The file is UTF-16 text; save it as CSV UTF-8 (or GBK) and upload it again.")
+    if b"\x00" in raw[:65536]:
+        raise DataError("This is a binary file, not CSV text: export your data as CSV (UTF-8) and upload that.")
+    return raw
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:g} MB" if n_bytes >= 2**20 else f"{n_bytes / 2**10:g} KB" if n_bytes >= 2**10 else f"{n_bytes} bytes"
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise DataError("The file is neither UTF-8 nor GBK text; save it as CSV UTF-8 and upload it again.")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the same number (>1) of cells most often; quotes respected."""
+    sample = [ln for ln in text[:65536].splitlines()[:50] if ln.strip()]
+    best, best_score = ",", (0, 0)
+    for d in DELIMITERS:
+        try:
+            widths = [len(r) for r in csv.reader(sample, delimiter=d)]
+        except csv.Error:
+            continue
+        if not widths or max(widths) < 2:
+            continue
+        consistent = sum(w == widths[0] for w in widths)
+        score = (consistent, widths[0])
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _parse(text: str, delimiter: str, limits: Limits) -> tuple[list[list[str]], list[int]]:
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue  # blank line
+            if len(rows) > limits.max_rows + 1:
+                raise DataError(f"The file has more than {limits.max_rows:,} data rows; upload a sample of it.")
+            if len(row) > limits.max_columns + 1 and any(c.strip() for c in row[limits.max_columns + 1 :]):
+                raise DataError(f"Line {reader.line_num} has {len(row)} values; at most {limits.max_columns} columns are allowed.")
+            long = next((c for c in row if len(c) > limits.max_cell_chars), None)
+            if long is not None:
+                raise DataError(
+                    f"Line {reader.line_num} has a cell of {len(long):,} characters (at most {limits.max_cell_chars} allowed): "
+                    "is this the right file, or is a quote left unclosed?"
+                )
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as e:
+        raise DataError(f"Line {reader.line_num} cannot be read as CSV ({e}); check its quotes.") from None
+    return rows, lines
+
+
+def _to_numbers(cells: pd.Series, delimiter: str) -> pd.Series:
+    """Text cells to floats: NaN where not a number. Decimal commas are read in semicolon files (1,5 → 1.5)."""
+    s = cells.astype(str).str.strip()
+    if delimiter == ";":
+        s = s.where(~s.str.match(_DECIMAL_COMMA), s.str.replace(",", ".", regex=False))
+    s = s.where(~s.str.contains("_", regex=False), "")  # float() would read 1_000 as 1000; a person would not
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def _problems(table: Table, numbers: pd.DataFrame, cols: list[str]) -> list[tuple[int, str, str]]:
+    """(row, column, kind) for every cell that is not a finite number; kind is missing, non-numeric or infinite."""
+    out = []
+    for c in cols:
+        v = numbers[c].to_numpy(dtype=float)
+        for i in np.flatnonzero(~np.isfinite(v)):
+            text = table.cells[c].iat[i].strip()
+            kind = (
+                "infinite"
+                if np.isinf(v[i])
+                else "missing"
+                if text.lower() in ("", "nan", "na", "n/a", "null", "none", "-")
+                else "non-numeric"
+            )
+            out.append((int(i), c, kind))
+    return out
+
+
+def _problem_summary(table: Table, problems: list[tuple[int, str, str]], bad_rows: list[int]) -> str:
+    kinds = {k: sum(1 for *_, kk in problems if kk == k) for k in ("missing", "non-numeric", "infinite")}
+    counts = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
+    examples = []
+    for i, c, kind in problems[:5]:
+        cell = table.cells[c].iat[i].strip()
+        examples.append(f"line {table.lines[i]} column {c!r}" + (f" ({cell[:20]!r}, {kind})" if cell else " (empty)"))
+    more = "" if len(problems) <= 5 else f", and {len(problems) - 5} more"
+    return f"{len(bad_rows)} row(s) have cells that are not usable numbers ({counts}): {'; '.join(examples)}{more}."

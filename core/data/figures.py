@@ -1,0 +1,126 @@
+"""The Data page's figures: the data with its least-squares fit, scatter matrix, 3-D scatter, histogram, correlations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.plotting import COLORS, finite, layout, sample_rows
+
+DATA_POINTS = 20_000  # scattergl draws this many smoothly; beyond it a seeded sample is drawn
+MATRIX_POINTS = 3_000  # SVG scatter matrix and 3-D scatter: fewer, they are heavier per point
+
+
+def data_figure(
+    ds: Dataset,
+    height: int = 420,
+    x: str | None = None,
+    fit: tuple[dict[str, float], float] | None = None,
+    fit_label: str = "fitted model",
+) -> dict[str, Any]:
+    """Target against one feature (the first by default); a second feature, if any, colours the points.
+
+    fit: (coef by feature, intercept) in original units, drawn as the model's prediction at each point.
+    """
+    x = x or ds.features[0]
+    rows = sample_rows(len(ds), DATA_POINTS)
+    others = [f for f in ds.features if f != x]
+    marker: dict[str, Any] = {"size": 6, "opacity": 0.7, "color": COLORS["data"]}
+    if others:
+        second = others[0]
+        marker.update(color=ds.X[second].iloc[rows].tolist(), colorscale="Viridis", showscale=True, colorbar={"title": {"text": second}})
+    xs = ds.X[x].iloc[rows]
+    traces: list[dict[str, Any]] = [
+        {"type": "scattergl", "mode": "markers", "name": ds.target, "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(), "marker": marker}
+    ]
+    if fit is not None:
+        coef, intercept = fit
+        pred = ds.X.iloc[rows][list(coef)].to_numpy(dtype=float) @ np.array(list(coef.values())) + intercept
+        order = np.argsort(xs.to_numpy(dtype=float), kind="stable")
+        # one input (maybe expanded into x, x², …): the prediction is a curve over x; more inputs: a cloud of points
+        single = len(ds.spec.get("polynomial", {}).get("base_features", ds.features)) == 1
+        traces.append(
+            {
+                "type": "scattergl",
+                "mode": "lines" if single else "markers",
+                "name": fit_label,
+                "x": xs.to_numpy(dtype=float)[order].tolist(),
+                "y": finite(pred[order].tolist()),
+                "line": {"color": COLORS["fit"], "width": 3},
+                "marker": {"color": COLORS["fit"], "size": 4, "symbol": "x"},
+            }
+        )
+    legend = {"orientation": "h", "y": 1.12, "x": 0}  # above the plot, clear of the colour bar
+    return {"data": traces, "layout": layout(height, xaxis={"title": {"text": x}}, yaxis={"title": {"text": ds.target}}, legend=legend)}
+
+
+def scatter3d_figure(ds: Dataset, x: str, y: str, height: int = 520) -> dict[str, Any]:
+    """Two features and the target in 3-D: for a linear model the fit is a plane through this cloud."""
+    rows = sample_rows(len(ds), MATRIX_POINTS)
+    trace = {
+        "type": "scatter3d",
+        "mode": "markers",
+        "name": ds.target,
+        "x": ds.X[x].iloc[rows].tolist(),
+        "y": ds.X[y].iloc[rows].tolist(),
+        "z": ds.y.iloc[rows].tolist(),
+        "marker": {"size": 3, "opacity": 0.8, "color": ds.y.iloc[rows].tolist(), "colorscale": "Viridis"},
+    }
+    scene = {"xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}}, "zaxis": {"title": {"text": ds.target}}}
+    return {"data": [trace], "layout": {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "scene": scene}}
+
+
+def scatter_matrix_figure(ds: Dataset, columns: list[str] | None = None, height: int = 620) -> dict[str, Any]:
+    """Every pair among the features and the target: correlated features show up as thin diagonal clouds."""
+    rows = sample_rows(len(ds), MATRIX_POINTS)
+    table = ds.X.assign(**{ds.target: ds.y}).iloc[rows]
+    columns = columns or [*ds.features[:5], ds.target]
+    dims = [{"label": c, "values": table[c].tolist()} for c in columns]
+    trace = {
+        "type": "splom",
+        "dimensions": dims,
+        "showupperhalf": False,
+        "marker": {"size": 3, "opacity": 0.6, "color": COLORS["data"]},
+        "diagonal": {"visible": False},
+    }
+    return {"data": [trace], "layout": {"height": height, "margin": {"l": 60, "r": 20, "t": 20, "b": 50}, "dragmode": "select"}}
+
+
+def histogram_figure(ds: Dataset, bins: int = 40, height: int = 320) -> dict[str, Any]:
+    """The target's distribution, binned here so the browser gets bins rather than every value."""
+    counts, edges = np.histogram(ds.y.to_numpy(dtype=float), bins=bins)
+    trace = {
+        "type": "bar",
+        "name": ds.target,
+        "x": ((edges[:-1] + edges[1:]) / 2).tolist(),
+        "y": counts.tolist(),
+        "width": float(edges[1] - edges[0]),
+        "marker": {"color": COLORS["data"]},
+    }
+    return {
+        "data": [trace],
+        "layout": layout(height, xaxis={"title": {"text": ds.target}}, yaxis={"title": {"text": "rows"}}, bargap=0.02),
+    }
+
+
+def correlation_figure(ds: Dataset, height: int = 380) -> dict[str, Any]:
+    """Pearson correlation of every pair among the features and the target, with the value written in each cell."""
+    table = ds.X.assign(**{ds.target: ds.y})
+    corr = np.nan_to_num(np.corrcoef(table.to_numpy(dtype=float), rowvar=False), nan=0.0).reshape(table.shape[1], table.shape[1])
+    names = list(table.columns)
+    trace = {
+        "type": "heatmap",
+        "x": names,
+        "y": names,
+        "z": np.round(corr, 3).tolist(),
+        "zmin": -1,
+        "zmax": 1,
+        "colorscale": "RdBu",
+        "reversescale": True,
+        "text": [[f"{v:.2f}" for v in row] for row in corr],
+        "texttemplate": "%{text}",
+        "hovertemplate": "%{y} vs %{x}: %{z}<extra></extra>",
+    }
+    return {"data": [trace], "layout": layout(height, yaxis={"autorange": "reversed"})}

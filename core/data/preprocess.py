@@ -1,0 +1,89 @@
+"""What happens to a dataset before training: polynomial features, the train/test split and z-scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations_with_replacement
+
+import numpy as np
+import pandas as pd
+
+from core.data.dataset import DataError, Dataset
+
+# ---------------------------------------------------------------- preprocessing
+
+MAX_POLY_FEATURES = 60
+
+
+def polynomial_features(ds: Dataset, degree: int) -> Dataset:
+    """Every product of the features up to degree, named so a coefficient says what it multiplies (area_m2^2, area_m2·rooms).
+
+    The model stays linear in these columns, so least squares and every coefficient keep their meaning; the
+    expansion is recorded in spec["polynomial"] so the dataset can be rebuilt from its spec.
+    """
+    if degree == 1:
+        return ds
+    if not 1 <= degree <= 5:
+        raise DataError(f"Polynomial degree must be between 1 and 5; got {degree}.")
+    base = ds.features
+    terms = [t for d in range(1, degree + 1) for t in combinations_with_replacement(range(len(base)), d)]
+    if len(terms) > MAX_POLY_FEATURES:
+        raise DataError(
+            f"Degree {degree} on {len(base)} features makes {len(terms)} columns (at most {MAX_POLY_FEATURES}); "
+            "lower the degree or use fewer features."
+        )
+    X = ds.X.to_numpy(dtype=float)
+    columns = {_term_name(base, t): np.prod(X[:, list(t)], axis=1) for t in terms}
+    spec = {**ds.spec, "polynomial": {"degree": degree, "base_features": base}}
+    desc = f"{ds.description} Polynomial features up to degree {degree}.".strip()
+    return Dataset(X=pd.DataFrame(columns, index=ds.X.index), y=ds.y, name=ds.name, description=desc, spec=spec)
+
+
+def _term_name(base: list[str], term: tuple[int, ...]) -> str:
+    counts = {i: term.count(i) for i in dict.fromkeys(term)}
+    return "·".join(base[i] if k == 1 else f"{base[i]}^{k}" for i, k in counts.items())
+
+
+def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/test row indices. Torch-free so the server can compute the same split."""
+    if not 0.0 <= test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in [0, 1); got {test_fraction}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(n * test_fraction))
+    if n - n_test < 1:
+        raise DataError("The test split leaves no training rows.")
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """z-score for X and y, kept so every coefficient maps back to original units."""
+
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_mean: float
+    y_std: float
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaler:
+        x_std = X.std(axis=0)
+        y_std = float(y.std())
+        return cls(X.mean(axis=0), np.where(x_std > 0, x_std, 1.0), float(y.mean()), y_std if y_std > 0 else 1.0)
+
+    @classmethod
+    def identity(cls, n_features: int) -> Scaler:
+        return cls(np.zeros(n_features), np.ones(n_features), 0.0, 1.0)
+
+    def transform(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (X - self.x_mean) / self.x_std, (y - self.y_mean) / self.y_std
+
+    def to_original(self, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
+        """y = y_std·(w·(x − x_mean)/x_std + b) + y_mean, rearranged to coef·x + intercept."""
+        coef = self.y_std * np.asarray(w, dtype=float) / self.x_std
+        return coef, float(self.y_mean + self.y_std * b - coef @ self.x_mean)
+
+    def to_standardized(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, float]:
+        """The inverse of to_original: the weights a model trained on z-scores would show."""
+        coef = np.asarray(coef, dtype=float)
+        w = coef * self.x_std / self.y_std
+        return w, float((intercept + coef @ self.x_mean - self.y_mean) / self.y_std)

@@ -1,0 +1,129 @@
+"""The teaching presets: the seed's house prices and datasets that each show one thing about regression."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.data.dataset import DataError, Dataset
+
+Builder = Callable[..., tuple[pd.DataFrame, pd.Series]]
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str  # one line a teacher can read out
+    build: Builder  # (rng, n, noise, **params) -> (X, y)
+    params: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> (default, min, max)
+
+
+def _noisy(rng: np.random.Generator, signal: np.ndarray, noise: float) -> np.ndarray:
+    """Gaussian noise with spread noise × the signal's spread, so noise means the same on every preset."""
+    return signal + rng.normal(0.0, noise * signal.std(), len(signal))
+
+
+def _house_prices(rng: np.random.Generator, n: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    area = rng.uniform(30.0, 250.0, n)
+    # Bigger flats have more rooms, so the two features are correlated, as in real listings.
+    rooms = np.clip(np.round(area / 40.0 + rng.normal(0.0, 0.7, n)), 1, 6)
+    signal = 50_000.0 + 3_000.0 * area + 20_000.0 * rooms
+    price = signal + rng.normal(0.0, noise * signal.std(), n)
+    X = pd.DataFrame({"area_m2": area, "rooms": rooms})
+    return X, pd.Series(price, name="price")
+
+
+def _linear_1d(rng: np.random.Generator, n: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    x = rng.uniform(-3.0, 3.0, n)
+    signal = 2.0 * x + 1.0
+    y = signal + rng.normal(0.0, noise * signal.std(), n)
+    return pd.DataFrame({"x": x}), pd.Series(y, name="y")
+
+
+POLY_COEF = {2: (1.0, -2.0, 0.5), 3: (1.0, -2.0, -1.0, 0.5)}  # y = c0 + c1·x + c2·x² (+ c3·x³)
+
+
+def _polynomial(rng: np.random.Generator, n: int, noise: float, degree: int = 3) -> tuple[pd.DataFrame, pd.Series]:
+    x = rng.uniform(-3.0, 3.0, n)
+    signal = np.polynomial.polynomial.polyval(x, POLY_COEF[degree])
+    return pd.DataFrame({"x": x}), pd.Series(_noisy(rng, signal, noise), name="y")
+
+
+def _sine(rng: np.random.Generator, n: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    x = rng.uniform(0.0, 2.0 * np.pi, n)
+    return pd.DataFrame({"x_rad": x}), pd.Series(_noisy(rng, np.sin(x), noise), name="y")
+
+
+OUTLIER_FRACTION = 0.05
+
+
+def _with_outliers(rng: np.random.Generator, n: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    x = rng.uniform(-3.0, 3.0, n)
+    y = _noisy(rng, 2.0 * x + 1.0, noise)
+    k = max(1, round(OUTLIER_FRACTION * n))
+    idx = rng.choice(n, size=k, replace=False)
+    y[idx] += rng.choice([-1.0, 1.0], k) * rng.uniform(15.0, 25.0, k)  # far off the line: ~5σ of the signal and more
+    return pd.DataFrame({"x": x}), pd.Series(y, name="y")
+
+
+def _heteroscedastic(rng: np.random.Generator, n: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    x = rng.uniform(0.0, 10.0, n)
+    signal = 2.0 * x + 1.0
+    spread = noise * signal.std() * (0.1 + 0.3 * x)  # 0.1× at x = 0 up to 3.1× at x = 10
+    return pd.DataFrame({"x": x}), pd.Series(signal + rng.normal(0.0, 1.0, n) * spread, name="y")
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "house_prices",
+            "Flat prices from area (m²) and number of rooms: the seed's example, price ≈ 50k + 3k·area + 20k·rooms.",
+            _house_prices,
+        ),
+        Preset("linear_1d", "One feature, y = 2·x + 1 plus noise: the loss surface over (w, b) is exactly 2-D.", _linear_1d),
+        Preset(
+            "polynomial",
+            "A curve, y = 1 − 2x − x² + 0.5x³ (or 1 − 2x + 0.5x² at degree 2): a straight line underfits; add polynomial features.",
+            _polynomial,
+            {"degree": (3, 2, 3)},
+        ),
+        Preset("sine", "y = sin(x) over one period: no polynomial of low degree is exact, so watch the fit improve with degree.", _sine),
+        Preset(
+            "with_outliers",
+            "y = 2·x + 1 with 5% of points thrown far off the line: squared error lets a few outliers tilt the fit.",
+            _with_outliers,
+        ),
+        Preset(
+            "heteroscedastic",
+            "y = 2·x + 1 where the noise grows with x: the fit is still unbiased, but its errors are not the same everywhere.",
+            _heteroscedastic,
+        ),
+    )
+}
+
+MAX_ROWS = 1_000_000  # make_dataset's own bound; the app's is Limits.max_rows
+
+
+def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1, seed: int = 0, **params: int) -> Dataset:
+    """Build a preset; the same (preset, n, noise, seed, params) always gives the same data."""
+    if preset not in PRESETS:
+        raise DataError(f"Unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
+    if not 2 <= n <= MAX_ROWS:
+        raise DataError(f"n must be between 2 and {MAX_ROWS:,} rows; got {n}.")
+    if not 0.0 <= noise <= 10.0:
+        raise DataError(f"noise is a fraction of the signal's spread, between 0 and 10; got {noise}.")
+    p = PRESETS[preset]
+    unknown = set(params) - set(p.params)
+    if unknown:
+        raise DataError(f"Preset {preset!r} has no parameter {', '.join(sorted(unknown))}; it takes: {', '.join(p.params) or 'none'}.")
+    values = {k: int(params.get(k, default)) for k, (default, _, _) in p.params.items()}
+    for k, (_, lo, hi) in p.params.items():
+        if not lo <= values[k] <= hi:
+            raise DataError(f"{k} must be between {lo} and {hi} for preset {preset!r}; got {values[k]}.")
+    X, y = p.build(np.random.default_rng(seed), n, noise, **values)
+    spec = {"preset": preset, "n": n, "noise": noise, "seed": seed, **values}
+    return Dataset(X=X, y=y, name=preset, description=p.description, spec=spec)

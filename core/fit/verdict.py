@@ -1,0 +1,210 @@
+"""Does it fit, and if not, what would: fewer bytes per weight, LoRA, checkpointing, more GPUs. Each fix is re-estimated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from core.fit.arch import (
+    GIB,
+    GPU_COUNTS,
+    OPTIMIZER_LABELS,
+    PARALLELISM_LABELS,
+    QUANTIZED,
+    WEIGHT_BYTES,
+    ArchSpec,
+    MemoryConfigError,
+    Parallelism,
+)
+from core.fit.estimate import Estimate, Workload, estimate
+
+# ---- the verdict: does it fit, and if not, what would ----
+
+
+@dataclass(frozen=True)
+class Fix:
+    change: str  # what to change, in words
+    workload: Workload
+    total_bytes: float  # per GPU with the change
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fits: bool
+    kind: Literal["fits", "same_gpus", "more_gpus", "quantize_or_lora", "no"]
+    headline: str
+    estimate: Estimate
+    gpu_memory_bytes: int
+    fixes: tuple[Fix, ...] = ()
+
+    @property
+    def headroom_bytes(self) -> float:
+        return self.gpu_memory_bytes - self.estimate.total_bytes
+
+
+def describe_change(old: Workload, new: Workload) -> str:
+    """The differences between two workloads, in words a user can act on."""
+    words = []
+    if (new.mode, new.dtype) != (old.mode, old.dtype):
+        if new.mode == "inference":
+            words.append(f"{new.dtype} weights")
+        elif new.mode == "qlora":
+            words.append(f"QLoRA ({new.dtype} base frozen, bf16 adapters)")
+        elif new.mode == "lora":
+            words.append(f"LoRA ({new.dtype} base frozen)")
+    if new.optimizer != old.optimizer and new.mode == "full":
+        words.append(f"{OPTIMIZER_LABELS[new.optimizer]} instead of {OPTIMIZER_LABELS[old.optimizer]}")
+    if new.checkpointing and not old.checkpointing:
+        words.append("activation checkpointing")
+    if new.flash_attention and not old.flash_attention:
+        words.append("SDPA / FlashAttention")
+    if new.batch < old.batch:
+        words.append(f"batch {new.batch}" + (" (accumulate gradients for the same effective batch)" if new.training else ""))
+    if new.seq_len < old.seq_len:
+        words.append(f"sequences of {new.seq_len:,} tokens")
+    if (new.n_gpus, new.parallelism) != (old.n_gpus, old.parallelism):
+        words.append(f"{new.n_gpus} GPUs with {PARALLELISM_LABELS[new.parallelism]}")
+    return ", ".join(words) or "no change"
+
+
+def _fits(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> float | None:
+    """Bytes per GPU when wl fits, else None (an invalid combination does not fit)."""
+    try:
+        total = estimate(arch, wl).total_bytes
+    except MemoryConfigError:
+        return None
+    return total if total <= gpu_bytes else None
+
+
+def _relaxed(wl: Workload) -> Workload:
+    """Every memory saver that keeps the model, the precision and the GPU count."""
+    return replace(wl, checkpointing=wl.training, flash_attention=True, batch=1)
+
+
+def _fewest_gpus(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> Workload | None:
+    """The smallest GPU count that fits, with the parallelism that saves most memory for this mode."""
+    par: Parallelism = "zero3" if wl.training else "tensor"
+    for n in GPU_COUNTS:
+        if n > wl.n_gpus or (n == wl.n_gpus and par != wl.parallelism):
+            candidate = replace(wl, n_gpus=n, parallelism=par)
+            if _fits(arch, candidate, gpu_bytes) is not None:
+                return candidate
+    return None
+
+
+def _same_gpu_candidates(wl: Workload) -> list[Workload]:
+    """One saver at a time, then all of them together; same model, precision and GPU count."""
+    out = []
+    if wl.training and not wl.checkpointing:
+        out.append(replace(wl, checkpointing=True))
+    if wl.batch > 1:
+        out.append(replace(wl, batch=1))
+    if not wl.flash_attention:
+        out.append(replace(wl, flash_attention=True))
+    if wl.training and wl.n_gpus > 1 and wl.parallelism != "zero3":
+        out.append(replace(wl, parallelism="zero3"))
+    if wl.mode == "full" and wl.optimizer == "adamw":
+        out.append(replace(wl, optimizer="sgd_momentum"))
+    out.append(_relaxed(replace(wl, parallelism="zero3") if wl.training and wl.n_gpus > 1 else wl))
+    return out
+
+
+def _cheaper_candidates(wl: Workload) -> list[Workload]:
+    """Quantization for inference; LoRA, then QLoRA, for training."""
+    if wl.mode == "inference":
+        return [replace(wl, dtype=d) for d in ("int8", "int4") if WEIGHT_BYTES[d] < WEIGHT_BYTES[wl.dtype]]
+    out = []
+    if wl.mode == "full":
+        out.append(replace(wl, mode="lora", dtype="bf16" if wl.dtype == "fp32" else wl.dtype))
+    if wl.mode in ("full", "lora"):
+        out.append(replace(wl, mode="qlora", dtype="int4"))
+    if wl.mode == "qlora" and wl.dtype == "int8":
+        out.append(replace(wl, dtype="int4"))
+    return out
+
+
+def _fixes(arch: ArchSpec, wl: Workload, candidates: list[Workload], gpu_bytes: int) -> list[Fix]:
+    fixes, seen = [], {wl}
+    for c in candidates:
+        total = _fits(arch, c, gpu_bytes) if c not in seen else None
+        seen.add(c)
+        if total is not None:
+            fixes.append(Fix(describe_change(wl, c), c, total))
+    return fixes
+
+
+def _where(wl: Workload) -> str:
+    return "one GPU" if wl.n_gpus == 1 else f"{wl.n_gpus} GPUs with {PARALLELISM_LABELS[wl.parallelism]}"
+
+
+def verdict(arch: ArchSpec, wl: Workload, gpu_memory_bytes: int) -> Verdict:
+    """Fits as set / fits with a saver on the same GPUs / needs N GPUs / fits only with quantization or LoRA / no."""
+    if not (isinstance(gpu_memory_bytes, int) and gpu_memory_bytes > 0):
+        raise MemoryConfigError(f"GPU memory must be a positive number of bytes; got {gpu_memory_bytes!r}.")
+    est = estimate(arch, wl)
+    gpu = gpu_memory_bytes
+    if est.total_bytes <= gpu:
+        headline = f"Fits on {_where(wl)}: {est.total_bytes / GIB:.1f} of {gpu / GIB:.1f} GiB per GPU."
+        return Verdict(True, "fits", headline, est, gpu)
+
+    need = f"Does not fit as set: {est.total_bytes / GIB:.1f} GiB per GPU, the GPU has {gpu / GIB:.1f} GiB."
+    same = _fixes(arch, wl, _same_gpu_candidates(wl), gpu)
+    more_wl = _fewest_gpus(arch, wl, gpu) or _fewest_gpus(arch, _relaxed(wl), gpu)
+    more = _fixes(arch, wl, [more_wl] if more_wl else [], gpu)
+    cheaper: list[Fix] = []
+    for c in _cheaper_candidates(wl):
+        found = _fixes(arch, wl, [c, _relaxed(c)], gpu)
+        if not found and (spread := _fewest_gpus(arch, _relaxed(c), gpu)):
+            found = _fixes(arch, wl, [spread], gpu)
+        cheaper += found[:1]
+    fixes = tuple(same + more + cheaper)
+    if same:
+        return Verdict(False, "same_gpus", f"{need} It fits on {_where(wl)} with {same[0].change}.", est, gpu, fixes)
+    if more:
+        return Verdict(False, "more_gpus", f"{need} Needs {more[0].change}.", est, gpu, fixes)
+    if cheaper:
+        return Verdict(False, "quantize_or_lora", f"{need} Fits only with {cheaper[0].change}.", est, gpu, fixes)
+    return Verdict(False, "no", f"{need} {_shorter(arch, wl, gpu)}", est, gpu)
+
+
+def _shorter(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> str:
+    """When nothing fits: the longest sequence (halving) at which the cheapest setting fits on up to 64 GPUs."""
+    cheapest = _relaxed(replace(wl, mode="qlora", dtype="int4") if wl.training else replace(wl, dtype="int4"))
+    seq = wl.seq_len // 2
+    while seq >= 128:
+        spread = _fits(arch, replace(cheapest, seq_len=seq), gpu_bytes) and replace(cheapest, seq_len=seq)
+        spread = spread or _fewest_gpus(arch, replace(cheapest, seq_len=seq), gpu_bytes)
+        if spread:
+            return (
+                f"Nothing fits at {wl.seq_len:,} tokens even 4-bit on {GPU_COUNTS[-1]} GPUs; with {describe_change(wl, spread)} it would."
+            )
+        seq //= 2
+    return f"Nothing tried fits (4-bit, up to {GPU_COUNTS[-1]} GPUs, 128 tokens): use GPUs with more memory."
+
+
+def _optimizer_words(wl: Workload) -> str:
+    master = "fp32 master copy" if wl.mode != "full" or wl.dtype != "fp32" else ""
+    states = {"adamw": "two fp32 moments", "sgd_momentum": "fp32 momentum", "sgd": ""}[wl.optimizer]
+    return f"{OPTIMIZER_LABELS[wl.optimizer]}: " + (" + ".join(w for w in (master, states) if w) or "no state")
+
+
+def explain(est: Estimate) -> list[dict[str, Any]]:
+    """One row per part, for a table: GiB per GPU and the formula behind it."""
+    wl = est.workload
+    dt = wl.compute_bytes
+    why = {
+        "weights": f"{est.params:,} parameters at {wl.dtype}"
+        + (" (block linears quantized, the rest 16-bit)" if wl.dtype in QUANTIZED else ""),
+        "gradients": f"one per trainable parameter ({est.trainable_params:,})" if wl.training else "none: inference",
+        "optimizer states": _optimizer_words(wl) if wl.training else "none: inference",
+        "activations": (
+            f"saved for backward, {dt}-byte values (Korthikanti et al. 2022)" + (", checkpointed" if wl.checkpointing else "")
+            if wl.training
+            else "one layer's working set during prefill"
+        ),
+        "KV cache": f"2 · layers · KV heads · head dim · {wl.seq_len:,} tokens · batch {wl.batch} · {dt} bytes"
+        if not wl.training
+        else "none: training",
+        "framework overhead": f"CUDA context {wl.cuda_context_bytes / GIB:.2f} GiB + {wl.allocator_slack:.0%} allocator slack",
+    }
+    return [{"part": k, "GiB per GPU": round(v / GIB, 2), "how": why[k]} for k, v in est.parts.items()]

@@ -1,0 +1,85 @@
+"""A training job as the server sees it: its policy, its state, and what a page reads of it (a Snapshot)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.training.config import TrainConfig
+
+FINAL = ("completed", "stopped", "diverged", "failed")
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    """How a shared server shares itself; each field has an environment variable for operators."""
+
+    runs_per_session: int = 1  # DESCENT_RUNS_PER_SESSION: a session's further runs wait, so no one can take every worker
+    orphan_after_s: float = 60.0  # DESCENT_ORPHAN_AFTER_S: a run whose session has not been seen this long is stopped
+    keep_orphans: bool = False  # DESCENT_KEEP_ORPHANS=1: let runs of closed tabs finish instead
+    max_run_s: float | None = None  # DESCENT_MAX_RUN_S: wall-time cap per run
+    runs_per_gpu: int = 1  # DESCENT_RUNS_PER_GPU: runs sharing one GPU (or Apple's MPS) at a time; the rest wait
+
+    @classmethod
+    def from_env(cls) -> JobPolicy:
+        env = os.environ.get
+        return cls(
+            runs_per_session=int(env("DESCENT_RUNS_PER_SESSION", cls.runs_per_session)),
+            orphan_after_s=float(env("DESCENT_ORPHAN_AFTER_S", cls.orphan_after_s)),
+            keep_orphans=env("DESCENT_KEEP_ORPHANS", "") == "1",
+            max_run_s=float(env("DESCENT_MAX_RUN_S")) if env("DESCENT_MAX_RUN_S") else None,
+            runs_per_gpu=max(1, int(env("DESCENT_RUNS_PER_GPU", cls.runs_per_gpu))),
+        )
+
+
+@dataclass
+class Job:
+    id: str
+    config: TrainConfig
+    dataset: dict[str, Any]  # the dataset's spec and shape, for display
+    owner: str | None = None
+    owner_label: str = ""  # the logged-in user, or a guest's address and session, for the admin page
+    status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
+    history: dict[str, list] = field(default_factory=lambda: {"epoch": []})  # columnar; columns as the trainer records
+    result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
+    error: str = ""
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_requested: bool = False
+    stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
+    control_key: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)  # in the owner's URL only
+    payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
+    source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
+    accelerator: str | None = None  # the GPU it holds while it runs ("cuda:1", "mps"); None on the CPU
+    unsaved: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)  # batches the run store lacks, as sent
+    saved_at: float = 0.0  # when the last went to the store (time.monotonic())
+    ending: bool = False  # its end is being written to the store; it reads as ended (done) once that is written
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What changed in a job since a reader's cursor; new rows only, columnar."""
+
+    id: str
+    status: str
+    rows: dict[str, list]
+    cursor: int
+    epochs_done: int
+    epochs_total: int
+    queue_position: int | None
+    result: dict[str, Any] | None
+    error: str
+    started_at: float | None
+    finished_at: float | None
+    waiting_for_gpu: bool = False  # queued because every GPU has DESCENT_RUNS_PER_GPU runs

@@ -1,0 +1,434 @@
+"""Training jobs in spawned worker processes: started once, torch imported once, reused for every run.
+
+The server process never imports torch for training. It sends a job to an idle worker over a pipe, and one
+collector thread receives each worker's epochs in chunks (about ten a second), so the UI can ask for
+"what is new since my cursor" without touching the training process. A worker that dies fails only its
+own job and is replaced.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import logging
+import multiprocessing as mp
+import os
+import secrets
+import sys
+import threading
+import time
+import types
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import wait
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.runs import worker
+from core.runs.history_codec import as_list
+from core.runs.job import Job, JobPolicy, Snapshot
+from core.runs.store import RunStore, StoreError
+from core.training.config import TrainConfig
+
+log = logging.getLogger(__name__)
+SAVE_S = 1.0  # the server writes a running job's new epochs to the run store this often (a server crash loses ≤ 1 s)
+KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
+LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
+STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int):
+        self.conn, child = ctx.Pipe()
+        self.stop, self.pause = ctx.Event(), ctx.Event()
+        self.process = ctx.Process(
+            target=worker.main, args=(child, self.stop, self.pause, torch_threads), daemon=True, name="descent-worker"
+        )
+        with _main_module_hidden():
+            self.process.start()
+        child.close()
+        self.ready = False
+        self.job: Job | None = None
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """spawn re-runs the parent's __main__ file in the child; under `streamlit run` that is the app script."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+class JobManager:
+    """A fixed pool of training workers and the jobs they run. Thread-safe; one per server process."""
+
+    def __init__(
+        self, n_workers: int | None = None, torch_threads: int = 1, store: RunStore | None = None, policy: JobPolicy | None = None
+    ):
+        self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
+        self._torch_threads = torch_threads
+        self._lock = threading.Lock()
+        self._writes: deque[Callable[[], None]] = deque()  # store writes queued under _lock, run outside it (_drain)
+        self._write_lock = threading.Lock()  # one drainer at a time, so writes land in the order they were queued
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[Job] = deque()
+        self._closed = False
+        self._store = store
+        self.policy = policy or JobPolicy.from_env()
+        self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
+        self._accelerators: list[str] = []  # as the workers' torch sees them: ["cuda:0", "cuda:1"], ["mps"] or []
+        self._last_liveness = time.monotonic()
+        if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
+            self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+        n = n_workers or default_workers()
+        self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
+        self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
+        self._collector.start()
+        atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
+
+    # -- public API -------------------------------------------------------------------------------
+    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "") -> Job:
+        """Queue a run. owner: the session that controls it (fairness, isolation); label: who that is, for the admin."""
+        cfg.validate()
+        job = Job(
+            id=uuid.uuid4().hex,
+            config=cfg,
+            dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
+            owner=owner,
+            owner_label=label,
+            source=ds,
+            payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
+        )
+        self._record(lambda s: s.create(job.id, owner, cfg.to_dict(), job.dataset))
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._dispatch()
+        self._drain()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def adopt(self, job_id: str, owner: str, control_key: str) -> bool:
+        """A refreshed tab (a new session) takes its run back, proving it with the key from its URL."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not secrets.compare_digest(control_key, job.control_key):
+                return False
+            job.owner = owner
+            self._seen[owner] = time.time()
+            return True
+
+    def jobs(self) -> list[Job]:
+        """Every job this server holds (queued, running, and the last KEEP_FINISHED finished), oldest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.submitted_at)
+
+    def snapshot(self, job_id: str, since: int = 0) -> Snapshot | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            n = len(job.history["epoch"])
+            since = min(max(since, 0), n)
+            return Snapshot(
+                id=job.id,
+                status=job.status,
+                rows={c: v[since:n] for c, v in job.history.items()},
+                cursor=n,
+                epochs_done=n,
+                epochs_total=job.config.epochs,
+                queue_position=self._queue.index(job) + 1 if job.status == "queued" else None,  # jobs ahead, plus one
+                waiting_for_gpu=job.status == "queued" and self._wants_gpu(job) and self._gpu_for(job) is None,
+                result=job.result,
+                error=job.error,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+            )
+
+    def stop(self, job_id: str) -> None:
+        """Ask a job to stop; a running one stops before its next epoch, a queued one never starts."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and not job.done and not job.ending:
+                self._stop(job)
+        self._drain()
+
+    def _stop(self, job: Job, reason: str = "") -> None:
+        job.stop_requested, job.stop_reason = True, reason
+        if job.status == "queued":
+            self._queue.remove(job)
+            self._finish(job, "stopped", reason=reason or "Stopped before it started.")
+        for w in self._workers:
+            if w.job is job:
+                w.stop.set()
+
+    def pause(self, job_id: str) -> None:
+        """Hold a running job before its next epoch; its worker stays with it."""
+        self._set_paused(job_id, True)
+
+    def resume(self, job_id: str) -> None:
+        self._set_paused(job_id, False)
+
+    def _set_paused(self, job_id: str, paused: bool) -> None:
+        with self._lock:
+            for w in self._workers:
+                if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
+                    (w.pause.set if paused else w.pause.clear)()
+                    w.job.status = "paused" if paused else "running"
+                    self._later(lambda s, job=w.job: s.set_status(job.id, job.status))
+        self._drain()
+
+    def workers_ready(self) -> int:
+        return sum(w.ready for w in self._workers)
+
+    def worker_pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers]
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job ends (for the CLI, tests and benchmarks; pages poll instead)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self._jobs[job_id]
+            if job.done:
+                return job
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
+            time.sleep(0.02)
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._drain()
+        for job in list(self._jobs.values()):  # a graceful end: say so now rather than after STALE_AFTER_S
+            if not job.done:
+                self._record(lambda s, job=job: s.set_status(job.id, "interrupted"))
+        for w in self._workers:
+            w.stop.set()
+            try:
+                w.conn.send(("quit",))
+            except OSError:
+                pass
+        for w in self._workers:
+            w.process.join(timeout=5)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+        # the workers' events are named semaphores, unlinked when collected: do it now, as a server stopped
+        # by SIGTERM under uvicorn ends before multiprocessing's exit hook would
+        self._workers = []
+        gc.collect()
+
+    # -- server side machinery --------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        """Hand queued jobs to idle, ready workers, oldest first, skipping sessions at their limit. Caller holds the lock."""
+        for w in self._workers:
+            if not (w.ready and w.job is None and w.process.is_alive()):
+                continue
+            job = self._next_job()
+            if job is None:
+                return
+            self._queue.remove(job)
+            job.accelerator = self._gpu_for(job)
+            w.stop.clear()  # the worker is idle, so no stale stop or pause can reach the new job
+            w.pause.clear()
+            w.job = job
+            job.status, job.started_at = "running", time.time()
+            w.conn.send(("job", job.id, (*job.payload, job.accelerator)))
+            job.payload = None
+            log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
+            self._later(lambda s, job=job: s.set_status(job.id, "running"))
+
+    def _next_job(self) -> Job | None:
+        """The oldest queued job whose session is under its limit and, if it wants a GPU, one is free."""
+        busy: dict[str | None, int] = {}
+        for w in self._workers:
+            if w.job is not None:
+                busy[w.job.owner] = busy.get(w.job.owner, 0) + 1
+        for job in self._queue:
+            if job.owner is not None and busy.get(job.owner, 0) >= self.policy.runs_per_session:
+                continue
+            if self._wants_gpu(job) and self._gpu_for(job) is None:
+                continue  # waits for a GPU; a CPU job behind it may go first
+            return job
+        return None
+
+    def _wants_gpu(self, job: Job) -> bool:
+        return job.config.device in ("cuda", "mps") or (job.config.device == "auto" and bool(self._accelerators))
+
+    def _gpu_for(self, job: Job) -> str | None:
+        """The least busy GPU with a free slot (DESCENT_RUNS_PER_GPU), or None: full, or the job runs on the CPU."""
+        if not self._wants_gpu(job):
+            return None
+        load = {a: 0 for a in self._accelerators}
+        for w in self._workers:
+            if w.job is not None and w.job.accelerator in load:
+                load[w.job.accelerator] += 1
+        free = [a for a in self._accelerators if load[a] < self.policy.runs_per_gpu]
+        return min(free, key=lambda a: load[a]) if free else None
+
+    def heartbeat(self, owner: str) -> None:
+        """A page of this session is open; its runs are wanted."""
+        self._seen[owner] = time.time()
+
+    def _reap(self) -> None:
+        """Stop runs nobody watches any more and runs past the wall-time cap; keep the store's liveness marks.
+
+        Caller holds the lock."""
+        if time.monotonic() - self._last_liveness > LIVENESS_S:
+            self._last_liveness = time.monotonic()
+            live = [j.id for j in self._jobs.values() if not j.done]
+            self._later(lambda s: s.touch(live))
+            self._later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+        now, p = time.time(), self.policy
+        for job in list(self._jobs.values()):
+            if job.done or job.ending or job.stop_requested:
+                continue
+            seen = self._seen.get(job.owner) if job.owner else None
+            if not p.keep_orphans and seen is not None and now - seen > p.orphan_after_s:
+                self._stop(job, f"Stopped: its browser tab was closed (no page of that session seen for {p.orphan_after_s:.0f} s).")
+            elif p.max_run_s and job.started_at and now - job.started_at > p.max_run_s:
+                self._stop(job, f"Stopped at this server's time limit of {p.max_run_s:.0f} s per run; the epochs done are kept.")
+
+    def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
+        """Queue the job's last epochs and its end for the store; it reads as ended once they are written, so
+        whoever sees it end finds every epoch and the status saved. Caller holds the lock."""
+        result = result if result is not None else {"reason": reason or error}
+        big = ("predictions", "model_file", "safetensors", "weights")  # big, and rebuildable by training again
+        kept = {k: v for k, v in result.items() if k not in big}
+        job.ending = True
+        self._save(job)
+
+        def end() -> None:
+            self._record(lambda s: s.finish(job.id, status, kept))
+            with self._lock:
+                job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
+                log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
+                finished = [j for j in self._jobs.values() if j.done]
+                for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+                    del self._jobs[old.id]
+
+        self._writes.append(end)
+
+    def _collect(self) -> None:
+        while not self._closed:
+            by_handle = {}
+            for w in self._workers:
+                by_handle[w.conn] = w
+                by_handle[w.process.sentinel] = w
+            ready = wait(list(by_handle), timeout=0.5)
+            with self._lock:
+                self._reap()
+            self._drain()
+            for handle in ready:
+                w = by_handle[handle]
+                with self._lock:
+                    if w not in self._workers:
+                        continue  # already replaced in this round
+                    try:
+                        if handle is w.conn:
+                            self._receive(w)
+                        elif not w.process.is_alive() and not self._closed:
+                            self._replace(w)
+                        self._dispatch()
+                    except Exception:  # noqa: BLE001 - this thread serves every job: log a bug, keep serving
+                        log.exception("job collector")
+                self._drain()
+
+    def _receive(self, w: _Worker) -> None:
+        try:
+            while w.conn.poll():
+                self._handle(w, w.conn.recv())
+        except (EOFError, OSError):
+            pass  # the sentinel reports the death
+
+    def _handle(self, w: _Worker, msg: tuple) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            w.ready = True
+            log.info("worker %s ready at %.3f", w.process.pid, time.time())
+            self._accelerators = msg[2]  # the same machine for every worker
+            return
+        job = self._jobs.get(msg[1])
+        if job is None:
+            return
+        if kind == "rows":
+            if not job.history["epoch"]:
+                log.info("job %s first epochs arrived at %.3f", job.id, time.time())
+            for c, values in msg[2].items():
+                job.history.setdefault(c, []).extend(as_list(values))
+            job.unsaved.append(msg[2])
+            if job.history["epoch"][-1] == job.config.epochs:
+                log.info("job %s last epoch arrived at %.3f", job.id, time.time())
+            if time.monotonic() - job.saved_at >= SAVE_S:
+                self._save(job)
+        elif kind in ("done", "error"):
+            w.job = None
+            if kind == "done":
+                if job.stop_reason and msg[2]["status"] == "stopped":
+                    msg[2]["reason"] = job.stop_reason
+                self._finish(job, msg[2]["status"], result=msg[2])
+            else:
+                self._finish(job, "failed", error=msg[2])
+
+    def _save(self, job: Job) -> None:
+        """Queue the epochs the store lacks as one append: per message (10 a second) the writes cost a
+        streaming run more server CPU than drawing it. Caller holds the lock."""
+        if job.unsaved:
+            new = {c: np.concatenate([batch[c] for batch in job.unsaved]) for c in job.unsaved[0]}
+            self._later(lambda s: s.append(job.id, new))
+            job.unsaved = []
+        job.saved_at = time.monotonic()
+
+    def _later(self, write: Callable[[RunStore], Any]) -> None:
+        """A store write from under the lock, run by _drain once the lock is free: pages reading their
+        snapshots never wait on the disk (an append of a second's epochs takes 20-80 ms)."""
+        self._writes.append(lambda: self._record(write))
+
+    def _drain(self) -> None:
+        """Run the queued store writes, oldest first. Never call it holding the lock: a job's end takes it."""
+        with self._write_lock:
+            while self._writes:
+                self._writes.popleft()()
+
+    def _record(self, write: Callable[[RunStore], Any]) -> Any:
+        """Write to the run store, if any; a database problem is logged, never allowed to stop training."""
+        if self._store is None:
+            return None
+        try:
+            return write(self._store)
+        except StoreError as e:
+            log.warning("run store: %s", e)
+            return None
+
+    def _replace(self, dead: _Worker) -> None:
+        code = dead.process.exitcode
+        if dead.job is not None and not dead.job.done and not dead.job.ending:
+            self._finish(
+                dead.job,
+                "failed",
+                error=(
+                    f"The training process died (exit code {code}) after {len(dead.job.history['epoch'])} epochs. "
+                    "The epochs done so far are kept and other runs are unaffected; start the run again, "
+                    "perhaps with fewer rows or epochs."
+                ),
+            )
+        log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
+        self._workers[self._workers.index(dead)] = _Worker(self._ctx, self._torch_threads)
+
+
+def default_workers() -> int:
+    """One worker per spare core, at least one: the server and the browser need a core on a laptop."""
+    env = os.environ.get("DESCENT_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, (os.cpu_count() or 2) - 1))

@@ -1,0 +1,174 @@
+"""A run's figures: loss per epoch, coefficient and learning-rate paths, the fit, predicted against actual, residuals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.plotting import COLORS, decimate, finite, loss_axis, sample_rows, thin
+
+LOSS_LABELS = {"mse": "MSE ({t}²)", "mae": "MAE ({t})", "huber": "Huber loss (≈ {t} units)"}
+
+
+def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y", loss: str = "mse", height: int = 380) -> dict[str, Any]:
+    """Train and test loss per epoch; traces decimated to MAX_POINTS, the newest epoch always drawn."""
+    epochs = history["epoch"]
+    keep = decimate(len(epochs))
+    x = thin(epochs, keep)
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "train loss",
+            "x": x,
+            "y": finite(thin(history["train_loss"], keep)),
+            "line": {"color": COLORS["train"], "width": 2},
+        },
+    ]
+    test = history.get("test_loss", [])
+    if any(v is not None for v in test[-1:]):
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "test loss",
+                "x": x,
+                "y": finite(thin(test, keep)),
+                "line": {"color": COLORS["test"], "width": 2, "dash": "dot"},
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+            "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
+            "yaxis": loss_axis(LOSS_LABELS[loss].format(t=target), log_y),
+            "legend": {"orientation": "h", "y": 1.08, "x": 0},
+            "uirevision": "loss",  # keep the user's zoom between frames
+        },
+    }
+
+
+def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str, height: int = 300, log_y: bool = False) -> dict[str, Any]:
+    """Several per-epoch series against epoch (coefficient paths, the learning rate); decimated like the loss."""
+    keep = decimate(len(history["epoch"]))
+    x = thin(history["epoch"], keep)
+    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": finite(thin(v, keep))} for name, v in series.items()]
+    # linear: from zero, so a constant learning rate is a line above zero, not one centred in ±1
+    yaxis = loss_axis(y_title, True) if log_y else {"title": {"text": y_title}, "rangemode": "tozero"}
+    return {
+        "data": traces,
+        "layout": {
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
+            "xaxis": {"title": {"text": "epoch"}},
+            "yaxis": yaxis,
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "uirevision": y_title,
+        },
+    }
+
+
+def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_points: int = 5_000, webgl: bool = True) -> dict[str, Any]:
+    """The data and the model's predictions against the first feature: a line for one feature, points for more.
+
+    While a run streams, pass a few hundred points and webgl=False: the chart is redrawn every frame, and a
+    WebGL context per redraw is costly (browsers also cap how many exist at once).
+    """
+    rows = sample_rows(len(ds), max_points)
+    points = "scattergl" if webgl else "scatter"
+    first = ds.features[0]
+    x = ds.X[first].to_numpy()[rows]
+    yhat = np.asarray(predicted, dtype=float)[rows]
+    data = {
+        "type": points,
+        "mode": "markers",
+        "name": ds.target,
+        "x": x.tolist(),
+        "y": ds.y.to_numpy()[rows].tolist(),
+        "marker": {"size": 5, "opacity": 0.5, "color": COLORS["data"]},
+    }
+    if len(ds.features) == 1:
+        order = np.argsort(x)
+        fit = {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "model",
+            "x": x[order].tolist(),
+            "y": finite(yhat[order].tolist()),
+            "line": {"color": COLORS["fit"], "width": 3},
+        }
+    else:
+        fit = {
+            "type": points,
+            "mode": "markers",
+            "name": "model's prediction",
+            "x": x.tolist(),
+            "y": finite(yhat.tolist()),
+            "marker": {"size": 4, "color": COLORS["fit"], "symbol": "x"},
+        }
+    return {
+        "data": [data, fit],
+        "layout": {
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
+            "xaxis": {"title": {"text": first}},
+            "yaxis": {"title": {"text": ds.target}},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "uirevision": "fit",
+        },
+    }
+
+
+def _by_split(x: np.ndarray, y: np.ndarray, test_rows: np.ndarray, name: str) -> list[dict[str, Any]]:
+    is_test = np.zeros(len(x), dtype=bool)
+    is_test[test_rows] = True
+    return [
+        {
+            "type": "scattergl",
+            "mode": "markers",
+            "name": f"{part} rows",
+            "x": x[mask].tolist(),
+            "y": y[mask].tolist(),
+            "marker": {"size": 5, "opacity": 0.6, "color": COLORS[part]},
+        }
+        for part, mask in (("train", ~is_test), ("test", is_test))
+        if mask.any()
+    ]
+
+
+def predicted_actual_figure(
+    y: Sequence[float], yhat: Sequence[float], test_rows: np.ndarray, target: str, height: int = 360
+) -> dict[str, Any]:
+    y, yhat = np.asarray(y, float), np.asarray(yhat, float)
+    lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
+    ideal = {"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi], "line": {"color": "#888", "dash": "dash"}}
+    return {
+        "data": [*_by_split(y, yhat, test_rows, target), ideal],
+        "layout": {
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "xaxis": {"title": {"text": f"actual {target}"}},
+            "yaxis": {"title": {"text": f"predicted {target}"}},
+        },
+    }
+
+
+def residual_figure(y: Sequence[float], yhat: Sequence[float], test_rows: np.ndarray, target: str, height: int = 360) -> dict[str, Any]:
+    y, yhat = np.asarray(y, float), np.asarray(yhat, float)
+    return {
+        "data": _by_split(yhat, y - yhat, test_rows, target),
+        "layout": {
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "xaxis": {"title": {"text": f"predicted {target}"}},
+            "yaxis": {"title": {"text": "residual (actual − predicted)"}},
+            "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0, "line": {"color": "#888", "dash": "dash"}}],
+        },
+    }

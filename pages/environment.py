@@ -1,0 +1,155 @@
+"""Is this machine ready? Verdicts with fixes, the pip command, live GPU cards, a smoke test, the report to paste.
+
+The report comes from a child process (torch stays out of the server); the live cards read NVML in the server
+(ctypes only, no torch) through one shared sampler. DESCENT_FAKE_GPU=1 shows a fake H100 (tests, screenshots).
+"""
+
+import pandas as pd
+import streamlit as st
+
+from core.env import install_advice, verdicts
+from core.env.bug_report import gpu_rows, report_json, report_markdown
+from core.env.figures import GPU_METRICS, gpu_history_figure
+from core.env.install import NOTES
+from core.env.nvml import fake_gpu_enabled
+from core.env.smoke import SmokeProcess, format_event
+from ui.cache import environment_probe, gpu_sampler
+
+SMOKE = "env_smoke"  # session key: this session's SmokeProcess (the smoke test child)
+BOX = {"error": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
+ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:", "ok": ":material/check_circle:"}
+
+st.title("Environment")
+fake = fake_gpu_enabled()
+probe = environment_probe(fake)
+if not probe.done():
+
+    @st.fragment(run_every=0.5)
+    def wait_for_probe() -> None:
+        if probe.done():
+            st.rerun()
+        st.info("Probing torch, CUDA and the GPUs (importing torch takes a few seconds)…")
+
+    wait_for_probe()
+    st.stop()
+
+report = probe.result()
+if fake:
+    st.caption(":material/science: DESCENT_FAKE_GPU is set: the GPU below is a fake H100; torch is this machine's real one.")
+
+cols = st.columns([1, 1, 1, 1, 0.9], vertical_alignment="center")
+cols[0].metric("torch", report.torch_version or "not installed")
+cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
+cols[2].metric(
+    "torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build."
+)
+cols[3].metric("Training device", report.training_device)
+if cols[4].button("Probe again", key="env_refresh", icon=":material/refresh:"):
+    environment_probe.clear()
+    st.rerun()
+
+st.subheader("Verdicts")
+for v in verdicts(report):
+    text = f"**{v.title}**" + (f"  \n{v.detail}" if v.detail else "") + (f"  \n**Fix:** `{v.fix}`" if v.fix else "")
+    BOX[v.severity](text, icon=ICON[v.severity])
+
+st.subheader("Install torch")
+for a in install_advice(report):
+    st.markdown(f"**torch {a.torch_version}** · {a.label}" + (f" · wheel tag `{a.tag}`" if a.tag else ""))
+    st.code(a.command, language="bash")
+    st.caption(f"Why: {a.why}")
+for note in NOTES:
+    st.caption(f":material/lightbulb: {note}")
+
+if report.gpus:
+    st.subheader("GPUs")
+    st.caption(
+        f"NVIDIA driver {report.driver_version or 'N/A'} · supports CUDA up to {report.cuda_driver_version or 'N/A'}"
+        + ("" if report.gpus_from == "nvml" else " · listed through torch (NVML unavailable)")
+    )
+
+    @st.fragment(run_every=1.5)
+    def live_gpus() -> None:
+        """Cards and history charts, refreshed every 1.5 s without rerunning the rest of the page."""
+        sampler = gpu_sampler(fake)
+        gpus, history = sampler.sample()
+        if not gpus:
+            st.caption(f"Live readings unavailable: {sampler.error or 'NVML lists no GPU'}. The table below is from the probe.")
+            return
+        cards = st.columns(min(len(gpus), 3))
+        for n, g in enumerate(gpus):
+            with cards[n % len(cards)].container(border=True):
+                st.markdown(f"**GPU {g.index}** · {g.name}")
+                a, b, c, d = st.columns(4)
+                a.metric("utilization", g.show("utilization_pct", lambda v: f"{v} %"))
+                total = g.show("memory_total_bytes", lambda v: f" / {v / 2**30:.0f}")
+                b.metric(
+                    "memory (GiB)", g.show("memory_used_bytes", lambda v: f"{v / 2**30:.1f}") + (total if g.memory_total_bytes else "")
+                )
+                c.metric("temperature", g.show("temperature_c", lambda v: f"{v} °C"))
+                d.metric("power", g.show("power_draw_w", lambda v: f"{v:.0f} W"))
+        charts = st.columns(4)
+        for n, metric in enumerate(GPU_METRICS):
+            charts[n].plotly_chart(gpu_history_figure(history, metric), key=f"env_gpu_{metric}", config={"displayModeBar": False})
+
+    live_gpus()
+    for g in report.gpus:
+        with st.expander(f"All fields · GPU {g.index}: {g.name}"):
+            st.dataframe(pd.DataFrame(gpu_rows(g), columns=["field", "value"]), hide_index=True, width="stretch")
+
+st.subheader("Smoke test")
+st.caption(
+    "Runs in a separate process: allocates on each GPU, checks a matmul against the CPU, measures TFLOP/s (fp32, tf32, bf16), "
+    "memory bandwidth and host↔device copies, and tries torch.compile. Without a GPU it checks the CPU."
+)
+proc: SmokeProcess | None = st.session_state.get(SMOKE)
+running = proc is not None and not proc.done()
+left, mid, _ = st.columns([1, 1.6, 3])
+with_compile = mid.checkbox("include torch.compile", value=True, key="env_smoke_compile", help="Compiling takes ~30 s on a small CPU.")
+if left.button(
+    "Stop" if running else "Run smoke test", key="env_smoke_start", icon=":material/stop:" if running else ":material/play_arrow:"
+):
+    if running:
+        proc.stop()
+    else:
+        st.session_state[SMOKE] = proc = SmokeProcess(compile_check=with_compile)
+    st.rerun()
+
+
+@st.fragment(run_every=1.0 if running else None)
+def smoke_progress() -> None:
+    p: SmokeProcess | None = st.session_state.get(SMOKE)
+    if p is None:
+        return
+    events = p.events()
+    steps = [e for e in events if "step" in e]
+    summary = next((e for e in events if e.get("summary")), None)
+    if steps:
+        st.code("\n".join(format_event(e) for e in steps), language=None)
+    if not p.done():
+        st.caption(f"Running… {len(steps)} step(s) done")
+    elif summary and summary["status"] == "ok":
+        st.success("All checks passed.", icon=":material/check_circle:")
+    elif summary:
+        st.error(f"Failed: {', '.join(summary['failed'])}", icon=":material/error:")
+    else:
+        st.warning(f"The smoke test stopped before the end (exit code {p.returncode}).")
+    if p.done() and running:
+        st.rerun()  # stop polling
+
+
+smoke_progress()
+
+st.subheader("Report")
+smoke: SmokeProcess | None = st.session_state.get(SMOKE)
+md = report_markdown(report)
+if smoke is not None and smoke.done():
+    md += "\n## Smoke test\n\n" + "\n".join(f"- {format_event(e)}" for e in smoke.events() if "step" in e) + "\n"
+a, b, _ = st.columns([1, 1, 3])
+a.download_button("Markdown", md, "environment.md", "text/markdown", key="env_dl_md", icon=":material/download:")
+b.download_button("JSON", report_json(report), "environment.json", "application/json", key="env_dl_json", icon=":material/download:")
+with st.expander("Copy the report (Markdown)"):
+    st.code(md, language="markdown")
+st.caption(f"Python {report.python} on {report.os}")
+for note in report.notes:
+    st.caption(note)

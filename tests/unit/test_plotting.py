@@ -1,0 +1,56 @@
+import math
+
+import pytest
+
+from core.data import make_dataset
+from core.data.figures import data_figure
+from core.plotting import MAX_POINTS, decimate, plain_arrays, thin, typed_arrays
+from core.training.figures import loss_figure
+
+
+@pytest.mark.parametrize("n", [1, 2, 1999, 2000, 2001, 4001, 100_000, 1_000_003])
+def test_decimation_bounds_points_and_keeps_the_newest(n):
+    kept = list(range(n))[decimate(n)]
+    assert len(kept) <= MAX_POINTS
+    assert kept[-1] == n - 1
+    assert len(kept) == n or kept[0] < n / MAX_POINTS + 1  # starts near the beginning
+
+
+def test_loss_figure_draws_the_last_epoch_and_blanks_nan():
+    n = 10_000
+    history = {"epoch": list(range(1, n + 1)), "train_loss": [1.0 / e for e in range(1, n + 1)], "test_loss": [2.0] * n}
+    history["train_loss"][-1] = math.nan
+    fig = loss_figure(history, log_y=True, target="price")
+    train, test = fig["data"]
+    assert train["x"][0] == 1 and train["x"][-1] == n and len(train["x"]) <= MAX_POINTS + 1  # the start and the newest
+    assert train["y"][0] == 1.0 and train["y"][-1] is None  # JSON-safe
+    assert test["name"] == "test loss"
+    assert fig["layout"]["yaxis"]["type"] == "log" and "price²" in fig["layout"]["yaxis"]["title"]["text"]
+    assert fig["layout"]["uirevision"]
+
+
+@pytest.mark.parametrize("n", [1, 2000, 2001, 400_000])
+def test_thin_keeps_the_first_value_with_the_stride(n):
+    values = list(range(n))
+    kept = thin(values, decimate(n))
+    assert kept[0] == 0 and kept[-1] == n - 1 and kept == sorted(set(kept)) and len(kept) <= MAX_POINTS + 1
+
+
+def test_typed_arrays_round_trip_numbers_and_gaps():
+    fig = {"data": [{"x": list(range(1, 101)), "y": [None, *[0.5 * i for i in range(99)]], "name": "train loss"},
+                    {"x": ["a", "b"], "y": [1.0, 2.0]}], "layout": {"title": "t"}}  # fmt: skip
+    packed = typed_arrays(fig)
+    assert packed["data"][0]["x"]["dtype"] == "i4" and packed["data"][0]["y"]["dtype"] == "f8"  # long: base64 bytes
+    assert packed["data"][1] == fig["data"][1] and packed["layout"] == fig["layout"]  # short or text: as they were
+    assert plain_arrays(packed) == fig  # None travels as NaN (a gap in Plotly) and comes back as None
+
+
+def test_loss_figure_without_a_test_split_has_one_trace():
+    fig = loss_figure({"epoch": [1, 2], "train_loss": [2.0, 1.0], "test_loss": [None, None]})
+    assert [t["name"] for t in fig["data"]] == ["train loss"]
+
+
+def test_data_figure_plots_target_against_first_feature():
+    ds = make_dataset("house_prices", n=50)
+    fig = data_figure(ds)
+    assert fig["data"][0]["y"] == ds.y.tolist() and fig["layout"]["xaxis"]["title"]["text"] == "area_m2"

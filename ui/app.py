@@ -1,0 +1,61 @@
+"""Descent Lab's app script: router and the sidebar every page shares (streamlit_app.py serves it)."""
+
+import streamlit as st
+
+from ui import warm_up
+
+warm_up.wait()  # a visit while the server warms up; the imports below are then already done
+
+from core.data import LIMITS
+from core.training import MAX_EPOCHS
+from ui import navigation, state
+from ui.cache import job_manager
+
+st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
+
+
+def login_configured() -> bool:
+    """Streamlit's OIDC login is on when secrets hold an [auth] section; without it the app is open."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
+
+
+if login_configured() and not st.user.get("is_logged_in", False):
+    st.title("Descent Lab")
+    st.write("This server asks you to log in first.")
+    st.button("Log in", type="primary", on_click=st.login)
+    st.stop()
+
+page = st.navigation(navigation.pages())
+
+manager = job_manager()  # the server's warm-up has started its workers (under AppTest, this first run does)
+with st.sidebar:
+    st.markdown("### Descent Lab")
+    ds = state.current_dataset()
+    st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
+
+    @st.fragment(run_every=10 if manager.workers_ready() else 2)  # "ready" shows within 2 s of a cold start's warm-up
+    def heartbeat() -> None:
+        """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
+        manager.heartbeat(state.session_id())
+        ready = manager.workers_ready()
+        st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
+
+    heartbeat()
+
+    policy = manager.policy
+    with st.expander("Limits on this server"):
+        st.caption(
+            f"{LIMITS.max_rows:,} rows · {LIMITS.max_columns} columns · {LIMITS.max_bytes / 2**20:g} MB upload · "
+            f"{MAX_EPOCHS:,} epochs · "
+            + (f"{policy.max_run_s:g} s per run" if policy.max_run_s else "no time limit per run")
+            + f" · {policy.runs_per_session} run{'s' if policy.runs_per_session > 1 else ''} at a time per session"
+        )
+    if login_configured():
+        st.button("Log out", key="logout", on_click=st.logout)
+    else:
+        st.caption("Open app: no login configured (an `[auth]` section in secrets turns it on).")
+
+page.run()

@@ -1,0 +1,36 @@
+"""The app's pages: one table that the router (ui/app.py) and any page that sends a person elsewhere both read.
+
+st.Page gets absolute paths into the top-level pages/ folder: the app script lives in ui/, away from pages/, so
+Streamlit never takes that folder for a v1 multipage app (it does when a server's first visit is a page URL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+# file stem → (title, icon, url path); the first is the page `streamlit run` opens
+PAGES = {
+    "environment": ("Environment", ":material/memory:", "environment"),
+    "data": ("Data", ":material/scatter_plot:", "data"),
+    "train": ("Train", ":material/model_training:", "train"),
+    "descent": ("Gradient descent", ":material/landscape:", "descent"),
+    "memory": ("Will it fit?", ":material/memory_alt:", "fit"),
+    "runs": ("Runs", ":material/history:", "runs"),
+    "admin": ("Admin", ":material/admin_panel_settings:", "admin"),
+}
+
+
+def path(name: str) -> str:
+    """A page's file as st.switch_page takes it."""
+    return str(PAGES_DIR / f"{name}.py")
+
+
+def pages() -> list[st.Page]:
+    return [
+        st.Page(path(name), title=title, icon=icon, url_path=url, default=i == 0)
+        for i, (name, (title, icon, url)) in enumerate(PAGES.items())
+    ]
