@@ -6,6 +6,8 @@ order as the app's trainer, so on a CPU it retraces the same losses; coefficient
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from core.data.dataset import Dataset
@@ -37,10 +39,13 @@ def history_csv(history: dict[str, list]) -> str:
 
 
 def training_script(ds: Dataset, cfg: TrainConfig) -> str:
-    """A runnable .py file that trains this config on this data with nothing but numpy, pandas and torch."""
-    csv = ds.X.assign(**{ds.target: ds.y}).to_csv(index=False)
-    if len(ds) <= EMBED_MAX_ROWS:
-        data_code = f'DATA = """\\\n{csv}"""\ndf = pd.read_csv(io.StringIO(DATA))'
+    """A runnable .py file that trains this config on this data with nothing but numpy, pandas and torch.
+
+    Nothing a user typed becomes code: column names and data enter the script only as literals made by repr.
+    """
+    if len(ds) <= EMBED_MAX_ROWS:  # as a JSON text in a Python string literal: a column name can never become code
+        data = json.dumps({name: ds.X[name].tolist() for name in ds.features} | {ds.target: ds.y.tolist()})
+        data_code = f"DATA = {data!r}\ndf = pd.DataFrame(json.loads(DATA))"
     else:
         data_code = 'df = pd.read_csv("data.csv")  # download the history\'s data beside this script'
     if cfg.model == "linear":
@@ -77,9 +82,11 @@ standardize={cfg.standardize} test_fraction={cfg.test_fraction} seed={cfg.seed}
 Run: python this_file.py   (needs numpy, pandas, torch)
 """
 
-import io
+import json
 
 import numpy as np
+import json
+
 import pandas as pd
 import torch
 from torch import nn

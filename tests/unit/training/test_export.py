@@ -1,5 +1,6 @@
 """The exported script is run for real and must retrace the app's own run."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -54,3 +55,27 @@ def test_metrics_against_an_independent_identity():
     m = regression_metrics(y, yhat)
     assert m["R²"] == pytest.approx(np.corrcoef(y, yhat)[0, 1] ** 2)
     assert m["RMSE"] == pytest.approx(np.sqrt(m["MSE"])) and m["MAE"] == pytest.approx(np.mean(np.abs(y - yhat)))
+
+
+HOSTILE_NAMES = [  # (feature, feature, target)
+    ('x"', "__import__('os').system('touch PWNED')", 'y""'),  # the CSV header "x""",__import__(…),"y""""" as read
+    ("a'''b", 'c"""d', "back\\slash\\"),
+    ("new\nline", "tab\there", "{braces} and %s"),
+    ("面积_m2 🏠", "房间数", "价格"),
+]
+
+
+@pytest.mark.parametrize("names", HOSTILE_NAMES)
+def test_hostile_column_names_stay_names_in_the_script(tmp_path, names):
+    """The script parses, runs in an empty folder, retraces the run and writes nothing: a name never becomes code."""
+    base = make_dataset("house_prices", n=120, seed=1)
+    ds = type(base)(X=base.X.set_axis(list(names[:2]), axis=1), y=base.y.rename(names[2]), name="hostile")
+    cfg = TrainConfig(lr=0.1, epochs=20)
+    script = training_script(ds, cfg)
+    ast.parse(script)
+    (tmp_path / "run.py").write_text(script)
+    out = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.py"]
+    losses = [float(m) for m in re.findall(r"train loss ([-\d.e+]+)", out.stdout)]
+    np.testing.assert_allclose(losses, train(ds, cfg).history["train_loss"], rtol=1e-4)
