@@ -45,7 +45,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     quiet = _rank() != 0
 
     ds = load_csv(args.csv, target=args.target) if args.csv else make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
-    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
+    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})  # train() validates it
 
     def on_epoch(row: dict) -> None:
         if quiet:
