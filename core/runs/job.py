@@ -25,17 +25,34 @@ class JobPolicy:
     keep_orphans: bool = False  # DESCENT_KEEP_ORPHANS=1: let runs of closed tabs finish instead
     max_run_s: float | None = None  # DESCENT_MAX_RUN_S: wall-time cap per run
     runs_per_gpu: int = 1  # DESCENT_RUNS_PER_GPU: runs sharing one GPU (or Apple's MPS) at a time; the rest wait
+    stop_grace_s: float = 5.0  # DESCENT_STOP_GRACE_S: a worker that has not stopped this long after Stop is killed and replaced
+    worker_memory_mb: int | None = None  # DESCENT_WORKER_MEMORY_MB: what one run may allocate; default from RAM and workers
+    gpu_memory_capped: bool = False  # the cap came from DESCENT_WORKER_MEMORY_MB, so it caps each GPU's allocator too
 
     @classmethod
-    def from_env(cls) -> JobPolicy:
+    def from_env(cls, n_workers: int = 1) -> JobPolicy:
         env = os.environ.get
+        memory = env("DESCENT_WORKER_MEMORY_MB")
         return cls(
             runs_per_session=int(env("DESCENT_RUNS_PER_SESSION", cls.runs_per_session)),
             orphan_after_s=float(env("DESCENT_ORPHAN_AFTER_S", cls.orphan_after_s)),
             keep_orphans=env("DESCENT_KEEP_ORPHANS", "") == "1",
             max_run_s=float(env("DESCENT_MAX_RUN_S")) if env("DESCENT_MAX_RUN_S") else None,
             runs_per_gpu=max(1, int(env("DESCENT_RUNS_PER_GPU", cls.runs_per_gpu))),
+            stop_grace_s=float(env("DESCENT_STOP_GRACE_S", cls.stop_grace_s)),
+            worker_memory_mb=int(memory) if memory else default_worker_memory_mb(n_workers),
+            gpu_memory_capped=bool(memory),
         )
+
+
+def default_worker_memory_mb(n_workers: int) -> int | None:
+    """Four fifths of the RAM left after 1 GiB for the server, shared by the workers: a huge run fails with a
+    message instead of swapping the machine everyone shares. None where the total is unknown (not Linux)."""
+    try:
+        total_kb = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        return None
+    return max(256, int((total_kb / 1024 - 1024) * 0.8 / max(n_workers, 1)))
 
 
 @dataclass
@@ -53,6 +70,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     stop_requested: bool = False
+    stop_requested_at: float | None = None  # time.monotonic(): past the policy's grace its worker is killed
     stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
     control_key: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)  # in the owner's URL only
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
@@ -61,6 +79,8 @@ class Job:
     unsaved: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)  # batches the run store lacks, as sent
     saved_at: float = 0.0  # when the last went to the store (time.monotonic())
     ending: bool = False  # its end is being written to the store; it reads as ended (done) once that is written
+    stored: bool = False  # its row is in the run store
+    store_behind: bool = False  # a store write failed: what the store lacks is retried until it lands
 
     @property
     def done(self) -> bool:
@@ -83,3 +103,4 @@ class Snapshot:
     started_at: float | None
     finished_at: float | None
     waiting_for_gpu: bool = False  # queued because every GPU has DESCENT_RUNS_PER_GPU runs
+    store_problem: str = ""  # why this run is not being saved right now, and what to do; empty while it is

@@ -32,21 +32,24 @@ from core.runs import worker
 from core.runs.history_codec import as_list
 from core.runs.job import Job, JobPolicy, Snapshot
 from core.runs.store import RunStore, StoreError
-from core.training.config import TrainConfig
+from core.training.config import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
 SAVE_S = 1.0  # the server writes a running job's new epochs to the run store this often (a server crash loses ≤ 1 s)
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
+STORE_RETRY_S = 5.0  # how often writes the run store refused are tried again
+BIG_RESULTS = ("predictions", "model_file", "safetensors", "weights")  # kept in memory, not in the store: rebuildable
 
 
 class _Worker:
-    def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int):
+    def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int, policy: JobPolicy):
         self.conn, child = ctx.Pipe()
         self.stop, self.pause = ctx.Event(), ctx.Event()
+        memory = (policy.worker_memory_mb, policy.gpu_memory_capped)
         self.process = ctx.Process(
-            target=worker.main, args=(child, self.stop, self.pause, torch_threads), daemon=True, name="descent-worker"
+            target=worker.main, args=(child, self.stop, self.pause, torch_threads, memory), daemon=True, name="descent-worker"
         )
         with _main_module_hidden():
             self.process.start()
@@ -70,8 +73,14 @@ class JobManager:
     """A fixed pool of training workers and the jobs they run. Thread-safe; one per server process."""
 
     def __init__(
-        self, n_workers: int | None = None, torch_threads: int = 1, store: RunStore | None = None, policy: JobPolicy | None = None
+        self,
+        n_workers: int | None = None,
+        torch_threads: int = 1,
+        store: RunStore | None = None,
+        policy: JobPolicy | None = None,
+        store_problem: str = "",
     ):
+        """store_problem: why there is no store (it could not be opened); runs then train unsaved, and say so."""
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
@@ -81,14 +90,16 @@ class JobManager:
         self._queue: deque[Job] = deque()
         self._closed = False
         self._store = store
-        self.policy = policy or JobPolicy.from_env()
+        self.store_problem = store_problem  # why runs are not being saved now; "" while every write lands
+        self._store_retry_at = 0.0
+        n = n_workers or default_workers()
+        self.policy = policy or JobPolicy.from_env(n)
         self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
         self._accelerators: list[str] = []  # as the workers' torch sees them: ["cuda:0", "cuda:1"], ["mps"] or []
         self._last_liveness = time.monotonic()
         if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
             self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
-        n = n_workers or default_workers()
-        self._workers = [_Worker(self._ctx, torch_threads) for _ in range(n)]
+        self._workers = [_Worker(self._ctx, torch_threads, self.policy) for _ in range(n)]
         self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
         self._collector.start()
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
@@ -97,6 +108,13 @@ class JobManager:
     def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "") -> Job:
         """Queue a run. owner: the session that controls it (fairness, isolation); label: who that is, for the admin."""
         cfg.validate()
+        need = cfg.memory_bytes(len(ds), len(ds.features))
+        if self.policy.worker_memory_mb and need > self.policy.worker_memory_mb * 2**20:
+            raise ConfigError(
+                f"This run needs about {need / 2**30:,.1f} GiB for one training step, more than the "
+                f"{self.policy.worker_memory_mb:,} MB a run may use on this server. Use fewer or narrower hidden layers, "
+                "a batch size (More settings), or fewer rows."
+            )
         job = Job(
             id=uuid.uuid4().hex,
             config=cfg,
@@ -106,10 +124,11 @@ class JobManager:
             source=ds,
             payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
         )
-        self._record(lambda s: s.create(job.id, owner, cfg.to_dict(), job.dataset))
         with self._lock:
+            self._check_device(cfg)
             self._jobs[job.id] = job
             self._queue.append(job)
+            self._later_for(job, lambda s: self._sync(s, job))  # its row first: every later write finds it
             self._dispatch()
         self._drain()
         return job
@@ -152,6 +171,7 @@ class JobManager:
                 error=job.error,
                 started_at=job.started_at,
                 finished_at=job.finished_at,
+                store_problem=self.store_problem if job.store_behind or not job.stored else "",
             )
 
     def stop(self, job_id: str) -> None:
@@ -163,7 +183,7 @@ class JobManager:
         self._drain()
 
     def _stop(self, job: Job, reason: str = "") -> None:
-        job.stop_requested, job.stop_reason = True, reason
+        job.stop_requested, job.stop_reason, job.stop_requested_at = True, reason, time.monotonic()
         if job.status == "queued":
             self._queue.remove(job)
             self._finish(job, "stopped", reason=reason or "Stopped before it started.")
@@ -262,6 +282,21 @@ class JobManager:
             return job
         return None
 
+    def _check_device(self, cfg: TrainConfig) -> None:
+        """Refuse a device this server lacks at once: queued, such a run would wait forever. Caller holds the lock."""
+        if self.workers_ready() and (problem := self._missing_device(cfg)):
+            raise ConfigError(problem)
+
+    def _missing_device(self, cfg: TrainConfig) -> str:
+        if cfg.device not in ("cuda", "mps") or any(a.startswith(cfg.device) for a in self._accelerators):
+            return ""
+        name = "CUDA GPU" if cfg.device == "cuda" else "Apple GPU (MPS)"
+        return f"This server has no usable {name}: its training processes' torch sees none. Choose device auto or cpu."
+
+    def devices(self) -> list[str]:
+        """The devices a run can ask for here, as the workers' torch sees them ("auto" and "cpu" always)."""
+        return ["auto", "cpu", *dict.fromkeys(a.split(":")[0] for a in self._accelerators)]
+
     def _wants_gpu(self, job: Job) -> bool:
         return job.config.device in ("cuda", "mps") or (job.config.device == "auto" and bool(self._accelerators))
 
@@ -289,7 +324,18 @@ class JobManager:
             live = [j.id for j in self._jobs.values() if not j.done]
             self._later(lambda s: s.touch(live))
             self._later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+        behind = self._store is not None and (self.store_problem or any(j.store_behind for j in self._jobs.values()))
+        if behind and time.monotonic() >= self._store_retry_at:
+            self._store_retry_at = time.monotonic() + STORE_RETRY_S
+            for job in self._jobs.values():
+                if job.store_behind or not job.stored:
+                    self._later_for(job, lambda s, job=job: self._catch_up(s, job))
         now, p = time.time(), self.policy
+        for w in self._workers:  # Stop, a cap or the reaper acts between epochs; a worker stuck inside one is ended
+            job = w.job
+            if job and job.stop_requested_at and time.monotonic() - job.stop_requested_at > p.stop_grace_s and w.process.is_alive():
+                log.warning("job %s: worker %s did not stop within %.0f s; killing it", job.id, w.process.pid, p.stop_grace_s)
+                w.process.kill()  # the collector sees it die and replaces it (_replace)
         for job in list(self._jobs.values()):
             if job.done or job.ending or job.stop_requested:
                 continue
@@ -303,13 +349,12 @@ class JobManager:
         """Queue the job's last epochs and its end for the store; it reads as ended once they are written, so
         whoever sees it end finds every epoch and the status saved. Caller holds the lock."""
         result = result if result is not None else {"reason": reason or error}
-        big = ("predictions", "model_file", "safetensors", "weights")  # big, and rebuildable by training again
-        kept = {k: v for k, v in result.items() if k not in big}
         job.ending = True
         self._save(job)
 
         def end() -> None:
-            self._record(lambda s: s.finish(job.id, status, kept))
+            if not self._record(lambda s: s.finish(job.id, status, _kept(result))):
+                job.store_behind = True
             with self._lock:
                 job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
                 log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
@@ -357,6 +402,9 @@ class JobManager:
             w.ready = True
             log.info("worker %s ready at %.3f", w.process.pid, time.time())
             self._accelerators = msg[2]  # the same machine for every worker
+            for job in [j for j in self._queue if self._missing_device(j.config)]:  # queued before anyone knew
+                self._queue.remove(job)
+                self._finish(job, "failed", error=self._missing_device(job.config))
             return
         job = self._jobs.get(msg[1])
         if job is None:
@@ -384,10 +432,48 @@ class JobManager:
         """Queue the epochs the store lacks as one append: per message (10 a second) the writes cost a
         streaming run more server CPU than drawing it. Caller holds the lock."""
         if job.unsaved:
-            new = {c: np.concatenate([batch[c] for batch in job.unsaved]) for c in job.unsaved[0]}
-            self._later(lambda s: s.append(job.id, new))
-            job.unsaved = []
+            self._later_for(job, lambda s: self._sync(s, job))
         job.saved_at = time.monotonic()
+
+    def _sync(self, s: RunStore, job: Job) -> None:
+        """The job's row, then every epoch the store lacks, as one append in order. On a failure the epochs go
+        back in front of any that arrived meanwhile, for the next try: memory holds them until the store answers."""
+        if not job.stored:
+            try:
+                s.create(job.id, job.owner, job.config.to_dict(), job.dataset)
+            except StoreError:
+                if s.get(job.id) is None:  # not a row written by a try whose answer was lost
+                    raise
+            job.stored = True
+        with self._lock:
+            batches, job.unsaved = job.unsaved, []
+        if not batches:
+            return
+        try:
+            s.append(job.id, {c: np.concatenate([b[c] for b in batches]) for c in batches[0]})
+        except BaseException:
+            with self._lock:
+                job.unsaved[:0] = batches
+            raise
+
+    def _catch_up(self, s: RunStore, job: Job) -> None:
+        """A retry: everything the store lacks of this job, its end included."""
+        self._sync(s, job)
+        if job.done:
+            s.finish(job.id, job.status, _kept(job.result or {}))
+        else:
+            s.set_status(job.id, job.status)
+        job.store_behind = False
+
+    def store_health(self) -> dict[str, Any]:
+        """For the admin page: where runs are saved, what is wrong with it if anything, and how many runs wait."""
+        with self._lock:
+            behind = sum(j.store_behind or not j.stored for j in self._jobs.values())
+        return {"store": self._store.display_url if self._store else None, "problem": self.store_problem, "runs_unsaved": behind}
+
+    def _later_for(self, job: Job, write: Callable[[RunStore], Any]) -> None:
+        """A store write for one job; if it fails the job is behind, and the retries (_reap) catch it up."""
+        self._writes.append(lambda: self._record(write) or setattr(job, "store_behind", True))
 
     def _later(self, write: Callable[[RunStore], Any]) -> None:
         """A store write from under the lock, run by _drain once the lock is free: pages reading their
@@ -400,19 +486,30 @@ class JobManager:
             while self._writes:
                 self._writes.popleft()()
 
-    def _record(self, write: Callable[[RunStore], Any]) -> Any:
-        """Write to the run store, if any; a database problem is logged, never allowed to stop training."""
+    def _record(self, write: Callable[[RunStore], Any]) -> bool:
+        """Write to the run store, if any. Whatever goes wrong is logged and said (store_problem), never allowed
+        to stop training or the collector thread that serves every job. True when the write landed."""
         if self._store is None:
-            return None
+            return False
         try:
-            return write(self._store)
-        except StoreError as e:
-            log.warning("run store: %s", e)
-            return None
+            write(self._store)
+        except Exception as e:  # noqa: BLE001 - StoreError, or a bug: either way the runs go on
+            problem = str(e) if isinstance(e, StoreError) else f"an unexpected {type(e).__name__} in the run store: {e}"
+            if problem != self.store_problem:
+                (log.warning if isinstance(e, StoreError) else log.exception)("run store: %s", problem)
+            self.store_problem = problem
+            return False
+        self.store_problem = ""
+        return True
 
     def _replace(self, dead: _Worker) -> None:
         code = dead.process.exitcode
-        if dead.job is not None and not dead.job.done and not dead.job.ending:
+        job = dead.job
+        if job is not None and not job.done and not job.ending and job.stop_requested:
+            n = len(job.history["epoch"])
+            self._finish(job, "stopped", reason=(job.stop_reason or "Stopped.") + f" Its training process did not stop within "
+                         f"{self.policy.stop_grace_s:g} s, so it was ended and replaced; the {n:,} epochs done are kept.")  # fmt: skip
+        elif job is not None and not job.done and not job.ending:
             self._finish(
                 dead.job,
                 "failed",
@@ -423,7 +520,7 @@ class JobManager:
                 ),
             )
         log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
-        self._workers[self._workers.index(dead)] = _Worker(self._ctx, self._torch_threads)
+        self._workers[self._workers.index(dead)] = _Worker(self._ctx, self._torch_threads, self.policy)
 
 
 def default_workers() -> int:
@@ -432,3 +529,8 @@ def default_workers() -> int:
     if env:
         return max(1, int(env))
     return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _kept(result: dict[str, Any]) -> dict[str, Any]:
+    """What the store keeps of a result: everything but the big parts a new run can rebuild."""
+    return {k: v for k, v in result.items() if k not in BIG_RESULTS}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core.runs.history_codec import encode
 
-SCHEMA_VERSION = 2  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns
+SCHEMA_VERSION = 3  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns; 3: holder
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -33,6 +33,7 @@ runs = sa.Table(
     sa.Column("epochs_done", sa.Integer, nullable=False, server_default="0"),
     sa.Column("train_loss", sa.Double),  # the last finite value appended
     sa.Column("test_loss", sa.Double),
+    sa.Column("holder", sa.String(128)),  # "host:pid" of the server that last wrote it while it was live
     sa.Index("runs_owner_created", "owner", "created_at"),
     sa.Index("runs_status", "status"),
 )
@@ -104,7 +105,12 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE runs DROP COLUMN history"))
 
 
-MIGRATIONS = {2: _migrate_1_to_2}
+def _migrate_2_to_3(conn: sa.Connection) -> None:
+    """v3 records which server holds a live run, so a restarted server marks its own cut-off runs at once."""
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN holder VARCHAR(128)"))
+
+
+MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3}
 
 
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -70,6 +72,8 @@ class RunStore:
         self._pg = self.url.startswith("postgresql")
         self._lock = threading.Lock()
         self._appends: dict[str, int] = {}  # run id → appends since its last merge, for this process's writers
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"  # this server, on the runs it writes while they are live
+        self._file: tuple[str, tuple[int, int]] | None = None  # SQLite: the file's path and identity when opened
         try:
             if self._pg:
                 self._engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=4, max_overflow=8)
@@ -78,7 +82,8 @@ class RunStore:
                 _sqlite_events(self._engine)
             self._writer = self._engine.execution_options(descent_write=True)
             self._migrate()
-        except sa.exc.SQLAlchemyError as e:
+            self._file = _sqlite_file(self.url)
+        except (sa.exc.SQLAlchemyError, OSError) as e:
             raise StoreError(
                 f"Cannot open the run store at {self.display_url}: {_reason(e)}. "
                 "Check the path or database URL (environment variable DESCENT_DB) and that the database is reachable."
@@ -112,6 +117,7 @@ class RunStore:
                     dataset=dumps(dataset),
                     device=device,
                     epochs_done=0,
+                    holder=self.holder,
                 )
             )
 
@@ -144,9 +150,11 @@ class RunStore:
 
     def set_status(self, run_id: str, status: str) -> None:
         now = time.time()
-        values: dict[str, Any] = {"status": status, "updated_at": now}
+        values: dict[str, Any] = {"status": status, "updated_at": now, "holder": self.holder}
         if status == "running":
             values["started_at"] = sa.func.coalesce(runs.c.started_at, now)
+        elif status not in ACTIVE:  # e.g. "interrupted" when the server stops: it ended now
+            values["finished_at"] = now
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
 
@@ -168,13 +176,14 @@ class RunStore:
         """Runs left queued, running or paused by a server that is gone become "interrupted"; their history stays.
 
         With several replicas on one database, each server touches its live runs (touch) and sweeps only runs
-        nobody has touched for stale_after_s, so a replica's start never marks another replica's live runs.
+        nobody has touched for stale_after_s, so a replica's start never marks another replica's live runs. A run
+        whose holder was a process on this machine that no longer exists (a killed server) is marked at once.
         Returns how many were marked.
         """
         now = time.time()
         with self._write() as conn:
-            query = sa.select(runs.c.id).where(runs.c.status.in_(ACTIVE), runs.c.updated_at < now - stale_after_s)
-            ids = conn.execute(query).scalars().all()
+            active = conn.execute(sa.select(runs.c.id, runs.c.updated_at, runs.c.holder).where(runs.c.status.in_(ACTIVE))).all()
+            ids = [r.id for r in active if r.updated_at < now - stale_after_s or _holder_gone(r.holder)]
             if not ids:
                 return 0
             conn.execute(runs.update().where(runs.c.id.in_(ids)).values(status="interrupted", updated_at=now, finished_at=now))
@@ -186,7 +195,7 @@ class RunStore:
         """This server still holds these runs (queued, running or paused): a liveness mark for mark_interrupted."""
         if run_ids:
             with self._write() as conn:
-                conn.execute(runs.update().where(runs.c.id.in_(list(run_ids))).values(updated_at=time.time()))
+                conn.execute(runs.update().where(runs.c.id.in_(list(run_ids))).values(updated_at=time.time(), holder=self.holder))
 
     def delete(self, run_ids: Sequence[str]) -> int:
         ids = list(run_ids)
@@ -239,13 +248,15 @@ class RunStore:
     # -- machinery --------------------------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        """Every database error becomes a StoreError: locked, full, read-only, corrupted, or the file gone."""
+        self._check_file()
         try:
             with self._writer.begin() as conn:
                 yield conn
-        except sa.exc.OperationalError as e:
+        except sa.exc.SQLAlchemyError as e:
             raise StoreError(
                 f"Could not write to the run store at {self.display_url}: {_reason(e)}. "
-                "Another process may hold it locked for long, or the disk may be full or read-only."
+                "Another process may hold it locked for long, the disk may be full or read-only, or the file may be damaged."
             ) from e
 
     @contextmanager
@@ -253,8 +264,24 @@ class RunStore:
         try:
             with self._engine.connect() as conn:
                 yield conn
-        except sa.exc.OperationalError as e:
+        except sa.exc.SQLAlchemyError as e:
             raise StoreError(f"Could not read the run store at {self.display_url}: {_reason(e)}.") from e
+        except (ValueError, struct.error) as e:  # a damaged history blob
+            raise StoreError(f"The run store at {self.display_url} holds a damaged run history: {e}.") from e
+
+    def _check_file(self) -> None:
+        """SQLite writes on into a file deleted or replaced under it, and nobody would see those writes again."""
+        if self._file is None:
+            return
+        try:
+            st = os.stat(self._file[0])
+        except OSError:
+            st = None
+        if st is None or (st.st_dev, st.st_ino) != self._file[1]:
+            raise StoreError(
+                f"The run store file {self._file[0]} was deleted or replaced while the server ran: new runs are not saved. "
+                "Restart the server to open it again (a new file is made if it is gone)."
+            )
 
     def _merge(self, conn: sa.Connection, run_id: str, whole: bool) -> None:
         """Replace a run's chunks (whole: all of them while they are small in all; else the ones written since
@@ -311,6 +338,29 @@ def database_url(url: str | None = None) -> str:
     if not url.startswith(("sqlite://", "postgresql+psycopg://")):
         raise StoreError(f"Unsupported run store URL {url!r}: use a file path, sqlite:///path or postgresql://user@host/db.")
     return url
+
+
+def _holder_gone(holder: str | None) -> bool:
+    """Was this run's server a process on this machine that has ended? (Another machine's: unknown, so no.)"""
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def _sqlite_file(url: str) -> tuple[str, tuple[int, int]] | None:
+    """A SQLite database's file and its identity (device, inode); None for PostgreSQL and in-memory databases."""
+    database = sa.make_url(url).database
+    if not url.startswith("sqlite") or not database or database == ":memory:":
+        return None
+    st = os.stat(database)
+    return os.path.abspath(database), (st.st_dev, st.st_ino)
 
 
 def _sqlite_events(engine: sa.Engine) -> None:

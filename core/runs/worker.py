@@ -27,13 +27,14 @@ CONTROL_S = 0.02  # and looks at Pause and Stop this often
 log = logging.getLogger(__name__)
 
 
-def main(conn: Connection, stop: Any, pause: Any, torch_threads: int) -> None:
+def main(conn: Connection, stop: Any, pause: Any, torch_threads: int, memory: tuple[int | None, bool] = (None, False)) -> None:
+    """memory: (MB a run may allocate beyond the warm worker, whether that also caps each GPU): see cap_memory."""
     import pandas as pd
     import torch
 
     torch.set_num_threads(torch_threads)  # training, the server and the browser share the machine's cores
     warm_up()
-    cap_memory(torch)
+    cap_memory(torch, *memory)
     conn.send(("ready", os.getpid(), accelerators(torch)))
     parent = mp.parent_process()
     while True:
@@ -83,15 +84,17 @@ def out_of_memory(e: BaseException, torch: Any) -> bool:
     return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
 
 
-def cap_memory(torch: Any) -> None:
-    """DESCENT_WORKER_MEMORY_MB: how much a run may allocate beyond the warm worker, so one huge model fails with
-    a message instead of swapping a shared machine or taking a whole GPU. On a CUDA machine it caps each GPU's
-    caching allocator (CUDA cannot live with an address-space limit: it reserves tens of GB of it); on a
-    CPU-only one it is an address-space limit."""
-    mb = os.environ.get("DESCENT_WORKER_MEMORY_MB")
+def cap_memory(torch: Any, mb: int | None, gpu: bool = False) -> None:
+    """How much a run may allocate beyond the warm worker (JobPolicy.worker_memory_mb), so one huge model fails
+    with a message instead of swapping a shared machine or taking a whole GPU. On a CUDA machine it caps each
+    GPU's caching allocator, only when an operator set DESCENT_WORKER_MEMORY_MB (gpu): the default comes from the
+    host's RAM, which says nothing of a GPU's. CUDA cannot live with an address-space limit (it reserves tens of
+    GB of it), so the host limit applies only on a machine without CUDA."""
     if not mb:
         return
     if torch.cuda.is_available():
+        if not gpu:
+            return
         for i in range(torch.cuda.device_count()):
             total = torch.cuda.get_device_properties(i).total_memory
             torch.cuda.set_per_process_memory_fraction(min(1.0, int(mb) * 2**20 / total), i)
@@ -101,7 +104,7 @@ def cap_memory(torch: Any) -> None:
     try:
         used = int(next(line for line in open("/proc/self/status") if line.startswith("VmSize:")).split()[1]) * 1024
     except OSError:
-        log.warning("DESCENT_WORKER_MEMORY_MB needs Linux's /proc; ignored")
+        log.warning("a per-run memory cap needs Linux's /proc; ignored")
         return
     resource.setrlimit(resource.RLIMIT_AS, (used + int(mb) * 2**20, resource.getrlimit(resource.RLIMIT_AS)[1]))
 

@@ -24,6 +24,9 @@ INITS: tuple[str, ...] = Init.__args__
 DEVICES: tuple[str, ...] = Device.__args__
 
 MAX_EPOCHS = int(os.environ.get("DESCENT_MAX_EPOCHS", 1_000_000))  # a hosted demo may cap it lower
+MAX_HIDDEN_LAYERS = 8  # an MLP deeper than this teaches nothing here and only costs the shared workers
+MAX_WIDTH = 4096  # units per hidden layer
+MAX_SEED = 2**32 - 1  # torch, numpy and the exported script all take it
 
 
 class ConfigError(ValueError):
@@ -98,14 +101,29 @@ class TrainConfig:
                 raise ConfigError(f"early_stopping is a patience in epochs, at least 1; got {self.early_stopping!r}.")
             if self.test_fraction == 0:
                 raise ConfigError("Early stopping watches the test loss: set a test fraction above 0.")
-        if self.model == "mlp" and not (self.hidden and all(isinstance(h, int) and 1 <= h <= 4096 for h in self.hidden)):
-            raise ConfigError(f"hidden must list 1 to 4096 units per layer, e.g. (16, 16); got {self.hidden!r}.")
+        if self.model == "mlp" and not (
+            self.hidden and len(self.hidden) <= MAX_HIDDEN_LAYERS and all(isinstance(h, int) and 1 <= h <= MAX_WIDTH for h in self.hidden)
+        ):
+            raise ConfigError(
+                f"hidden must list 1 to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH:,} units, e.g. (16, 16); got {self.hidden!r}."
+            )
+        if not (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed <= MAX_SEED):
+            raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED:,}; got {self.seed!r}.")
         if self.init == "given":
             if self.model != "linear":
                 raise ConfigError("A given start point (init='given') is for the linear model only.")
             if not self.init_params or not all(_number(v) for v in self.init_params):
                 raise ConfigError("init='given' needs init_params = (w₁, …, w_d, b) as finite numbers.")
         return self
+
+    def memory_bytes(self, rows: int, features: int) -> int:
+        """A generous estimate of what one training step holds, to refuse a run the worker cannot: the data as the
+        trainer keeps it (float64 frame and array, float32 tensors), the parameters with their gradients and two
+        optimizer moments, and one batch's activations kept for the backward pass and their gradients."""
+        widths = [features, *(self.hidden if self.model == "mlp" else ()), 1]
+        params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        batch = min(self.batch_size or rows, rows)
+        return rows * (features + 1) * (8 + 8 + 4) + params * 4 * 4 + batch * sum(widths[1:]) * 4 * 3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -148,7 +148,7 @@ def test_a_killed_worker_leaves_its_partial_history_in_the_store_and_a_restart_l
     try:
         runs = {r["id"]: r for r in restarted._store.list_runs()}
         assert runs[done.id]["status"] == "completed" and runs[job.id]["status"] == "failed"
-        assert runs[running.id]["status"] == "interrupted"
+        assert runs[running.id]["status"] == "interrupted" and runs[running.id]["finished_at"] is not None  # ended at the stop
     finally:
         restarted.shutdown()
 
