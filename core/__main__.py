@@ -165,6 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except (MemoryError, RuntimeError) as err:  # torch's OutOfMemoryError is a RuntimeError
+        import torch
+
+        from core.runs.worker import out_of_memory
+
+        if not out_of_memory(err, torch):
+            raise
+        print(
+            "error: the run ran out of memory (the GPU's or this machine's). Try --device cpu, a --batch-size, "
+            "fewer rows (--n) or a smaller model (--hidden).",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

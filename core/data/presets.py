@@ -105,6 +105,7 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
+MAX_SEED = 2**32 - 1  # the same bound as a run's seed
 MAX_ROWS = 1_000_000  # make_dataset's own bound; the app's is Limits.max_rows
 
 
@@ -116,6 +117,8 @@ def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1
         raise DataError(f"n must be between 2 and {MAX_ROWS:,} rows; got {n}.")
     if not 0.0 <= noise <= 10.0:
         raise DataError(f"noise is a fraction of the signal's spread, between 0 and 10; got {noise}.")
+    if not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
+        raise DataError(f"The data seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
     p = PRESETS[preset]
     unknown = set(params) - set(p.params)
     if unknown:

@@ -14,7 +14,6 @@ import numpy as np
 from core.runs.history_codec import jsonable
 
 
-# -- comparing and exporting runs: pure functions of list_runs() rows and histories() ----------------
 def config_diff(runs: Sequence[dict]) -> list[dict]:
     """The settings whose values differ between runs, config and dataset alike: [{"setting": name, run id: value…}].
 
@@ -37,11 +36,12 @@ def export_json(runs: Sequence[dict], histories: dict[str, dict[str, list]]) -> 
 
 
 def export_csv(runs: Sequence[dict], histories: dict[str, dict[str, list]]) -> str:
-    """One row per epoch per run: run_id, optimizer, lr, then every history column (blank where a run has none)."""
+    """One row per epoch per run: run_id, optimizer, base_lr (the setting), then every history column (blank where a
+    run has none), among them lr, the rate each epoch actually used under its schedule."""
     columns = list(dict.fromkeys(name for run in runs for name in histories.get(run["id"], {})))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["run_id", "optimizer", "lr", *columns])
+    writer.writerow(["run_id", "optimizer", "base_lr", *columns])
     for run in runs:
         h = histories.get(run["id"], {})
         n = len(next(iter(h.values()), []))

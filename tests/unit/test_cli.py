@@ -1,4 +1,5 @@
 import json
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,20 @@ def test_bad_input_is_a_message_not_a_traceback():
     out = run("train", "--epochs", "0")
     assert out.returncode == 2
     assert out.stderr.startswith("error: epochs must be") and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--seed", "-1"), "error: seed must be a whole number from 0"),
+        (("--seed", str(10**23)), "error: seed must be a whole number from 0"),
+        (("--data-seed", "-1"), "error: The data seed must be a whole number from 0"),
+        (("--model", "mlp", "--hidden", ",".join(["4"] * 9)), "error: hidden must list 1 to 8 layers"),
+    ],
+)
+def test_out_of_range_seeds_and_too_deep_a_model_are_one_line_errors(args, message):
+    out = run("train", "--epochs", "2", *args)
+    assert out.returncode == 2 and out.stderr.startswith(message) and "Traceback" not in out.stderr, out.stderr
 
 
 def test_env_json_reports_the_training_device():
@@ -74,3 +89,14 @@ def test_training_on_a_csv(tmp_path):
     assert out.returncode == 0, out.stderr
     coef = json.loads(out.stdout.splitlines()[-1])["coef"]
     assert coef["area_m2"] == pytest.approx(3000, rel=1e-3) and coef["rooms"] == pytest.approx(20000, rel=1e-2)
+
+
+def test_a_run_out_of_memory_is_a_message_not_a_traceback():
+    """200k rows through a 4096×4096 MLP at full batch need ~20 GB; the process may have 4 GB of address space."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))
+
+    cmd = [sys.executable, "-m", "core", "train", "--n", "200000", "--model", "mlp", "--hidden", "4096,4096", "--epochs", "1"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert out.returncode == 3 and out.stderr.startswith("error: the run ran out of memory") and "Traceback" not in out.stderr

@@ -336,8 +336,10 @@ def test_exports_hold_every_epoch_of_every_run():
     runs = _summaries([0.01, 0.1])
     histories = {"r0": {"epoch": [1, 2], "train_loss": [1.0, None]}, "r1": {"epoch": [1], "train_loss": [3.0], "b": [0.5]}}
     lines = export_csv(runs, histories).splitlines()
-    assert lines == ["run_id,optimizer,lr,epoch,train_loss,b", "r0,sgd,0.01,1,1.0,", "r0,sgd,0.01,2,,", "r1,sgd,0.1,1,3.0,0.5"]
+    assert lines == ["run_id,optimizer,base_lr,epoch,train_loss,b", "r0,sgd,0.01,1,1.0,", "r0,sgd,0.01,2,,", "r1,sgd,0.1,1,3.0,0.5"]
     data = json.loads(export_json(runs, histories))
+    with_lr = export_csv(runs, {"r0": {"epoch": [1], "lr": [0.005]}}).splitlines()
+    assert with_lr[:2] == ["run_id,optimizer,base_lr,epoch,lr", "r0,sgd,0.01,1,0.005"]  # one lr column: the epoch's
     assert [d["history"] for d in data] == [histories["r0"], histories["r1"]] and data[0]["result"] == {"x": None}
 
 
