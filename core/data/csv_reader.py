@@ -6,6 +6,8 @@ import csv
 import io
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
@@ -80,12 +82,24 @@ class Table:
 def read_table(source: str | os.PathLike | IO, limits: Limits = LIMITS) -> Table:
     """Read a CSV into text cells: sniff encoding, delimiter and header; enforce the caps. Raises DataError."""
     name = str(getattr(source, "name", source))
-    raw = _read_bytes(source, limits)
-    text, encoding = _decode(raw)
-    if not text.strip():
-        raise DataError("The file is empty: it needs a header row and at least two data rows.")
-    delimiter = _sniff_delimiter(text)
-    rows, lines = _parse(text, delimiter, limits)
+    with _binary(source, limits) as stream:
+        for encoding in ENCODINGS:  # the first the file decodes in, found while reading it: no pass of its own
+            stream.seek(0)
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # decoded as read, never the whole file at once
+            try:
+                sample = text.read(65536)
+                if not sample.strip():
+                    raise DataError("The file is empty: it needs a header row and at least two data rows.")
+                delimiter = _sniff_delimiter(sample)
+                text.seek(0)
+                rows, lines = _parse(text, delimiter, limits)
+                break
+            except UnicodeDecodeError:
+                continue
+            finally:
+                text.detach()  # the stream is the caller's (an upload): leave it open
+        else:
+            raise DataError("The file is neither UTF-8 nor GBK text; save it as CSV UTF-8 and upload it again.")
     if not rows:
         raise DataError("The file has no rows: it needs a header row and at least two data rows.")
     width = len(rows[0])
@@ -195,39 +209,40 @@ def load_csv(
     return to_dataset(read_table(source, limits), target=target, features=features, on_bad=on_bad)
 
 
-def _read_bytes(source: str | os.PathLike | IO, limits: Limits) -> bytes:
+@contextmanager
+def _binary(source: str | os.PathLike | IO, limits: Limits) -> Iterator[IO[bytes]]:
+    """The file as a seekable binary stream, its size and first bytes checked, without a copy of it in memory:
+    a 38 MB upload of 10 million rows used to cost ~320 MB (bytes, text, and the csv module's UCS-4 buffer)."""
     try:
         if hasattr(source, "read"):
-            raw = source.read(limits.max_bytes + 1)
+            stream = io.BytesIO(source.read().encode("utf-8")) if isinstance(source, io.TextIOBase) else source
+            stream.seek(0)
+            opened = None
         else:
-            with open(source, "rb") as f:
-                raw = f.read(limits.max_bytes + 1)
+            stream = opened = open(source, "rb")  # noqa: SIM115 - closed below
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        head = stream.read(65536)
+        stream.seek(0)
     except OSError as e:
         raise DataError(f"Cannot read the file: {e.strerror or e}.") from None
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8")
-    if len(raw) > limits.max_bytes:
-        raise DataError(f"The file is larger than {_size(limits.max_bytes)}; upload a smaller sample of it.")
-    if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise DataError("This is a spreadsheet workbook (Excel), not a CSV: in Excel choose File → Save As → CSV UTF-8.")
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataError("The file is UTF-16 text; save it as CSV UTF-8 (or GBK) and upload it again.")
-    if b"\x00" in raw[:65536]:
-        raise DataError("This is a binary file, not CSV text: export your data as CSV (UTF-8) and upload that.")
-    return raw
+    try:
+        if size > limits.max_bytes:
+            raise DataError(f"The file is larger than {_size(limits.max_bytes)}; upload a smaller sample of it.")
+        if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            raise DataError("This is a spreadsheet workbook (Excel), not a CSV: in Excel choose File → Save As → CSV UTF-8.")
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise DataError("The file is UTF-16 text; save it as CSV UTF-8 (or GBK) and upload it again.")
+        if b"\x00" in head:
+            raise DataError("This is a binary file, not CSV text: export your data as CSV (UTF-8) and upload that.")
+        yield stream
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:g} MB" if n_bytes >= 2**20 else f"{n_bytes / 2**10:g} KB" if n_bytes >= 2**10 else f"{n_bytes} bytes"
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise DataError("The file is neither UTF-8 nor GBK text; save it as CSV UTF-8 and upload it again.")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -248,10 +263,11 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _parse(text: str, delimiter: str, limits: Limits) -> tuple[list[list[str]], list[int]]:
+def _parse(text: IO[str], delimiter: str, limits: Limits) -> tuple[list[list[str]], list[int]]:
+    """Rows of text cells and the line each ends on; reading stops at the row cap plus one."""
     rows: list[list[str]] = []
     lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         for row in reader:
             if not any(c.strip() for c in row):
