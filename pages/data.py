@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core.data import LIMITS, PRESETS, DataError, Scaler, read_table, split, to_dataset
+from core.data import LIMITS, PRESETS, DataError, coefficients_in_both_units, read_table, split, to_dataset
 from core.data.figures import correlation_figure, data_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
 from core.training.optimum import least_squares
 from ui import state
@@ -25,20 +23,20 @@ choice = st.segmented_control(
 def preset_controls() -> None:
     """Preset, n, noise and seed; the URL carries them so a link rebuilds the same data."""
     params = state.data_params()
-    cols = st.columns([2, 1, 1, 1, 1])
+    preset_col, rows_col, noise_col, seed_col, degree_col = st.columns([2, 1, 1, 1, 1])
     names = list(PRESETS)
-    preset = cols[0].selectbox("Preset", names, index=names.index(params["preset"]), key="data_preset")
-    n = cols[1].number_input(
+    preset = preset_col.selectbox("Preset", names, index=names.index(params["preset"]), key="data_preset")
+    n = rows_col.number_input(
         "Rows (n)", min_value=10, max_value=LIMITS.max_rows, value=params["n"], step=100, key="data_n", help=f"At most {LIMITS.max_rows:,}."
     )
-    noise = cols[2].number_input(
+    noise = noise_col.number_input(
         "Noise", min_value=0.0, max_value=2.0, value=float(params["noise"]), step=0.05, key="data_noise",
         help="Noise spread as a fraction of the signal's spread: 0 puts every point on the curve.",
     )  # fmt: skip
-    seed = cols[3].number_input("Seed", min_value=0, max_value=2**31 - 1, value=params["seed"], step=1, key="data_seed")
+    seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=params["seed"], step=1, key="data_seed")
     params.update(preset=preset, n=int(n), noise=float(noise), seed=int(seed))
     if "degree" in PRESETS[preset].params:
-        params["degree"] = int(cols[4].selectbox("Degree", [2, 3], index=[2, 3].index(params["degree"]), key="data_degree"))
+        params["degree"] = int(degree_col.selectbox("Degree", [2, 3], index=[2, 3].index(params["degree"]), key="data_degree"))
     state.use_preset()
     st.query_params.from_dict(state.url_params(params))
     st.caption(f"**{preset}** · {PRESETS[preset].description} Share this page's URL to rebuild exactly this data.")
@@ -47,10 +45,12 @@ def preset_controls() -> None:
 def csv_controls() -> None:
     """Upload or pick an example; choose target, features and what to do with bad rows. Only a valid result replaces the data."""
     st.query_params.clear()
-    c1, c2 = st.columns([3, 2])
-    upload = c1.file_uploader("CSV file (comma, semicolon or tab; UTF-8 or GBK)", type=["csv", "tsv", "txt"], key="data_upload")
+    upload_col, example_col = st.columns([3, 2])
+    upload = upload_col.file_uploader("CSV file (comma, semicolon or tab; UTF-8 or GBK)", type=["csv", "tsv", "txt"], key="data_upload")
     examples = sorted(p.name for p in EXAMPLES.glob("*.csv"))
-    example = c2.selectbox("…or an example", ["—", *examples], key="data_example", help="Sources and licences: data/examples/README.md")
+    example = example_col.selectbox(
+        "…or an example", ["—", *examples], key="data_example", help="Sources and licences: data/examples/README.md"
+    )
     if upload is not None:
         file_key, name, opener = f"upload:{upload.file_id}", upload.name, upload
     elif example != "—":
@@ -67,19 +67,19 @@ def csv_controls() -> None:
         return
     st.caption(f"**{name}**: {table.describe()}")
     numeric = table.numeric_columns() or table.columns
-    c1, c2, c3 = st.columns([1, 2, 1])
-    target = c1.selectbox("Target (y)", numeric, index=len(numeric) - 1, key=f"data_target:{file_key}")
+    target_col, features_col, bad_rows_col = st.columns([1, 2, 1])
+    target = target_col.selectbox("Target (y)", numeric, index=len(numeric) - 1, key=f"data_target:{file_key}")
     candidates = [c for c in table.columns if c != target]
-    features = c2.multiselect(
+    features = features_col.multiselect(
         "Features (x)", candidates, default=[c for c in numeric if c != target], key=f"data_features:{file_key}:{target}"
     )
-    on_bad = c3.radio("Rows with empty, text or infinite cells", list(ON_BAD), format_func=ON_BAD.get, key="data_on_bad")
+    on_bad = bad_rows_col.radio("Rows with empty, text or infinite cells", list(ON_BAD), format_func=ON_BAD.get, key="data_on_bad")
     try:
         ds = to_dataset(table, target=target, features=features, on_bad=on_bad)
     except DataError as e:
         st.error(f"{e}\n\nThe previous dataset is still in use.")
         return
-    old = st.session_state.get(state.DATA_CSV)
+    old = state.accepted_csv()
     if state.data_source() != "csv" or old is None or (old.spec, len(old)) != (ds.spec, len(ds)):
         state.use_csv(ds)
     if ds.spec["dropped"]["rows"]:
@@ -100,17 +100,7 @@ def read_once(file_key: str, source) -> object | None:
     return table
 
 
-def fingerprint() -> tuple:
-    """What the sidebar shows; it is drawn before this page, so a change here needs one more run to reach it."""
-    return (
-        state.data_source(),
-        tuple(state.data_params().items()),
-        id(st.session_state.get(state.DATA_CSV)),
-        state.data_prep()["poly_degree"],
-    )
-
-
-before = fingerprint()
+before = state.data_fingerprint()  # the sidebar is drawn before this page: a change here needs one more run to reach it
 if choice == "csv":
     csv_controls()
 else:
@@ -118,16 +108,16 @@ else:
 
 st.subheader("Preprocessing")
 prep = state.data_prep()
-p1, p2, p3 = st.columns(3)
-prep["standardize"] = p1.toggle(
+standardize_col, test_fraction_col, poly_degree_col = st.columns(3)
+prep["standardize"] = standardize_col.toggle(
     "Standardize (z-score)", value=prep["standardize"], key="data_standardize",
     help="Training sees every feature and the target as z-scores (mean 0, spread 1). Coefficients are mapped back to original units.",
 )  # fmt: skip
-prep["test_fraction"] = p2.slider(
+prep["test_fraction"] = test_fraction_col.slider(
     "Test fraction", 0.0, 0.5, value=float(prep["test_fraction"]), step=0.05, key="data_test_fraction",
     help="Rows held out (seeded split) and never trained on.",
 )  # fmt: skip
-prep["poly_degree"] = p3.selectbox(
+prep["poly_degree"] = poly_degree_col.selectbox(
     "Polynomial features", [1, 2, 3, 4, 5], index=int(prep["poly_degree"]) - 1, key="data_poly_degree",
     format_func=lambda d: "none (degree 1)" if d == 1 else f"degree {d}",
     help="Adds x², x·z, … as extra columns; the model stays linear in them.",
@@ -139,7 +129,7 @@ except DataError as e:  # e.g. too many polynomial columns for this many feature
     st.error(str(e))
     prep["poly_degree"] = 1
     ds = state.current_dataset()
-if fingerprint() != before:
+if state.data_fingerprint() != before:
     st.rerun()
 st.caption(
     f"**In use:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}"
@@ -149,47 +139,33 @@ st.caption(
 
 def fit_to_draw() -> tuple[tuple[dict[str, float], float], str]:
     """The last trained model if it was trained on exactly this data, else the least-squares fit on the training rows."""
-    live = st.session_state.get(state.LIVE) or {}
-    coef = (live.get("result") or {}).get("coef")
-    run_ds = live.get("dataset")
-    if coef and run_ds is not None and run_ds.spec == ds.spec and run_ds.features == ds.features:
-        return (coef, live["result"]["intercept"]), "trained model (last run)"
+    live = st.session_state.get(state.LIVE)  # a LiveRun (ui/live_run.py): the Train page's run
+    coef = live and (live.result or {}).get("coef")
+    if coef and live.dataset.spec == ds.spec and live.dataset.features == ds.features:
+        return (coef, live.result["intercept"]), "trained model (last run)"
     train_rows = split(len(ds), prep["test_fraction"], 0)[0]
     return least_squares(ds, rows=train_rows), "least-squares fit"
-
-
-def coefficient_table(fit: tuple[dict[str, float], float]) -> pd.DataFrame:
-    """The same fit in both units, each column saying which: what users of other tools get wrong most often."""
-    coef, intercept = fit
-    rows = split(len(ds), prep["test_fraction"], 0)[0]
-    scaler = Scaler.fit(ds.X.to_numpy(dtype=float)[rows], ds.y.to_numpy(dtype=float)[rows])
-    w, b = scaler.to_standardized(np.array(list(coef.values())), intercept)
-    return pd.DataFrame(
-        {
-            "parameter": [*coef, "intercept"],
-            "original units": [*coef.values(), intercept],
-            "unit": [*(f"{ds.target} per {f}" for f in coef), ds.target],
-            "standardized (z-scores)": [*w, b],
-        }
-    )
 
 
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Preview")
-    st.dataframe(ds.X.assign(**{ds.target: ds.y}).head(200), height=420)
+    st.dataframe(ds.frame().head(200), height=420)
 with right:
     st.subheader("Scatter")
     x = st.selectbox("x axis", ds.features, key="data_x") if len(ds.features) > 1 else ds.features[0]
     fit, label = fit_to_draw()
     st.plotly_chart(data_figure(ds, x=x, fit=fit, fit_label=label), key="data_scatter")
 
-tabs = st.tabs(["Summary statistics", "Coefficients", "3-D / scatter matrix", "Target histogram", "Correlation"])
-with tabs[0]:
-    st.dataframe(ds.X.assign(**{ds.target: ds.y}).describe().T, column_config={"count": st.column_config.NumberColumn(format="%d")})
-with tabs[1]:
+summary_tab, coefficients_tab, scatter_3d_tab, histogram_tab, correlation_tab = st.tabs(
+    ["Summary statistics", "Coefficients", "3-D / scatter matrix", "Target histogram", "Correlation"]
+)
+with summary_tab:
+    st.dataframe(ds.summary(), column_config={"count": st.column_config.NumberColumn(format="%d")})
+with coefficients_tab:
     st.dataframe(
-        coefficient_table(fit),
+        # the same fit in both units, each column saying which: what users of other tools get wrong most often
+        coefficients_in_both_units(ds, fit, rows=split(len(ds), prep["test_fraction"], 0)[0]),
         hide_index=True,
         column_config={k: st.column_config.NumberColumn(format="%.4g") for k in ("original units", "standardized (z-scores)")},
     )
@@ -198,7 +174,7 @@ with tabs[1]:
         "**Standardized**: change in the target's z-score per one-σ change of a feature, what an optimizer sees when "
         "Standardize is on. Descent Lab reports original units everywhere unless a column says otherwise."
     )
-with tabs[2]:
+with scatter_3d_tab:
     if len(ds.features) < 2:
         st.info("One feature: the scatter above shows everything. Pick a dataset with two or more features for a 3-D view.")
     else:
@@ -207,7 +183,7 @@ with tabs[2]:
             st.plotly_chart(scatter3d_figure(ds, ds.features[0], ds.features[1]), key="data_3d")
         else:
             st.plotly_chart(scatter_matrix_figure(ds), key="data_matrix")
-with tabs[3]:
+with histogram_tab:
     st.plotly_chart(histogram_figure(ds), key="data_hist")
-with tabs[4]:
+with correlation_tab:
     st.plotly_chart(correlation_figure(ds), key="data_corr")

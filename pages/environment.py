@@ -12,10 +12,10 @@ from core.env.bug_report import gpu_rows, report_json, report_markdown
 from core.env.figures import GPU_METRICS, gpu_history_figure
 from core.env.install import NOTES
 from core.env.nvml import fake_gpu_enabled
-from core.env.smoke import SmokeProcess, format_event
+from core.env.smoke import SmokeProcess, format_event, smoke_markdown, steps_and_summary
+from ui import state
 from ui.cache import environment_probe, gpu_sampler
 
-SMOKE = "env_smoke"  # session key: this session's SmokeProcess (the smoke test child)
 BOX = {"error": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
 ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:", "ok": ":material/check_circle:"}
 
@@ -25,26 +25,26 @@ probe = environment_probe(fake)
 if not probe.done():
 
     @st.fragment(run_every=0.5)
-    def wait_for_probe() -> None:
+    def wait_for_probe(probe) -> None:
         if probe.done():
             st.rerun()
         st.info("Probing torch, CUDA and the GPUs (importing torch takes a few seconds)…")
 
-    wait_for_probe()
+    wait_for_probe(probe)
     st.stop()
 
 report = probe.result()
 if fake:
     st.caption(":material/science: DESCENT_FAKE_GPU is set: the GPU below is a fake H100; torch is this machine's real one.")
 
-cols = st.columns([1, 1, 1, 1, 0.9], vertical_alignment="center")
-cols[0].metric("torch", report.torch_version or "not installed")
-cols[1].metric("CUDA usable", "yes" if report.cuda_available else "no")
-cols[2].metric(
+torch_col, cuda_col, torch_cuda_col, device_col, refresh_col = st.columns([1, 1, 1, 1, 0.9], vertical_alignment="center")
+torch_col.metric("torch", report.torch_version or "not installed")
+cuda_col.metric("CUDA usable", "yes" if report.cuda_available else "no")
+torch_cuda_col.metric(
     "torch.version.cuda", report.torch_cuda or "none", help="The CUDA runtime bundled in the torch wheel; none means a CPU-only build."
 )
-cols[3].metric("Training device", report.training_device)
-if cols[4].button("Probe again", key="env_refresh", icon=":material/refresh:"):
+device_col.metric("Training device", report.training_device)
+if refresh_col.button("Probe again", key="env_refresh", icon=":material/refresh:"):
     environment_probe.clear()
     st.rerun()
 
@@ -69,30 +69,29 @@ if report.gpus:
     )
 
     @st.fragment(run_every=1.5)
-    def live_gpus() -> None:
+    def live_gpus(fake: bool) -> None:
         """Cards and history charts, refreshed every 1.5 s without rerunning the rest of the page."""
         sampler = gpu_sampler(fake)
         gpus, history = sampler.sample()
         if not gpus:
             st.caption(f"Live readings unavailable: {sampler.error or 'NVML lists no GPU'}. The table below is from the probe.")
             return
-        cards = st.columns(min(len(gpus), 3))
+        card_cols = st.columns(min(len(gpus), 3))
         for n, g in enumerate(gpus):
-            with cards[n % len(cards)].container(border=True):
+            with card_cols[n % len(card_cols)].container(border=True):  # three GPUs a row
                 st.markdown(f"**GPU {g.index}** · {g.name}")
-                a, b, c, d = st.columns(4)
-                a.metric("utilization", g.show("utilization_pct", lambda v: f"{v} %"))
+                util_col, memory_col, temperature_col, power_col = st.columns(4)
+                util_col.metric("utilization", g.show("utilization_pct", lambda v: f"{v} %"))
                 total = g.show("memory_total_bytes", lambda v: f" / {v / 2**30:.0f}")
-                b.metric(
+                memory_col.metric(
                     "memory (GiB)", g.show("memory_used_bytes", lambda v: f"{v / 2**30:.1f}") + (total if g.memory_total_bytes else "")
                 )
-                c.metric("temperature", g.show("temperature_c", lambda v: f"{v} °C"))
-                d.metric("power", g.show("power_draw_w", lambda v: f"{v:.0f} W"))
-        charts = st.columns(4)
-        for n, metric in enumerate(GPU_METRICS):
-            charts[n].plotly_chart(gpu_history_figure(history, metric), key=f"env_gpu_{metric}", config={"displayModeBar": False})
+                temperature_col.metric("temperature", g.show("temperature_c", lambda v: f"{v} °C"))
+                power_col.metric("power", g.show("power_draw_w", lambda v: f"{v:.0f} W"))
+        for chart_col, metric in zip(st.columns(len(GPU_METRICS)), GPU_METRICS):
+            chart_col.plotly_chart(gpu_history_figure(history, metric), key=f"env_gpu_{metric}", config={"displayModeBar": False})
 
-    live_gpus()
+    live_gpus(fake)
     for g in report.gpus:
         with st.expander(f"All fields · GPU {g.index}: {g.name}"):
             st.dataframe(pd.DataFrame(gpu_rows(g), columns=["field", "value"]), hide_index=True, width="stretch")
@@ -102,28 +101,28 @@ st.caption(
     "Runs in a separate process: allocates on each GPU, checks a matmul against the CPU, measures TFLOP/s (fp32, tf32, bf16), "
     "memory bandwidth and host↔device copies, and tries torch.compile. Without a GPU it checks the CPU."
 )
-proc: SmokeProcess | None = st.session_state.get(SMOKE)
+proc: SmokeProcess | None = st.session_state.get(state.ENV_SMOKE)
 running = proc is not None and not proc.done()
-left, mid, _ = st.columns([1, 1.6, 3])
-with_compile = mid.checkbox("include torch.compile", value=True, key="env_smoke_compile", help="Compiling takes ~30 s on a small CPU.")
-if left.button(
+start_col, compile_col, _ = st.columns([1, 1.6, 3])
+with_compile = compile_col.checkbox(
+    "include torch.compile", value=True, key="env_smoke_compile", help="Compiling takes ~30 s on a small CPU."
+)
+if start_col.button(
     "Stop" if running else "Run smoke test", key="env_smoke_start", icon=":material/stop:" if running else ":material/play_arrow:"
 ):
     if running:
         proc.stop()
     else:
-        st.session_state[SMOKE] = proc = SmokeProcess(compile_check=with_compile)
+        st.session_state[state.ENV_SMOKE] = proc = SmokeProcess(compile_check=with_compile)
     st.rerun()
 
 
 @st.fragment(run_every=1.0 if running else None)
-def smoke_progress() -> None:
-    p: SmokeProcess | None = st.session_state.get(SMOKE)
+def smoke_progress(polling: bool) -> None:
+    p: SmokeProcess | None = st.session_state.get(state.ENV_SMOKE)
     if p is None:
         return
-    events = p.events()
-    steps = [e for e in events if "step" in e]
-    summary = next((e for e in events if e.get("summary")), None)
+    steps, summary = steps_and_summary(p.events())
     if steps:
         st.code("\n".join(format_event(e) for e in steps), language=None)
     if not p.done():
@@ -134,20 +133,20 @@ def smoke_progress() -> None:
         st.error(f"Failed: {', '.join(summary['failed'])}", icon=":material/error:")
     else:
         st.warning(f"The smoke test stopped before the end (exit code {p.returncode}).")
-    if p.done() and running:
+    if p.done() and polling:
         st.rerun()  # stop polling
 
 
-smoke_progress()
+smoke_progress(running)
 
 st.subheader("Report")
-smoke: SmokeProcess | None = st.session_state.get(SMOKE)
+smoke: SmokeProcess | None = st.session_state.get(state.ENV_SMOKE)
 md = report_markdown(report)
 if smoke is not None and smoke.done():
-    md += "\n## Smoke test\n\n" + "\n".join(f"- {format_event(e)}" for e in smoke.events() if "step" in e) + "\n"
-a, b, _ = st.columns([1, 1, 3])
-a.download_button("Markdown", md, "environment.md", "text/markdown", key="env_dl_md", icon=":material/download:")
-b.download_button("JSON", report_json(report), "environment.json", "application/json", key="env_dl_json", icon=":material/download:")
+    md += smoke_markdown(smoke.events())
+markdown_col, json_col, _ = st.columns([1, 1, 3])
+markdown_col.download_button("Markdown", md, "environment.md", "text/markdown", key="env_dl_md", icon=":material/download:")
+json_col.download_button("JSON", report_json(report), "environment.json", "application/json", key="env_dl_json", icon=":material/download:")
 with st.expander("Copy the report (Markdown)"):
     st.code(md, language="markdown")
 st.caption(f"Python {report.python} on {report.os}")

@@ -1,15 +1,13 @@
 """Will it fit? A transformer's memory, part by part, against your GPU: for inference or for training."""
 
-import textwrap
-
 import pandas as pd
 import streamlit as st
 
-from core.fit import ArchSpec, MemoryConfigError, Workload, estimate, param_count, verdict
+from core.fit import ArchSpec, MemoryConfigError, Workload, param_count, verdict
 from core.fit.arch import GIB, MODE_LABELS, MODES, OPTIMIZER_LABELS, OPTIMIZERS, PARALLELISM_LABELS, QUANTIZED
 from core.fit.figures import memory_figure
-from core.fit.presets import DEFAULT_CARD, DEFAULT_MODEL, GPU_CARDS, MODEL_PRESETS
-from core.fit.verdict import explain
+from core.fit.presets import DEFAULT_CARD, DEFAULT_MODEL, MODEL_PRESETS, card_choices, detected_cards
+from core.fit.verdict import bars, explain, fix_rows
 from ui.cache import environment_probe
 
 CUSTOM = "Custom architecture…"
@@ -21,36 +19,26 @@ PARALLELISMS_FOR = {"inference": ("tensor", "data"), "training": ("zero3", "zero
 def detected_gpus() -> dict[str, int]:
     """Free bytes of each GPU the environment probe found; empty while it runs or when there is none (never waits)."""
     probe = environment_probe()
-    if not probe.done():
-        return {}
-    out = {}
-    for g in probe.result().gpus:
-        if g.memory_total_bytes:
-            free = g.memory_total_bytes - (g.memory_used_bytes or 0)
-            out[f"GPU {g.index}: {g.name}, {free / GIB:.1f} GiB free"] = free
-    return out
+    return detected_cards(probe.result().gpus) if probe.done() else {}
 
 
 def custom_arch() -> ArchSpec:
     base = MODEL_PRESETS[DEFAULT_MODEL].arch
-    cols = st.columns(3)
-    layers = cols[0].number_input("Layers", 1, 1000, base.layers, key="fit_layers")
-    hidden = cols[1].number_input("Hidden size", 1, 100_000, base.hidden_size, step=128, key="fit_hidden")
-    inter = cols[2].number_input("Intermediate (MLP) size", 1, 1_000_000, base.intermediate_size, step=128, key="fit_inter")
-    heads = cols[0].number_input("Attention heads", 1, 1024, base.heads, key="fit_heads")
-    kv = cols[1].number_input("KV heads (GQA)", 1, 1024, base.kv_heads, key="fit_kv", help="Fewer KV heads than attention heads is GQA.")
-    vocab = cols[2].number_input("Vocabulary", 1, 2_000_000, base.vocab_size, key="fit_vocab")
-    mlp = cols[0].selectbox("MLP", ("gated", "plain"), key="fit_mlp", help="gated: SwiGLU (Llama, Qwen, Mistral); plain: GELU (GPT-2)")
-    tied = cols[1].checkbox("Tied embeddings", False, key="fit_tied", help="The output head reuses the input embedding.")
+    # three columns of fields, read row by row: layers, hidden, MLP size; heads, KV heads, vocabulary; MLP kind, tied
+    depth_col, width_col, size_col = st.columns(3)
+    layers = depth_col.number_input("Layers", 1, 1000, base.layers, key="fit_layers")
+    hidden = width_col.number_input("Hidden size", 1, 100_000, base.hidden_size, step=128, key="fit_hidden")
+    inter = size_col.number_input("Intermediate (MLP) size", 1, 1_000_000, base.intermediate_size, step=128, key="fit_inter")
+    heads = depth_col.number_input("Attention heads", 1, 1024, base.heads, key="fit_heads")
+    kv = width_col.number_input("KV heads (GQA)", 1, 1024, base.kv_heads, key="fit_kv", help="Fewer KV heads than attention heads is GQA.")
+    vocab = size_col.number_input("Vocabulary", 1, 2_000_000, base.vocab_size, key="fit_vocab")
+    mlp = depth_col.selectbox("MLP", ("gated", "plain"), key="fit_mlp", help="gated: SwiGLU (Llama, Qwen, Mistral); plain: GELU (GPT-2)")
+    tied = width_col.checkbox("Tied embeddings", False, key="fit_tied", help="The output head reuses the input embedding.")
     return ArchSpec(int(layers), int(hidden), int(heads), int(kv), int(inter), int(vocab), tied_embeddings=tied, mlp=mlp)
 
 
 def count(n: int) -> str:
     return f"{n / 1e9:.2f} B" if n >= 1e9 else f"{n / 1e6:,.1f} M"
-
-
-def wrap(text: str) -> str:
-    return "<br>".join(textwrap.wrap(text, 42))
 
 
 st.title("Will it fit?")
@@ -75,8 +63,8 @@ with left:
         st.caption(f"{param_count(arch) / 1e9:.2f} B parameters · source: {preset.source}")
 with right:
     mode = st.radio("Task", MODES, format_func=MODE_LABELS.get, horizontal=True, key="fit_mode")
-    c1, c2 = st.columns(2)
-    dtype = c1.selectbox(
+    dtype_col, training_col = st.columns(2)
+    dtype = dtype_col.selectbox(
         "Weights" if mode in ("inference", "qlora") else "Precision",
         DTYPES_FOR[mode],
         key=f"fit_dtype_{mode}",
@@ -84,29 +72,31 @@ with right:
     )
     optimizer = "adamw"
     if mode == "full":
-        optimizer = c2.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, key="fit_optimizer")
+        optimizer = training_col.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, key="fit_optimizer")
     lora_rank = 16
     if mode in ("lora", "qlora"):
-        lora_rank = int(c2.number_input("LoRA rank", 1, 1024, 16, key="fit_rank", help="Adapters on every linear of every block."))
+        lora_rank = int(
+            training_col.number_input("LoRA rank", 1, 1024, 16, key="fit_rank", help="Adapters on every linear of every block.")
+        )
 
 # ---- the work ----
-cols = st.columns(4)
-seq_len = int(cols[0].number_input("Sequence length (tokens)", 1, 1_048_576, 4096, step=1024, key="fit_seq"))
-batch = int(cols[1].number_input("Batch per GPU", 1, 4096, 1, key="fit_batch"))
-checkpointing = cols[2].toggle("Activation checkpointing", False, key="fit_ckpt", disabled=mode == "inference")
-flash = cols[3].toggle("FlashAttention / SDPA", True, key="fit_flash", help="Off: eager attention keeps the s × s score matrix.")
+seq_col, batch_col, checkpointing_col, attention_col = st.columns(4)
+seq_len = int(seq_col.number_input("Sequence length (tokens)", 1, 1_048_576, 4096, step=1024, key="fit_seq"))
+batch = int(batch_col.number_input("Batch per GPU", 1, 4096, 1, key="fit_batch"))
+checkpointing = checkpointing_col.toggle("Activation checkpointing", False, key="fit_ckpt", disabled=mode == "inference")
+flash = attention_col.toggle("FlashAttention / SDPA", True, key="fit_flash", help="Off: eager attention keeps the s × s score matrix.")
 
 # ---- the GPUs ----
 gpus = detected_gpus()
-cards = {**gpus, **{c.name: c.memory_bytes for c in GPU_CARDS.values()}}
-cols = st.columns([2, 1, 2])
+cards = card_choices(gpus)
+card_col, n_gpus_col, parallelism_col = st.columns([2, 1, 2])
 default_card = 0 if gpus else list(cards).index(DEFAULT_CARD)
-card = cols[0].selectbox("GPU", list(cards), index=default_card, key="fit_gpu")
+card = card_col.selectbox("GPU", list(cards), index=default_card, key="fit_gpu")
 if not gpus:
-    cols[0].caption("No GPU detected here (or the probe is still running): pick the card you plan to use.")
-n_gpus = int(cols[1].number_input("GPUs", 1, 1024, 1, key="fit_n_gpus"))
+    card_col.caption("No GPU detected here (or the probe is still running): pick the card you plan to use.")
+n_gpus = int(n_gpus_col.number_input("GPUs", 1, 1024, 1, key="fit_n_gpus"))
 kind = "inference" if mode == "inference" else "training"
-parallelism = cols[2].selectbox(
+parallelism = parallelism_col.selectbox(
     "Parallelism", PARALLELISMS_FOR[kind], format_func=PARALLELISM_LABELS.get, key=f"fit_par_{kind}", disabled=n_gpus == 1
 )
 
@@ -133,22 +123,19 @@ est = result.estimate
 show = {"fits": st.success, "no": st.error}.get(result.kind, st.warning)
 show(result.headline)
 
-m = st.columns(4)
-m[0].metric("Parameters", count(est.params))
-m[1].metric("Trainable", count(est.trainable_params) if wl.training else "none")
-m[2].metric("Needed per GPU", f"{est.total_bytes / GIB:.1f} GiB")
-m[3].metric("GPU memory", f"{cards[card] / GIB:.1f} GiB", delta=f"{result.headroom_bytes / GIB:+.1f} GiB headroom", delta_color="normal")
+params_col, trainable_col, needed_col, capacity_col = st.columns(4)
+params_col.metric("Parameters", count(est.params))
+trainable_col.metric("Trainable", count(est.trainable_params) if wl.training else "none")
+needed_col.metric("Needed per GPU", f"{est.total_bytes / GIB:.1f} GiB")
+capacity_col.metric(
+    "GPU memory", f"{cards[card] / GIB:.1f} GiB", delta=f"{result.headroom_bytes / GIB:+.1f} GiB headroom", delta_color="normal"
+)
 
-rows = [("As set", est.gib())] + [(wrap(f.change), estimate(arch, f.workload).gib()) for f in result.fixes[:4]]
-st.plotly_chart(memory_figure(rows, cards[card] / GIB, card.split(",")[0]), key="fit_chart", config={"displayModeBar": False})
+st.plotly_chart(memory_figure(bars(arch, result), cards[card] / GIB, card.split(",")[0]), key="fit_chart", config={"displayModeBar": False})
 
 if result.fixes:
     st.markdown("**What would make it fit**")
-    st.dataframe(
-        pd.DataFrame([{"change": f.change, "GiB per GPU": round(f.total_bytes / GIB, 1)} for f in result.fixes]),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(pd.DataFrame(fix_rows(result)), hide_index=True, width="stretch")
 
 st.markdown("**Where the memory goes** (per GPU)")
 st.dataframe(pd.DataFrame(explain(est)), hide_index=True, width="stretch")

@@ -7,6 +7,7 @@ from ui import warm_up
 warm_up.wait()  # a visit while the server warms up; the imports below are then already done
 
 from core.data import LIMITS
+from core.runs import JobManager
 from core.training import MAX_EPOCHS
 from ui import navigation, state
 from ui.cache import job_manager
@@ -37,13 +38,13 @@ with st.sidebar:
     st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
 
     @st.fragment(run_every=10 if manager.workers_ready() else 2)  # "ready" shows within 2 s of a cold start's warm-up
-    def heartbeat() -> None:
+    def heartbeat(manager: JobManager) -> None:
         """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
         manager.heartbeat(state.session_id())
         ready = manager.workers_ready()
         st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
 
-    heartbeat()
+    heartbeat(manager)
 
     policy = manager.policy
     with st.expander("Limits on this server"):

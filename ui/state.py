@@ -16,7 +16,9 @@ DATA_TABLE = "data_table"  # (file key, Table): the upload being set up, read on
 DATA_PREP = "data_prep"  # dict: standardize, test_fraction, poly_degree — preprocessing every run uses
 DATA_EXPANDED = "data_expanded"  # ((id of the CSV Dataset, degree), Dataset): polynomial features of an upload, made once
 TRAIN_ERROR = "train_error"  # a refused setting, shown once on the Train page
-LIVE = "live"  # dict: the run this session is watching (job_id, cursor, history, status, data params)
+LIVE = "live"  # LiveRun (ui/live_run.py): the run this session is watching, filled frame by frame
+TRAIN_LOG = "train_log"  # bool: the Train page's loss chart on a log scale (a toggle)
+TRAIN_FREEZE = "train_freeze"  # bool: the Train page's charts stop redrawing while training goes on (a toggle)
 PENDING_CONFIG = "pending_config"  # dict: TrainConfig.to_dict() chosen on the Runs page; the Train page loads it once
 PENDING_START = "pending_start"  # bool: with PENDING_CONFIG, start that run at once ("Run again")
 RUNS_DELETE = "runs_delete"  # list[str]: run ids awaiting the user's delete confirmation on the Runs page
@@ -91,6 +93,23 @@ def use_preset() -> None:
     st.session_state[DATA_SOURCE] = "preset"
 
 
+def use_run_data(data: dict) -> None:
+    """A run's data becomes the session's where its parameters rebuild it (a preset); an upload's cannot."""
+    if "preset" in data:
+        st.session_state[DATA_PARAMS] = {**DEFAULT_DATA, **{k: data[k] for k in DEFAULT_DATA if k in data}}
+        use_preset()
+
+
+def accepted_csv() -> Dataset | None:
+    """The last accepted upload, whether or not it is the data in use."""
+    return st.session_state.get(DATA_CSV)
+
+
+def data_fingerprint() -> tuple:
+    """What the sidebar shows of the data; it is drawn before the page, so a change needs one more run to reach it."""
+    return (data_source(), tuple(data_params().items()), id(accepted_csv()), data_prep()["poly_degree"])
+
+
 def base_dataset() -> Dataset:
     """The chosen data before polynomial features: the accepted upload, or the preset."""
     if data_source() == "csv":
@@ -126,7 +145,7 @@ def _preset_dataset(preset: str, n: int, noise: float, seed: int, poly_degree: i
 
 # gradient-descent classroom (pages/descent.py)
 DESCENT_LESSON = "descent_lesson"  # str: the chosen lesson's key (a selectbox)
-DESCENT_RUN = "descent_run"  # dict: lesson key, lrs, epochs, job ids and finished histories of the lanes on screen
+DESCENT_RUN = "descent_run"  # core.classroom.lessons.LessonRun: the lanes on screen, their jobs and, once ended, their records
 DESCENT_STEP = "descent_step"  # int: the epoch every view shows (the timeline slider's key)
 DESCENT_VIEW = "descent_view"  # str: "play" (animated in the browser) or "step" (one epoch, the equation)
 DESCENT_SPEED = "descent_speed"  # int: epochs per second while playing
@@ -135,8 +154,11 @@ DESCENT_FOCUS = "descent_focus"  # int: the lane drawn large in a race
 DESCENT_AXES = "descent_axes"  # str: the two parameters the surface is drawn over, for more than one feature
 DESCENT_3D = "descent_3d"  # bool: 3-D surface instead of contours
 DESCENT_PROJECTOR = "descent_projector"  # bool: large fonts and lines, fewer controls
+DESCENT_SHARED = "descent_shared"  # dict: settings read from the URL on the session's first visit that wait for the run (lr, step)
+
+# environment check (pages/environment.py)
+ENV_SMOKE = "env_smoke"  # SmokeProcess: this session's smoke test child
 
 # admin view (pages/admin.py)
 ADMIN_OK = "admin_ok"  # bool: this session gave the admin password
 ADMIN_PASSWORD = "admin_password"  # str: the password field's key; cleared once checked, never kept
-DESCENT_SHARED = "descent_shared"  # dict: settings read from the URL on the session's first visit that wait for the run (lr, step)

@@ -61,7 +61,8 @@ def _tuple(text: str, kind: type, what: str) -> tuple | None:
 
 
 def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
-    """The current widgets as a validated TrainConfig; a ConfigError says which setting is wrong."""
+    """The current widgets as a TrainConfig, not yet validated: JobManager.submit, where a config enters the job
+    system, validates it. A ConfigError here says which text setting does not parse."""
     v = {f.name: st.session_state.get(_key(f.name), getattr(DEFAULT, f.name)) for f in fields(TrainConfig)}
     v.update(
         hidden=_tuple(v["hidden"], int, "Hidden layers") or DEFAULT.hidden,
@@ -74,52 +75,67 @@ def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
         standardize=standardize,
         test_fraction=test_fraction,
     )
-    return TrainConfig(**v).validate()
+    return TrainConfig(**v)
+
+
+def problem(standardize: bool, test_fraction: float) -> str | None:
+    """What is wrong with the settings on screen, shown beside a disabled Train button; None when nothing is."""
+    try:
+        config_from_widgets(standardize, test_fraction).validate()
+    except ConfigError as e:
+        return str(e)
+    return None
 
 
 def render(disabled: bool) -> None:
     """All the settings; the four that matter most in one row, the rest grouped underneath."""
     if _key("lr") not in st.session_state:
         load(DEFAULT)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
-    c2.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
-    c3.number_input("Epochs", min_value=0, step=100, key=_key("epochs"), disabled=disabled)
-    c4.selectbox("Device", config.DEVICES, key=_key("device"), disabled=disabled, help="auto: CUDA if usable, then Apple MPS, then CPU.")
+    optimizer_col, lr_col, epochs_col, device_col = st.columns(4)
+    optimizer_col.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
+    lr_col.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
+    epochs_col.number_input("Epochs", min_value=0, step=100, key=_key("epochs"), disabled=disabled)
+    device_col.selectbox(
+        "Device", config.DEVICES, key=_key("device"), disabled=disabled, help="auto: CUDA if usable, then Apple MPS, then CPU."
+    )
 
     with st.expander("More settings: model, loss, optimizer details, schedule, stopping", key=MORE, on_change="rerun") as more:
         if not more.open:  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser
             keep(name for name in widget_values(DEFAULT) if name not in TOP_ROW)
             return
-        m1, m2, m3, m4 = st.columns(4)
-        m1.selectbox(
+        model_col, hidden_col, activation_col, loss_col = st.columns(4)
+        model_col.selectbox(
             "Model", config.MODELS, key=_key("model"), disabled=disabled, help="linear: the seed's nn.Linear; mlp: a small neural network"
         )
-        m2.text_input("Hidden layers (mlp)", key=_key("hidden"), disabled=disabled, help="Widths, comma-separated, e.g. 16, 16")
-        m3.selectbox("Activation (mlp)", config.ACTIVATIONS, key=_key("activation"), disabled=disabled)
-        m4.selectbox("Loss", config.LOSSES, key=_key("loss"), disabled=disabled, help="mse: the seed's; mae and huber shrug off outliers")
+        hidden_col.text_input("Hidden layers (mlp)", key=_key("hidden"), disabled=disabled, help="Widths, comma-separated, e.g. 16, 16")
+        activation_col.selectbox("Activation (mlp)", config.ACTIVATIONS, key=_key("activation"), disabled=disabled)
+        loss_col.selectbox(
+            "Loss", config.LOSSES, key=_key("loss"), disabled=disabled, help="mse: the seed's; mae and huber shrug off outliers"
+        )
 
-        o1, o2, o3, o4 = st.columns(4)
-        o1.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, key=_key("momentum"), disabled=disabled,
-                        help="momentum and nesterov only")  # fmt: skip
-        o2.number_input("Weight decay", min_value=0.0, step=0.001, format="%g", key=_key("weight_decay"), disabled=disabled)
-        o3.number_input("Clip gradient norm (0 = off)", min_value=0.0, step=0.5, format="%g", key=_key("grad_clip"), disabled=disabled)
-        o4.number_input("Batch size (0 = full batch)", min_value=0, step=32, key=_key("batch_size"), disabled=disabled)
+        momentum_col, decay_col, clip_col, batch_col = st.columns(4)
+        momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, key=_key("momentum"), disabled=disabled,
+                                  help="momentum and nesterov only")  # fmt: skip
+        decay_col.number_input("Weight decay", min_value=0.0, step=0.001, format="%g", key=_key("weight_decay"), disabled=disabled)
+        clip_col.number_input(
+            "Clip gradient norm (0 = off)", min_value=0.0, step=0.5, format="%g", key=_key("grad_clip"), disabled=disabled
+        )
+        batch_col.number_input("Batch size (0 = full batch)", min_value=0, step=32, key=_key("batch_size"), disabled=disabled)
 
-        s1, s2, s3, s4 = st.columns(4)
-        s1.selectbox("LR schedule", config.SCHEDULES, key=_key("schedule"), disabled=disabled)
-        s2.number_input("Step size (epochs)", min_value=1, key=_key("step_size"), disabled=disabled, help="step schedule")
-        s3.number_input("Decay factor γ", min_value=0.01, max_value=1.0, step=0.05, key=_key("gamma"), disabled=disabled)
-        s4.number_input("Warmup epochs", min_value=1, key=_key("warmup_epochs"), disabled=disabled)
+        schedule_col, step_col, gamma_col, warmup_col = st.columns(4)
+        schedule_col.selectbox("LR schedule", config.SCHEDULES, key=_key("schedule"), disabled=disabled)
+        step_col.number_input("Step size (epochs)", min_value=1, key=_key("step_size"), disabled=disabled, help="step schedule")
+        gamma_col.number_input("Decay factor γ", min_value=0.01, max_value=1.0, step=0.05, key=_key("gamma"), disabled=disabled)
+        warmup_col.number_input("Warmup epochs", min_value=1, key=_key("warmup_epochs"), disabled=disabled)
 
-        i1, i2, i3, i4 = st.columns(4)
-        i1.number_input("Early stopping patience (0 = off)", min_value=0, key=_key("early_stopping"), disabled=disabled,
-                        help="Stop when the test loss has not improved for this many epochs")  # fmt: skip
-        i2.selectbox("Start point", config.INITS, key=_key("init"), disabled=disabled,
-                     help="zeros: as in the lessons; given: the numbers on the right")  # fmt: skip
-        i3.text_input("Given start (w₁, …, b), training units", key=_key("init_params"), disabled=disabled)
-        i4.number_input("Seed", min_value=0, step=1, key=_key("seed"), disabled=disabled)
+        patience_col, init_col, init_params_col, seed_col = st.columns(4)
+        patience_col.number_input("Early stopping patience (0 = off)", min_value=0, key=_key("early_stopping"), disabled=disabled,
+                                  help="Stop when the test loss has not improved for this many epochs")  # fmt: skip
+        init_col.selectbox("Start point", config.INITS, key=_key("init"), disabled=disabled,
+                           help="zeros: as in the lessons; given: the numbers on the right")  # fmt: skip
+        init_params_col.text_input("Given start (w₁, …, b), training units", key=_key("init_params"), disabled=disabled)
+        seed_col.number_input("Seed", min_value=0, step=1, key=_key("seed"), disabled=disabled)
 
-        t1, t2, _, _ = st.columns(4)
-        t1.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help="Seconds of compile time; no gain on a CPU")
-        t2.checkbox("bf16 autocast (CUDA, mlp)", key=_key("bf16"), disabled=disabled)
+        compile_col, bf16_col, _, _ = st.columns(4)
+        compile_col.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help="Seconds of compile time; no gain on a CPU")
+        bf16_col.checkbox("bf16 autocast (CUDA, mlp)", key=_key("bf16"), disabled=disabled)

@@ -6,7 +6,7 @@ draws the trainer's own weight record on the exact loss surface from core.classr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,11 @@ class Lane:
     standardize: bool = False
     batch_size: int | None = None  # None: full batch, one step per epoch
 
+    @property
+    def plain(self) -> bool:
+        """Plain full-batch gradient descent: one step of −η∇L per epoch, so the equation panel's update is the run's."""
+        return self.optimizer == "sgd" and self.batch_size is None
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -45,6 +50,10 @@ class Lesson:
     noise: float = 0.3
     epochs: int = 60
     start: tuple[float, ...] | None = None  # (w…, b) in training units; None: all zeros
+
+    def start_point(self, dim: int) -> tuple[float, ...]:
+        """Where every lane starts, for dim parameters (w…, b)."""
+        return self.start or (0.0,) * dim
 
 
 LESSONS: dict[str, Lesson] = {
@@ -177,9 +186,30 @@ def lane_lr(lane: Lane, surf: Surface) -> float:
     return lane.lr if lane.lr is not None else lane.lr_factor * surf.quadratic.lr_max()
 
 
+def data_key(lesson: Lesson, ds: Dataset) -> tuple:
+    """What makes a lesson's run stale: another lesson, or another dataset (the Data page's may change under it)."""
+    return (lesson.key, ds.name, tuple(ds.features), len(ds.y), float(ds.y.sum()))
+
+
+@dataclass
+class LessonRun:
+    """A lesson's lanes as jobs in the worker pool (the page's ui.state.DESCENT_RUN): what was started, then what they recorded."""
+
+    data_key: tuple  # data_key(lesson, ds) when started
+    lrs: list[float]  # per lane
+    jobs: list[str]  # job ids, per lane
+    histories: list[dict[str, list]] | None = None  # the trainers' records, once every lane has ended
+    statuses: list[str] = field(default_factory=list)  # per lane, once ended: a core.runs FINAL status
+    errors: list[str | None] = field(default_factory=list)  # per lane, once ended
+
+    @property
+    def finished(self) -> bool:
+        return self.histories is not None
+
+
 def lane_config(lesson: Lesson, lane: Lane, surf: Surface, lr: float | None = None, epochs: int | None = None) -> TrainConfig:
     """The trainer's config for a lane: full data (the surface is over every row), a given start, CPU (tiny problems)."""
-    start = lesson.start or (0.0,) * surf.quadratic.dim
+    start = lesson.start_point(surf.quadratic.dim)
     return TrainConfig(
         model="linear",
         optimizer=lane.optimizer,
@@ -195,18 +225,22 @@ def lane_config(lesson: Lesson, lane: Lane, surf: Surface, lr: float | None = No
     )
 
 
+def param_names(features: list[str]) -> list[str]:
+    """θ's parameters as the trainer's record names them: a weight per feature, then the bias."""
+    return [f"w:{f}" for f in features] + ["b"]
+
+
 def path_from_history(history: dict[str, list], features: list[str], start: tuple[float, ...]) -> np.ndarray:
     """θ₀ (the given start) then θ after each epoch, from the trainer's own record: shape (epochs + 1, d + 1)."""
-    cols = [f"w:{f}" for f in features] + ["b"]
+    cols = param_names(features)
     rows = np.array([history[c] for c in cols], dtype=np.float64).T if history.get("b") else np.empty((0, len(cols)))
     return np.vstack([np.asarray(start, dtype=np.float64)[None, :], rows])
 
 
 def labels(lesson: Lesson, lane: Lane, surf: Surface, lr: float, path: np.ndarray | None, status: str) -> tuple[str, str]:
     """(predicted, observed). The prediction is for plain full-batch gradient descent; for others it is '—'."""
-    plain = lane.optimizer == "sgd" and lane.batch_size is None
-    start = np.asarray(lesson.start or (0.0,) * surf.quadratic.dim)
-    predicted = predict_lane(surf.quadratic, lr, start, lesson.epochs) if plain else "—"
+    start = np.asarray(lesson.start_point(surf.quadratic.dim))
+    predicted = predict_lane(surf.quadratic, lr, start, lesson.epochs) if lane.plain else "—"
     observed = observed_lane(surf.quadratic, path, diverged=status == "diverged") if path is not None and len(path) > 1 else ""
     return predicted, observed
 

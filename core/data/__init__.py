@@ -2,10 +2,10 @@
 
 from core.data.csv_reader import LIMITS, Limits, Table, load_csv, read_table, to_dataset
 from core.data.dataset import DataError, Dataset
-from core.data.preprocess import Scaler, polynomial_features, split
+from core.data.preprocess import Scaler, coefficients_in_both_units, polynomial_features, split
 from core.data.presets import PRESETS, Preset, make_dataset
 
 __all__ = [
     "LIMITS", "PRESETS", "DataError", "Dataset", "Limits", "Preset", "Scaler", "Table",
-    "load_csv", "make_dataset", "polynomial_features", "read_table", "split", "to_dataset",
+    "coefficients_in_both_units", "load_csv", "make_dataset", "polynomial_features", "read_table", "split", "to_dataset",
 ]  # fmt: skip

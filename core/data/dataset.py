@@ -35,6 +35,14 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.y)
 
+    def frame(self) -> pd.DataFrame:
+        """Features and target side by side, the target last: what a table of the data shows."""
+        return self.X.assign(**{self.target: self.y})
+
+    def summary(self) -> pd.DataFrame:
+        """count, mean, std, min, quartiles and max, one row per column of frame()."""
+        return self.frame().describe().T
+
 
 # ---------------------------------------------------------------- presets
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,19 @@ class Scaler:
         coef = np.asarray(coef, dtype=float)
         w = coef * self.x_std / self.y_std
         return w, float((intercept + coef @ self.x_mean - self.y_mean) / self.y_std)
+
+
+def coefficients_in_both_units(ds: Dataset, fit: tuple[dict[str, float], float], rows: np.ndarray) -> list[dict[str, Any]]:
+    """One row per parameter of a fit in original units, beside the weight a model trained on z-scores shows.
+
+    The z-scores are those of the given rows (the training split), as training with Standardize on computes them.
+    """
+    coef, intercept = fit
+    scaler = Scaler.fit(ds.X.to_numpy(dtype=float)[rows], ds.y.to_numpy(dtype=float)[rows])
+    w, b = scaler.to_standardized(np.array(list(coef.values())), intercept)
+    return [
+        {"parameter": name, "original units": value, "unit": unit, "standardized (z-scores)": float(z)}
+        for name, value, unit, z in zip(
+            [*coef, "intercept"], [*coef.values(), intercept], [*(f"{ds.target} per {f}" for f in coef), ds.target], [*w, b]
+        )
+    ]

@@ -182,6 +182,16 @@ def format_event(ev: Event) -> str:
     return f"{mark} {ev.get('step', '')}{where}: {ev.get('message', '')}"
 
 
+def steps_and_summary(events: list[Event]) -> tuple[list[Event], Event | None]:
+    """The step events in order, and the closing summary once the child has written it."""
+    return [e for e in events if "step" in e], next((e for e in events if e.get("summary")), None)
+
+
+def smoke_markdown(events: list[Event]) -> str:
+    """The steps as a Markdown section, to append to the environment report."""
+    return "\n## Smoke test\n\n" + "\n".join(f"- {format_event(e)}" for e in steps_and_summary(events)[0]) + "\n"
+
+
 class SmokeProcess:
     """The smoke test in a child process; a reader thread collects its JSON lines so the page can poll them."""
 

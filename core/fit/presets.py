@@ -6,9 +6,14 @@ parameter count its publisher states; tests/unit/test_memory.py checks our count
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.fit.arch import MIB, ArchSpec
+from core.fit.arch import GIB, MIB, ArchSpec
+
+if TYPE_CHECKING:
+    from core.env.nvml import GPU
 
 
 @dataclass(frozen=True)
@@ -102,3 +107,18 @@ GPU_CARDS: dict[str, GPUCard] = {
 }
 
 DEFAULT_CARD = "GeForce RTX 4090 (24 GB)"
+
+
+def detected_cards(gpus: Iterable[GPU]) -> dict[str, int]:
+    """The GPUs the environment probe found, as label → free bytes; a GPU whose memory was not read is left out."""
+    cards = {}
+    for g in gpus:
+        if g.memory_total_bytes:
+            free = g.memory_total_bytes - (g.memory_used_bytes or 0)
+            cards[f"GPU {g.index}: {g.name}, {free / GIB:.1f} GiB free"] = free
+    return cards
+
+
+def card_choices(detected: dict[str, int]) -> dict[str, int]:
+    """What the GPU picker offers, label → bytes: this machine's GPUs first (free memory), then every GPU_CARDS card (total)."""
+    return {**detected, **{c.name: c.memory_bytes for c in GPU_CARDS.values()}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -208,3 +209,14 @@ def explain(est: Estimate) -> list[dict[str, Any]]:
         "framework overhead": f"CUDA context {wl.cuda_context_bytes / GIB:.2f} GiB + {wl.allocator_slack:.0%} allocator slack",
     }
     return [{"part": k, "GiB per GPU": round(v / GIB, 2), "how": why[k]} for k, v in est.parts.items()]
+
+
+def fix_rows(result: Verdict) -> list[dict[str, Any]]:
+    """One row per fix, for a table: the change and the GiB per GPU with it."""
+    return [{"change": f.change, "GiB per GPU": round(f.total_bytes / GIB, 1)} for f in result.fixes]
+
+
+def bars(arch: ArchSpec, result: Verdict, fixes_shown: int = 4) -> list[tuple[str, dict[str, float]]]:
+    """memory_figure's rows: the setting as chosen, then the first fixes, each as GiB per part, labels wrapped for the axis."""
+    rows = [("As set", result.estimate.gib())]
+    return rows + [("<br>".join(textwrap.wrap(f.change, 42)), estimate(arch, f.workload).gib()) for f in result.fixes[:fixes_shown]]

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui import state
+
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 SECRET = "correct horse battery staple"
 
@@ -63,7 +65,7 @@ def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
         at.button(key="train_start").click().run()
         assert not at.exception and time.monotonic() < deadline
         time.sleep(0.3)
-    job_id = at.session_state["live"]["job_id"]
+    job_id = at.session_state[state.LIVE].job_id  # a LiveRun (ui/live_run.py)
     from ui.cache import job_manager  # the same process-wide manager the pages use
 
     while job_manager().get(job_id).status != "running":  # queued until a worker has warmed up

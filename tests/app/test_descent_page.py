@@ -51,7 +51,7 @@ def test_play_sends_the_whole_run_once_as_an_animated_figure():
     epochs = len(fig["frames"]) - 1
     assert epochs == 60 and fig["frames"][-1]["name"] == "60"
     run = at.session_state[state.DESCENT_RUN]
-    history = run["histories"][0]
+    history = run.histories[0]
     last = fig["frames"][-1]["data"]
     assert last[1]["x"][0] == pytest.approx(history["w:x"][-1], rel=1e-4)  # the trainer's own last weights
     assert last[1]["y"][0] == pytest.approx(history["b"][-1], rel=1e-4)
@@ -124,7 +124,7 @@ def test_a_shared_url_restores_every_setting_and_the_page_writes_them_back():
     at = open_classroom(query=query)
     assert at.selectbox[0].value == "oscillates"
     assert at.number_input[0].value == 0.0123
-    assert at.session_state[state.DESCENT_RUN]["lrs"] == [0.0123]  # the run itself used the shared rate
+    assert at.session_state[state.DESCENT_RUN].lrs == [0.0123]  # the run itself used the shared rate
     assert at.segmented_control[0].value == "step"  # a link to an epoch opens the step view
     assert at.slider[0].value == 7
     assert toggle(at, "3-D surface").value and not toggle(at, "Projector mode").value

@@ -35,7 +35,7 @@ def train_to_the_end(at: AppTest, timeout: float = 90) -> AppTest:
     at.button(key="train_start").click().run()
     assert not at.exception, at.exception
     deadline = time.monotonic() + timeout
-    while at.session_state["live"]["status"] not in FINAL:
+    while at.session_state["live"].status not in FINAL:
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.3)
         at.run()
@@ -67,7 +67,7 @@ def test_a_huge_learning_rate_diverges_with_a_message():
     at.number_input(key="train_epochs").set_value(200).run()
     assert not errors(at)
     at = train_to_the_end(at)
-    assert at.session_state["live"]["status"] == "diverged"
+    assert at.session_state["live"].status == "diverged"
     assert errors(at).startswith("Diverged.")
 
 
@@ -77,7 +77,7 @@ def test_a_start_point_of_the_wrong_length_fails_the_run_with_a_message():
     at.text_input(key="train_init_params").set_value("1, 2, 3, 4, 5, 6, 7, 8, 9").run()
     at.number_input(key="train_epochs").set_value(50).run()
     at = train_to_the_end(at)
-    assert at.session_state["live"]["status"] == "failed"
+    assert at.session_state["live"].status == "failed"
     assert errors(at) and "internal error" not in errors(at)
 
 
@@ -86,7 +86,7 @@ def test_a_batch_larger_than_the_data_is_just_full_batch():
     at.number_input(key="train_batch_size").set_value(10_000_000)
     at.number_input(key="train_epochs").set_value(50).run()
     at = train_to_the_end(at)
-    assert at.session_state["live"]["status"] == "completed", errors(at)
+    assert at.session_state["live"].status == "completed", errors(at)
     assert at.success[0].value.startswith("Completed 50 epochs")
 
 

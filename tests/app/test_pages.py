@@ -153,7 +153,7 @@ def test_a_setting_under_the_closed_expander_keeps_its_value_for_the_run():
     assert "train_batch_size" not in {w.key for w in at.number_input}
     at.number_input(key="train_epochs").set_value(20)
     at.button(key="train_start").click().run()
-    assert at.session_state["live"]["config"].batch_size == 32
+    assert at.session_state["live"].config.batch_size == 32
 
 
 def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
@@ -227,7 +227,7 @@ def test_a_queued_run_shows_its_place_and_no_chart_controls_until_it_starts():
     try:
         at.number_input(key="train_epochs").set_value(50)
         at.button(key="train_start").click().run()
-        assert at.session_state["live"]["status"] == "queued"
+        assert at.session_state["live"].status == "queued"
         assert any(i.value.startswith("Queued: position 1") for i in at.info)
         assert not at.toggle and not at.get("bidi_component")  # nothing to chart yet
     finally:

@@ -110,5 +110,5 @@ def test_open_in_train_hands_the_config_and_data_to_the_train_page(db):
     # the Train page took the config into its widgets, popped the hand-over keys, and started the run
     assert state.PENDING_CONFIG not in at.session_state and state.PENDING_START not in at.session_state
     assert at.number_input(key="train_lr").value == 0.1 and at.number_input(key="train_epochs").value == 50
-    assert at.session_state[state.LIVE]["config"] == TrainConfig(lr=0.1, epochs=50)
+    assert at.session_state[state.LIVE].config == TrainConfig(lr=0.1, epochs=50)
     assert at.session_state[state.DATA_PARAMS]["n"] == 300

@@ -1,0 +1,75 @@
+"""The Runs page's view of the store: one table row per run, filtered and sorted, and the words its loss chart shows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+COLUMNS = ("id", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss", "time (s)", "device", "data")
+
+
+def table_row(run: dict) -> dict[str, Any]:
+    """What the table shows of one list_runs() row, under COLUMNS; created in local time."""
+    config = run["config"]
+    return {
+        "id": run["id"],
+        "created": datetime.fromtimestamp(run["created_at"]),
+        "status": run["status"],
+        "optimizer": config.get("optimizer", ""),
+        "lr": config.get("lr"),
+        "epochs": run["epochs_done"],  # done
+        "of": config.get("epochs"),  # planned
+        "train loss": run["train_loss"],
+        "test loss": run["test_loss"],
+        "time (s)": run["elapsed_s"],
+        "device": run["device"] or "",
+        "data": data_label(run["dataset"]),
+    }
+
+
+def data_label(dataset: dict) -> str:
+    """The preset or file name, with the row count where it is known: "house_prices, 1,000"."""
+    name = dataset.get("preset") or dataset.get("csv") or "?"
+    return f"{name}, {dataset['rows']:,}" if isinstance(dataset.get("rows"), int) else name
+
+
+def select_runs(
+    runs: Sequence[dict], statuses: Collection[str] = (), optimizers: Collection[str] = (), owner: str | None = None
+) -> list[dict]:
+    """The runs with one of these statuses and optimizers (none given: any) and, given an owner, started by it."""
+    return [
+        r
+        for r in runs
+        if (not statuses or r["status"] in statuses)
+        and (not optimizers or r["config"].get("optimizer", "") in optimizers)
+        and (owner is None or r["owner"] == owner)
+    ]
+
+
+def sort_rows(rows: Sequence[dict], column: str, ascending: bool) -> list[dict]:
+    """Stable sort on one column with missing values (None, NaN) last either way, as pandas' sort_values does."""
+    missing = [r for r in rows if _missing(r[column])]
+    present = [r for r in rows if not _missing(r[column])]
+    return sorted(present, key=lambda r: r[column], reverse=not ascending) + missing  # reverse keeps ties in order
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def curve_label(run: dict) -> str:
+    """Short, and says what differs most often: optimizer and learning rate."""
+    lr = run["config"].get("lr")
+    return f"{run['id'][:8]} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else run["id"][:8]
+
+
+def loss_axis_title(runs: Sequence[dict]) -> str:
+    """The loss and its unit when every run shares them ("MSE (price²)"), else just "loss"."""
+    losses = {r["config"].get("loss", "mse") for r in runs}
+    targets = {r["dataset"].get("target", "y") for r in runs}
+    if len(losses) == 1 and len(targets) == 1:
+        loss, target = losses.pop(), targets.pop()
+        return {"mse": f"MSE ({target}²)", "mae": f"MAE ({target})"}.get(loss, f"{loss} loss")
+    return "loss"

@@ -1,0 +1,128 @@
+"""What the Train page reports about a run: its pace, its fit per split, its coefficients beside least squares and
+a prediction, all in original units. Torch-free (the server imports it): the worker sends back numbers, and these
+turn them into what a person reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.data.preprocess import Scaler, split
+from core.plotting import thin
+from core.training.config import TrainConfig
+from core.training.metrics import regression_metrics
+from core.training.optimum import least_squares
+from core.training.weights import forward
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A run's rows as train() saw them. The worker does not send its split or scaler back, so the server derives
+    them again from (dataset, config), once per run, with the same seeded split and the same Scaler.fit."""
+
+    features: list[str]
+    X: np.ndarray  # every row, original units: converted once, since the live fit uses it every frame
+    y: np.ndarray
+    train_rows: np.ndarray
+    test_rows: np.ndarray
+    scaler: Scaler  # z-scores of the training rows, or the identity when the run trained on raw features
+
+
+def run_data(ds: Dataset, cfg: TrainConfig) -> RunData:
+    X, y = ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float)
+    train_rows, test_rows = split(len(ds), cfg.test_fraction, cfg.seed)
+    scaler = Scaler.fit(X[train_rows], y[train_rows]) if cfg.standardize else Scaler.identity(len(ds.features))
+    return RunData(list(ds.features), X, y, train_rows, test_rows, scaler)
+
+
+@dataclass(frozen=True)
+class Pace:
+    fraction: float  # of the epochs done, at most 1
+    epochs_per_s: float  # 0 until an epoch is done
+    eta_s: float | None  # until the last epoch at this rate; None without a rate
+
+
+def pace(epochs_done: int, epochs_total: int, started_at: float | None, finished_at: float | None, now: float) -> Pace:
+    """How fast a run goes and when it ends: from its start to its end, or to now while it trains."""
+    elapsed = (finished_at or now) - (started_at or now)
+    rate = epochs_done / elapsed if elapsed > 0 else 0.0
+    return Pace(min(epochs_done / epochs_total, 1.0), rate, (epochs_total - epochs_done) / rate if rate else None)
+
+
+def _weight_columns(history: dict[str, list], features: Sequence[str]) -> list[str] | None:
+    """The history's weight columns (w:<feature>, training units); None when the trainer did not record them
+    (models with many parameters)."""
+    names = [f"w:{f}" for f in features]
+    return names if "b" in history and all(n in history for n in names) else None
+
+
+def live_predictions(data: RunData, history: dict[str, list]) -> np.ndarray | None:
+    """The fit at the newest epoch, from the recorded weights, for every row; None before the first epoch or when
+    the weights are not recorded."""
+    names = _weight_columns(history, data.features)
+    if names is None or not history["b"]:
+        return None
+    coef, intercept = data.scaler.to_original(np.array([history[n][-1] for n in names]), history["b"][-1])
+    return data.X @ coef + intercept
+
+
+def coefficient_paths(history: dict[str, list], features: Sequence[str], scaler: Scaler, keep: slice) -> dict[str, list[float]] | None:
+    """Every coefficient and the intercept epoch by epoch, in original units, at the epochs `keep` selects
+    (core.plotting.decimate); None when the weights are not recorded. Scaler.to_original for all epochs at once."""
+    names = _weight_columns(history, features)
+    if names is None:
+        return None
+    W = np.array([thin(history[n], keep) for n in names], dtype=float).T  # epochs × features
+    b = np.array(thin(history["b"], keep), dtype=float)
+    coef = scaler.y_std * W / scaler.x_std
+    paths = {f: coef[:, i].tolist() for i, f in enumerate(features)}
+    paths["intercept"] = (scaler.y_mean + scaler.y_std * b - coef @ scaler.x_mean).tolist()
+    return paths
+
+
+def fit_report(data: RunData, predictions: Sequence[float]) -> dict[str, dict[str, float]]:
+    """MSE, RMSE, MAE and R² on the training rows and, when some were held out, on the test rows."""
+    yhat = np.asarray(predictions, dtype=float)
+    report = {"train": regression_metrics(data.y[data.train_rows], yhat[data.train_rows])}
+    if len(data.test_rows):
+        report["test"] = regression_metrics(data.y[data.test_rows], yhat[data.test_rows])
+    return report
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rows: list[dict[str, Any]]  # per parameter: parameter, trained, least squares (exact), difference
+    distance: float  # ‖trained − exact‖ / ‖exact‖: how far from the optimum, as a fraction of its length
+    max_gap: float  # the largest |trained − exact| / |exact| of one parameter
+
+
+def coefficient_comparison(ds: Dataset, train_rows: np.ndarray, coef: dict[str, float], intercept: float) -> Comparison:
+    """A linear model's coefficients beside least squares on the same training rows: the exact optimum of the MSE
+    that gradient descent is heading for."""
+    exact_coef, exact_intercept = least_squares(ds, rows=train_rows)
+    names = [*coef, "intercept"]
+    trained = np.array([*coef.values(), intercept], dtype=float)
+    exact = np.array([*(exact_coef[n] for n in coef), exact_intercept])
+    rows = [
+        {"parameter": n, "trained": float(t), "least squares (exact)": float(e), "difference": float(t - e)}
+        for n, t, e in zip(names, trained, exact)
+    ]
+    distance = float(np.linalg.norm(trained - exact) / max(np.linalg.norm(exact), 1e-12))
+    gap = float(np.max(np.abs(trained - exact) / np.maximum(np.abs(exact), 1e-12)))
+    return Comparison(rows, distance, gap)
+
+
+def typical_inputs(ds: Dataset) -> dict[str, float]:
+    """The predict form's starting values: each feature's median, to 4 significant digits so the box reads cleanly."""
+    return {f: float(f"{ds.X[f].median():.4g}") for f in ds.features}
+
+
+def predict(weights: dict[str, np.ndarray], scaler: Scaler, activation: str, x: Sequence[float]) -> float:
+    """One prediction in original units from a row in original units, for any served model (linear or MLP):
+    scale the row as training did, run the numpy forward pass, and map ŷ back."""
+    z = (np.asarray(x, dtype=float) - scaler.x_mean) / scaler.x_std
+    return float(forward(weights, z, activation)[0] * scaler.y_std + scaler.y_mean)

@@ -1,0 +1,47 @@
+"""The run the Train page watches: one typed record in session state (ui.state.LIVE), filled frame by frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.data import Dataset
+from core.runs import Job, Snapshot
+from core.training import TrainConfig
+from core.training.results import RunData, run_data
+
+
+@dataclass
+class LiveRun:
+    job_id: str
+    config: TrainConfig
+    dataset: Dataset
+    data: RunData  # its rows, split and scaling, derived once when the page attaches
+    mine: bool  # this session controls it (pause, stop); anyone else with its link watches read-only
+    control_key: str | None  # the owner's proof of control, kept in the URL so a refresh keeps it; None for a watcher
+    status: str  # the job's, as of the last frame
+    cursor: int = 0  # epochs received: each frame asks only for those after it
+    history: dict[str, list] = field(default_factory=dict)  # columnar, as the trainer records, from epoch 1
+    result: dict[str, Any] | None = None  # the worker's answer, once the run has ended
+    error: str = ""
+    frozen_at: int = 0  # the cursor when "Freeze view" went on: the charts stop there
+
+    @classmethod
+    def watch(cls, job: Job, mine: bool) -> LiveRun:
+        """A fresh record of a job, which the live view fills from epoch 1."""
+        data = run_data(job.source, job.config)
+        return cls(job.id, job.config, job.source, data, mine, job.control_key if mine else None, job.status)
+
+    def absorb(self, snap: Snapshot) -> None:
+        """A frame's new epochs, appended, and the job's status, result and error as of now."""
+        for column, values in snap.rows.items():
+            self.history.setdefault(column, []).extend(values)
+        self.cursor, self.status, self.result, self.error = snap.cursor, snap.status, snap.result, snap.error
+
+    def charted(self, frozen: bool) -> dict[str, list]:
+        """The epochs to draw: all of them or, while the view is frozen, those that had arrived when it froze (the
+        same picture again, so the browser has nothing to redraw)."""
+        if not frozen:
+            self.frozen_at = self.cursor
+            return self.history
+        return {column: values[: self.frozen_at] for column, values in self.history.items()}
