@@ -12,26 +12,20 @@ import atexit
 import gc
 import logging
 import multiprocessing as mp
-import os
 import secrets
-import sys
 import threading
 import time
-import types
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import wait
 from typing import Any
 
-import numpy as np
-
 from core.data.dataset import Dataset
-from core.runs import worker
 from core.runs.history_codec import as_list
 from core.runs.job import Job, JobPolicy, Snapshot
-from core.runs.store import RunStore, StoreError
+from core.runs.pool import WorkerProcess, default_workers
+from core.runs.saving import RunSaver
+from core.runs.store import RunStore
 from core.training.config import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
@@ -39,34 +33,6 @@ SAVE_S = 1.0  # the server writes a running job's new epochs to the run store th
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
-STORE_RETRY_S = 5.0  # how often writes the run store refused are tried again
-BIG_RESULTS = ("predictions", "model_file", "safetensors", "weights")  # kept in memory, not in the store: rebuildable
-
-
-class _Worker:
-    def __init__(self, ctx: mp.context.SpawnContext, torch_threads: int, policy: JobPolicy):
-        self.conn, child = ctx.Pipe()
-        self.stop, self.pause = ctx.Event(), ctx.Event()
-        memory = (policy.worker_memory_mb, policy.gpu_memory_capped)
-        self.process = ctx.Process(
-            target=worker.main, args=(child, self.stop, self.pause, torch_threads, memory), daemon=True, name="descent-worker"
-        )
-        with _main_module_hidden():
-            self.process.start()
-        child.close()
-        self.ready = False
-        self.job: Job | None = None
-
-
-@contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """spawn re-runs the parent's __main__ file in the child; under `streamlit run` that is the app script."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 class JobManager:
@@ -84,22 +50,19 @@ class JobManager:
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
-        self._writes: deque[Callable[[], None]] = deque()  # store writes queued under _lock, run outside it (_drain)
-        self._write_lock = threading.Lock()  # one drainer at a time, so writes land in the order they were queued
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._closed = False
         self._store = store
-        self.store_problem = store_problem  # why runs are not being saved now; "" while every write lands
-        self._store_retry_at = 0.0
+        self._saver = RunSaver(store, self._lock, store_problem)
         n = n_workers or default_workers()
         self.policy = policy or JobPolicy.from_env(n)
         self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
         self._accelerators: list[str] = []  # as the workers' torch sees them: ["cuda:0", "cuda:1"], ["mps"] or []
         self._last_liveness = time.monotonic()
         if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
-            self._record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
-        self._workers = [_Worker(self._ctx, torch_threads, self.policy) for _ in range(n)]
+            self._saver.record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+        self._workers = [WorkerProcess(self._ctx, torch_threads, self.policy) for _ in range(n)]
         self._collector = threading.Thread(target=self._collect, daemon=True, name="descent-collector")
         self._collector.start()
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
@@ -128,9 +91,9 @@ class JobManager:
             self._check_device(cfg)
             self._jobs[job.id] = job
             self._queue.append(job)
-            self._later_for(job, lambda s: self._sync(s, job))  # its row first: every later write finds it
+            self._saver.later_for(job, lambda s: self._saver.sync(s, job))  # its row first: every later write finds it
             self._dispatch()
-        self._drain()
+        self._saver.drain()
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -171,7 +134,7 @@ class JobManager:
                 error=job.error,
                 started_at=job.started_at,
                 finished_at=job.finished_at,
-                store_problem=self.store_problem if job.store_behind or not job.stored else "",
+                store_problem=self._saver.problem if job.store_behind or not job.stored else "",
             )
 
     def stop(self, job_id: str) -> None:
@@ -180,7 +143,7 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is not None and not job.done and not job.ending:
                 self._stop(job)
-        self._drain()
+        self._saver.drain()
 
     def _stop(self, job: Job, reason: str = "") -> None:
         job.stop_requested, job.stop_reason, job.stop_requested_at = True, reason, time.monotonic()
@@ -204,8 +167,8 @@ class JobManager:
                 if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
                     (w.pause.set if paused else w.pause.clear)()
                     w.job.status = "paused" if paused else "running"
-                    self._later(lambda s, job=w.job: s.set_status(job.id, job.status))
-        self._drain()
+                    self._saver.later(lambda s, job=w.job: s.set_status(job.id, job.status))
+        self._saver.drain()
 
     def workers_ready(self) -> int:
         return sum(w.ready for w in self._workers)
@@ -228,10 +191,10 @@ class JobManager:
         if self._closed:
             return
         self._closed = True
-        self._drain()
+        self._saver.drain()
         for job in list(self._jobs.values()):  # a graceful end: say so now rather than after STALE_AFTER_S
             if not job.done:
-                self._record(lambda s, job=job: s.set_status(job.id, "interrupted"))
+                self._saver.record(lambda s, job=job: s.set_status(job.id, "interrupted"))
         for w in self._workers:
             w.stop.set()
             try:
@@ -266,7 +229,7 @@ class JobManager:
             w.conn.send(("job", job.id, (*job.payload, job.accelerator)))
             job.payload = None
             log.info("job %s started on worker %s at %.3f", job.id, w.process.pid, job.started_at)
-            self._later(lambda s, job=job: s.set_status(job.id, "running"))
+            self._saver.later(lambda s, job=job: s.set_status(job.id, "running"))
 
     def _next_job(self) -> Job | None:
         """The oldest queued job whose session is under its limit and, if it wants a GPU, one is free."""
@@ -322,14 +285,9 @@ class JobManager:
         if time.monotonic() - self._last_liveness > LIVENESS_S:
             self._last_liveness = time.monotonic()
             live = [j.id for j in self._jobs.values() if not j.done]
-            self._later(lambda s: s.touch(live))
-            self._later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
-        behind = self._store is not None and (self.store_problem or any(j.store_behind for j in self._jobs.values()))
-        if behind and time.monotonic() >= self._store_retry_at:
-            self._store_retry_at = time.monotonic() + STORE_RETRY_S
-            for job in self._jobs.values():
-                if job.store_behind or not job.stored:
-                    self._later_for(job, lambda s, job=job: self._catch_up(s, job))
+            self._saver.later(lambda s: s.touch(live))
+            self._saver.later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+        self._saver.retry(self._jobs.values())
         now, p = time.time(), self.policy
         for w in self._workers:  # Stop, a cap or the reaper acts between epochs; a worker stuck inside one is ended
             job = w.job
@@ -350,11 +308,10 @@ class JobManager:
         whoever sees it end finds every epoch and the status saved. Caller holds the lock."""
         result = result if result is not None else {"reason": reason or error}
         job.ending = True
-        self._save(job)
+        self._saver.save(job)
 
         def end() -> None:
-            if not self._record(lambda s: s.finish(job.id, status, _kept(result))):
-                job.store_behind = True
+            self._saver.finish(job, status, result)
             with self._lock:
                 job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
                 log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
@@ -362,7 +319,7 @@ class JobManager:
                 for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
                     del self._jobs[old.id]
 
-        self._writes.append(end)
+        self._saver.then(end)
 
     def _collect(self) -> None:
         while not self._closed:
@@ -373,7 +330,7 @@ class JobManager:
             ready = wait(list(by_handle), timeout=0.5)
             with self._lock:
                 self._reap()
-            self._drain()
+            self._saver.drain()
             for handle in ready:
                 w = by_handle[handle]
                 with self._lock:
@@ -387,16 +344,16 @@ class JobManager:
                         self._dispatch()
                     except Exception:  # noqa: BLE001 - this thread serves every job: log a bug, keep serving
                         log.exception("job collector")
-                self._drain()
+                self._saver.drain()
 
-    def _receive(self, w: _Worker) -> None:
+    def _receive(self, w: WorkerProcess) -> None:
         try:
             while w.conn.poll():
                 self._handle(w, w.conn.recv())
         except (EOFError, OSError):
             pass  # the sentinel reports the death
 
-    def _handle(self, w: _Worker, msg: tuple) -> None:
+    def _handle(self, w: WorkerProcess, msg: tuple) -> None:
         kind = msg[0]
         if kind == "ready":
             w.ready = True
@@ -418,7 +375,7 @@ class JobManager:
             if job.history["epoch"][-1] == job.config.epochs:
                 log.info("job %s last epoch arrived at %.3f", job.id, time.time())
             if time.monotonic() - job.saved_at >= SAVE_S:
-                self._save(job)
+                self._saver.save(job)
         elif kind in ("done", "error"):
             w.job = None
             if kind == "done":
@@ -428,81 +385,17 @@ class JobManager:
             else:
                 self._finish(job, "failed", error=msg[2])
 
-    def _save(self, job: Job) -> None:
-        """Queue the epochs the store lacks as one append: per message (10 a second) the writes cost a
-        streaming run more server CPU than drawing it. Caller holds the lock."""
-        if job.unsaved:
-            self._later_for(job, lambda s: self._sync(s, job))
-        job.saved_at = time.monotonic()
-
-    def _sync(self, s: RunStore, job: Job) -> None:
-        """The job's row, then every epoch the store lacks, as one append in order. On a failure the epochs go
-        back in front of any that arrived meanwhile, for the next try: memory holds them until the store answers."""
-        if not job.stored:
-            try:
-                s.create(job.id, job.owner, job.config.to_dict(), job.dataset)
-            except StoreError:
-                if s.get(job.id) is None:  # not a row written by a try whose answer was lost
-                    raise
-            job.stored = True
-        with self._lock:
-            batches, job.unsaved = job.unsaved, []
-        if not batches:
-            return
-        try:
-            s.append(job.id, {c: np.concatenate([b[c] for b in batches]) for c in batches[0]})
-        except BaseException:
-            with self._lock:
-                job.unsaved[:0] = batches
-            raise
-
-    def _catch_up(self, s: RunStore, job: Job) -> None:
-        """A retry: everything the store lacks of this job, its end included."""
-        self._sync(s, job)
-        if job.done:
-            s.finish(job.id, job.status, _kept(job.result or {}))
-        else:
-            s.set_status(job.id, job.status)
-        job.store_behind = False
+    @property
+    def store_problem(self) -> str:
+        """Why runs are not being saved right now, and what to do; "" while every write lands."""
+        return self._saver.problem
 
     def store_health(self) -> dict[str, Any]:
         """For the admin page: where runs are saved, what is wrong with it if anything, and how many runs wait."""
         with self._lock:
-            behind = sum(j.store_behind or not j.stored for j in self._jobs.values())
-        return {"store": self._store.display_url if self._store else None, "problem": self.store_problem, "runs_unsaved": behind}
+            return self._saver.health(self._jobs.values())
 
-    def _later_for(self, job: Job, write: Callable[[RunStore], Any]) -> None:
-        """A store write for one job; if it fails the job is behind, and the retries (_reap) catch it up."""
-        self._writes.append(lambda: self._record(write) or setattr(job, "store_behind", True))
-
-    def _later(self, write: Callable[[RunStore], Any]) -> None:
-        """A store write from under the lock, run by _drain once the lock is free: pages reading their
-        snapshots never wait on the disk (an append of a second's epochs takes 20-80 ms)."""
-        self._writes.append(lambda: self._record(write))
-
-    def _drain(self) -> None:
-        """Run the queued store writes, oldest first. Never call it holding the lock: a job's end takes it."""
-        with self._write_lock:
-            while self._writes:
-                self._writes.popleft()()
-
-    def _record(self, write: Callable[[RunStore], Any]) -> bool:
-        """Write to the run store, if any. Whatever goes wrong is logged and said (store_problem), never allowed
-        to stop training or the collector thread that serves every job. True when the write landed."""
-        if self._store is None:
-            return False
-        try:
-            write(self._store)
-        except Exception as e:  # noqa: BLE001 - StoreError, or a bug: either way the runs go on
-            problem = str(e) if isinstance(e, StoreError) else f"an unexpected {type(e).__name__} in the run store: {e}"
-            if problem != self.store_problem:
-                (log.warning if isinstance(e, StoreError) else log.exception)("run store: %s", problem)
-            self.store_problem = problem
-            return False
-        self.store_problem = ""
-        return True
-
-    def _replace(self, dead: _Worker) -> None:
+    def _replace(self, dead: WorkerProcess) -> None:
         code = dead.process.exitcode
         job = dead.job
         if job is not None and not job.done and not job.ending and job.stop_requested:
@@ -520,17 +413,5 @@ class JobManager:
                 ),
             )
         log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
-        self._workers[self._workers.index(dead)] = _Worker(self._ctx, self._torch_threads, self.policy)
+        self._workers[self._workers.index(dead)] = WorkerProcess(self._ctx, self._torch_threads, self.policy)
 
-
-def default_workers() -> int:
-    """One worker per spare core, at least one: the server and the browser need a core on a laptop."""
-    env = os.environ.get("DESCENT_WORKERS")
-    if env:
-        return max(1, int(env))
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
-
-
-def _kept(result: dict[str, Any]) -> dict[str, Any]:
-    """What the store keeps of a result: everything but the big parts a new run can rebuild."""
-    return {k: v for k, v in result.items() if k not in BIG_RESULTS}

@@ -101,8 +101,10 @@ class RunStore:
         now = time.time()
         try:
             self._create(run_id, owner, config, dataset, device, now)
-        except sa.exc.IntegrityError as e:
-            raise StoreError(f"A run with id {run_id!r} is already stored; give each run a unique id (e.g. a uuid).") from e
+        except StoreError as e:
+            if isinstance(e.__cause__, sa.exc.IntegrityError):
+                raise StoreError(f"A run with id {run_id!r} is already stored; give each run a unique id (e.g. a uuid).") from e
+            raise
 
     def _create(self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None, now: float) -> None:
         with self._write() as conn:

@@ -195,6 +195,7 @@ def test_a_run_that_runs_out_of_memory_fails_with_advice_and_the_worker_lives_on
     """A real allocation failure: the worker's per-run memory cap (address space) on this CPU machine. A GPU's
     OutOfMemoryError takes the same path (out_of_memory below), which needs a GPU to provoke for real."""
     monkeypatch.setenv("DESCENT_WORKER_MEMORY_MB", "300")
+    monkeypatch.setattr(TrainConfig, "memory_bytes", lambda *_: 0)  # past the server's estimate, to the real allocator
     m = JobManager(n_workers=1)
     try:
         wide = TrainConfig(model="mlp", hidden=(4096, 4096, 4096), optimizer="adam", epochs=5, device="cpu")
