@@ -39,6 +39,12 @@ def finite(values: Sequence[float | None]) -> list[float | None]:
 PACK_MIN = 64  # shorter arrays stay JSON numbers: readable, and no smaller packed
 
 
+def plain_text(text: str) -> str:
+    """A name a person typed (a CSV column, a dataset) as Plotly shows it: as text. Plotly renders a subset of HTML
+    in titles, names and labels (a column named <a href=…> became a link); entities show as the characters."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def typed_arrays(figure: dict[str, Any]) -> dict[str, Any]:
     """The figure with each trace's long x/y as Plotly's typed-array spec ({"dtype", "bdata"}: base64 bytes).
 

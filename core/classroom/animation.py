@@ -17,6 +17,7 @@ import numpy as np
 
 from core.classroom.contrast import scale_color
 from core.classroom.lessons import Surface
+from core.plotting import plain_text
 
 MAX_FRAMES = 200  # frames a figure carries; longer runs are decimated (first and last epoch always kept)
 RAF_SLACK_MS = 8  # half a 60 Hz tick: see frame_ms
@@ -203,6 +204,8 @@ def play_figure(
     speed: epochs per second while playing. Frames are decimated to ≤ max_frames; a frame's path keeps every shown epoch.
     """
     Z = np.asarray(Z, dtype=np.float64)
+    axis_titles, data_titles = tuple(map(plain_text, axis_titles)), tuple(map(plain_text, data_titles))  # names a person typed
+    loss_title = plain_text(loss_title)
     n_points = max(len(lane.path) for lane in lanes)
     shown = frame_epochs(n_points, max_frames)
     stride = (n_points - 1) / max(len(shown) - 1, 1)

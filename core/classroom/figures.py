@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.plotting import finite, loss_axis
+from core.plotting import finite, loss_axis, plain_text
 from core.training.figures import fit_figure
 
 # -- gradient-descent classroom ----------------------------------------------------------------------------
@@ -37,6 +37,7 @@ def landscape_figure(
     path: (epochs + 1, 2) points on the two axes; arrow: the descent direction (−∇L on the two axes) at the current point.
     """
     Z = np.asarray(Z, dtype=float)
+    axis_titles = (plain_text(axis_titles[0]), plain_text(axis_titles[1]))  # from a dataset's column names
     zmin = float(Z.min())
     root = np.sqrt(np.maximum(Z - zmin, 0.0))
     ticks = np.linspace(0.0, float(root.max()), 5)

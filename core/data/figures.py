@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.plotting import COLORS, finite, layout, sample_rows
+from core.plotting import COLORS, finite, layout, plain_text, sample_rows
 
 DATA_POINTS = 20_000  # scattergl draws this many smoothly; beyond it a seeded sample is drawn
 MATRIX_POINTS = 3_000  # SVG scatter matrix and 3-D scatter: fewer, they are heavier per point
@@ -30,10 +30,12 @@ def data_figure(
     marker: dict[str, Any] = {"size": 6, "opacity": 0.7, "color": COLORS["data"]}
     if others:
         second = others[0]
-        marker.update(color=ds.X[second].iloc[rows].tolist(), colorscale="Viridis", showscale=True, colorbar={"title": {"text": second}})
+        colorbar = {"title": {"text": plain_text(second)}}
+        marker.update(color=ds.X[second].iloc[rows].tolist(), colorscale="Viridis", showscale=True, colorbar=colorbar)
     xs = ds.X[x].iloc[rows]
     traces: list[dict[str, Any]] = [
-        {"type": "scattergl", "mode": "markers", "name": ds.target, "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(), "marker": marker}
+        {"type": "scattergl", "mode": "markers", "name": plain_text(ds.target), "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(),
+         "marker": marker}  # fmt: skip
     ]
     if fit is not None:
         coef, intercept = fit
@@ -53,7 +55,8 @@ def data_figure(
             }
         )
     legend = {"orientation": "h", "y": 1.12, "x": 0}  # above the plot, clear of the colour bar
-    return {"data": traces, "layout": layout(height, xaxis={"title": {"text": x}}, yaxis={"title": {"text": ds.target}}, legend=legend)}
+    axes = {"xaxis": {"title": {"text": plain_text(x)}}, "yaxis": {"title": {"text": plain_text(ds.target)}}}
+    return {"data": traces, "layout": layout(height, legend=legend, **axes)}
 
 
 def scatter3d_figure(ds: Dataset, x: str, y: str, height: int = 520) -> dict[str, Any]:
@@ -62,13 +65,13 @@ def scatter3d_figure(ds: Dataset, x: str, y: str, height: int = 520) -> dict[str
     trace = {
         "type": "scatter3d",
         "mode": "markers",
-        "name": ds.target,
+        "name": plain_text(ds.target),
         "x": ds.X[x].iloc[rows].tolist(),
         "y": ds.X[y].iloc[rows].tolist(),
         "z": ds.y.iloc[rows].tolist(),
         "marker": {"size": 3, "opacity": 0.8, "color": ds.y.iloc[rows].tolist(), "colorscale": "Viridis"},
     }
-    scene = {"xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}}, "zaxis": {"title": {"text": ds.target}}}
+    scene = {axis: {"title": {"text": plain_text(name)}} for axis, name in (("xaxis", x), ("yaxis", y), ("zaxis", ds.target))}
     return {"data": [trace], "layout": {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "scene": scene}}
 
 
@@ -77,7 +80,7 @@ def scatter_matrix_figure(ds: Dataset, columns: list[str] | None = None, height:
     rows = sample_rows(len(ds), MATRIX_POINTS)
     table = ds.X.assign(**{ds.target: ds.y}).iloc[rows]
     columns = columns or [*ds.features[:5], ds.target]
-    dims = [{"label": c, "values": table[c].tolist()} for c in columns]
+    dims = [{"label": plain_text(c), "values": table[c].tolist()} for c in columns]
     trace = {
         "type": "splom",
         "dimensions": dims,
@@ -93,7 +96,7 @@ def histogram_figure(ds: Dataset, bins: int = 40, height: int = 320) -> dict[str
     counts, edges = np.histogram(ds.y.to_numpy(dtype=float), bins=bins)
     trace = {
         "type": "bar",
-        "name": ds.target,
+        "name": plain_text(ds.target),
         "x": ((edges[:-1] + edges[1:]) / 2).tolist(),
         "y": counts.tolist(),
         "width": float(edges[1] - edges[0]),
@@ -101,7 +104,7 @@ def histogram_figure(ds: Dataset, bins: int = 40, height: int = 320) -> dict[str
     }
     return {
         "data": [trace],
-        "layout": layout(height, xaxis={"title": {"text": ds.target}}, yaxis={"title": {"text": "rows"}}, bargap=0.02),
+        "layout": layout(height, xaxis={"title": {"text": plain_text(ds.target)}}, yaxis={"title": {"text": "rows"}}, bargap=0.02),
     }
 
 
@@ -109,7 +112,7 @@ def correlation_figure(ds: Dataset, height: int = 380) -> dict[str, Any]:
     """Pearson correlation of every pair among the features and the target, with the value written in each cell."""
     table = ds.X.assign(**{ds.target: ds.y})
     corr = np.nan_to_num(np.corrcoef(table.to_numpy(dtype=float), rowvar=False), nan=0.0).reshape(table.shape[1], table.shape[1])
-    names = list(table.columns)
+    names = [plain_text(c) for c in table.columns]
     trace = {
         "type": "heatmap",
         "x": names,

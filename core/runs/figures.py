@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.plotting import decimate, finite, loss_axis, thin
+from core.plotting import decimate, finite, loss_axis, plain_text, thin
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f")
 OVERLAY_POINTS = 20_000  # across all traces of the overlay, so 100 runs stay as light as one long run
@@ -16,7 +16,8 @@ def runs_overlay_figure(
     """Loss curves of several runs on one chart: a color per run, train solid, test dotted; {label: history}."""
     per_trace = max(200, OVERLAY_POINTS // max(1, len(histories) * (2 if test else 1)))
     traces = []
-    for n, (label, h) in enumerate(histories.items()):
+    for n, (raw_label, h) in enumerate(histories.items()):
+        label = plain_text(raw_label)
         epochs = h.get("epoch") or []
         keep = decimate(len(epochs), per_trace - 1)  # thin puts the first epoch back
         color = RUN_COLORS[n % len(RUN_COLORS)]
@@ -29,7 +30,7 @@ def runs_overlay_figure(
                 "x": thin(epochs, keep),
                 "y": finite(thin(h.get("train_loss") or [None] * len(epochs), keep)),
                 "line": {"color": color, "width": 2},
-                "hovertemplate": "epoch %{x}<br>train loss %{y:.4g}<extra>" + label + "</extra>",
+                "hovertemplate": "epoch %{x}<br>train loss %{y:.4g}",  # the trace's name, in the hover's side box
             }
         )
         if test and any(v is not None for v in h.get("test_loss") or []):
@@ -43,7 +44,7 @@ def runs_overlay_figure(
                     "x": thin(epochs, keep),
                     "y": finite(thin(h["test_loss"], keep)),
                     "line": {"color": color, "width": 1.5, "dash": "dot"},
-                    "hovertemplate": "epoch %{x}<br>test loss %{y:.4g}<extra>" + label + "</extra>",
+                    "hovertemplate": "epoch %{x}<br>test loss %{y:.4g}",
                 }
             )
     return {

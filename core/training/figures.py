@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.plotting import COLORS, decimate, finite, loss_axis, sample_rows, thin
+from core.plotting import COLORS, decimate, finite, loss_axis, plain_text, sample_rows, thin
 
 LOSS_LABELS = {"mse": "MSE ({t}²)", "mae": "MAE ({t})", "huber": "Huber loss (≈ {t} units)"}
 
@@ -46,7 +46,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
             "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": loss_axis(LOSS_LABELS[loss].format(t=target), log_y),
+            "yaxis": loss_axis(LOSS_LABELS[loss].format(t=plain_text(target)), log_y),
             "legend": {"orientation": "h", "y": 1.08, "x": 0},
             "uirevision": "loss",  # keep the user's zoom between frames
         },
@@ -57,7 +57,9 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
     """Several per-epoch series against epoch (coefficient paths, the learning rate); decimated like the loss."""
     keep = decimate(len(history["epoch"]))
     x = thin(history["epoch"], keep)
-    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": x, "y": finite(thin(v, keep))} for name, v in series.items()]
+    traces = [
+        {"type": "scatter", "mode": "lines", "name": plain_text(name), "x": x, "y": finite(thin(v, keep))} for name, v in series.items()
+    ]
     # linear: from zero, so a constant learning rate is a line above zero, not one centred in ±1
     yaxis = loss_axis(y_title, True) if log_y else {"title": {"text": y_title}, "rangemode": "tozero"}
     return {
@@ -87,7 +89,7 @@ def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_p
     data = {
         "type": points,
         "mode": "markers",
-        "name": ds.target,
+        "name": plain_text(ds.target),
         "x": x.tolist(),
         "y": ds.y.to_numpy()[rows].tolist(),
         "marker": {"size": 5, "opacity": 0.5, "color": COLORS["data"]},
@@ -116,8 +118,8 @@ def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_p
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
-            "xaxis": {"title": {"text": first}},
-            "yaxis": {"title": {"text": ds.target}},
+            "xaxis": {"title": {"text": plain_text(first)}},
+            "yaxis": {"title": {"text": plain_text(ds.target)}},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": "fit",
         },
@@ -153,8 +155,8 @@ def predicted_actual_figure(
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            "xaxis": {"title": {"text": f"actual {target}"}},
-            "yaxis": {"title": {"text": f"predicted {target}"}},
+            "xaxis": {"title": {"text": f"actual {plain_text(target)}"}},
+            "yaxis": {"title": {"text": f"predicted {plain_text(target)}"}},
         },
     }
 
@@ -167,7 +169,7 @@ def residual_figure(y: Sequence[float], yhat: Sequence[float], test_rows: np.nda
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            "xaxis": {"title": {"text": f"predicted {target}"}},
+            "xaxis": {"title": {"text": f"predicted {plain_text(target)}"}},
             "yaxis": {"title": {"text": "residual (actual − predicted)"}},
             "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0, "line": {"color": "#888", "dash": "dash"}}],
         },

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from core.data import make_dataset
@@ -54,3 +55,31 @@ def test_data_figure_plots_target_against_first_feature():
     ds = make_dataset("house_prices", n=50)
     fig = data_figure(ds)
     assert fig["data"][0]["y"] == ds.y.tolist() and fig["layout"]["xaxis"]["title"]["text"] == "area_m2"
+
+
+def test_names_a_person_typed_reach_plotly_as_text_never_as_markup():
+    """Plotly renders <a href>, <b> and friends in names and titles: a crafted column name must stay text."""
+    import json
+
+    from core.classroom.figures import landscape_figure
+    from core.data import Dataset
+    from core.data.figures import correlation_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
+    from core.runs.figures import runs_overlay_figure
+    from core.training.figures import fit_figure, lines_figure, predicted_actual_figure, residual_figure
+
+    link, bold = '<a href="https://evil.example">click</a>', "<b>price</b>"
+    base = make_dataset("house_prices", n=50)
+    ds = Dataset(X=base.X.set_axis([link, "rooms"], axis=1), y=base.y.rename(bold), name=link)
+    yhat = ds.y.to_numpy()
+    history = {"epoch": [1, 2], "train_loss": [2.0, 1.0]}
+    figures = [
+        data_figure(ds), scatter3d_figure(ds, link, "rooms"), scatter_matrix_figure(ds), histogram_figure(ds), correlation_figure(ds),
+        fit_figure(ds, yhat), loss_figure(history, target=bold), lines_figure(history, {link: [1.0, 2.0]}, "coefficient"),
+        predicted_actual_figure(yhat, yhat, [0], bold), residual_figure(yhat, yhat, [0], bold),
+        runs_overlay_figure({link: history}),
+        landscape_figure([0, 1], [0, 1], np.zeros((2, 2)), np.zeros((2, 2)), 0, [0, 0], (link, bold)),
+    ]  # fmt: skip
+    for fig in figures:
+        text = json.dumps(fig)
+        assert "<a href" not in text and "<b>price" not in text, text[:300]
+    assert "&lt;a href" in json.dumps(data_figure(ds))  # shown as the characters the person typed

@@ -113,7 +113,9 @@ def test_same_seed_same_run_with_minibatches():
         ({"early_stopping": 5, "test_fraction": 0.0}, "Early stopping watches the test loss"),
         ({"init": "given"}, "init='given' needs init_params"),
         ({"init": "given", "init_params": (1.0,)}, "init_params needs 2 numbers"),
-        ({"model": "mlp", "hidden": (0,)}, "hidden must list 1 to 4096 units"),
+        ({"model": "mlp", "hidden": (0,)}, "hidden must list 1 to 8 layers of 1 to 4,096 units"),
+        ({"model": "mlp", "hidden": (4,) * 9}, "hidden must list 1 to 8 layers"),
+        ({"seed": -1}, "seed must be a whole number from 0"),
         ({"grad_clip": -1.0}, "grad_clip must be a positive number"),
     ],
 )
