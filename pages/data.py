@@ -8,6 +8,7 @@ from core.data import LIMITS, PRESETS, DataError, coefficients_in_both_units, re
 from core.data.figures import correlation_figure, data_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
 from core.training.optimum import least_squares
 from ui import state
+from ui.text import md, md_list
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 SOURCES = {"preset": "Preset", "csv": "CSV file"}
@@ -59,7 +60,8 @@ def csv_controls() -> None:
         if state.data_source() == "csv":
             ds = state.base_dataset()
             st.info(
-                f"In use: **{ds.spec['csv']}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}). Upload a file to replace it."
+                f"In use: **{md(ds.spec['csv'])}** ({len(ds):,} rows; {md_list(ds.features)} → {md(ds.target)}). "
+                "Upload a file to replace it."
             )
         return
     table = read_once(file_key, opener)
@@ -132,7 +134,7 @@ except DataError as e:  # e.g. too many polynomial columns for this many feature
 if state.data_fingerprint() != before:
     st.rerun()
 st.caption(
-    f"**In use:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}"
+    f"**In use:** {md(ds.name)}, {len(ds):,} rows · {md_list(ds.features)} → {md(ds.target)}"
     + ("" if not ds.spec.get("dropped", {}).get("rows") else f" · {ds.spec['dropped']['rows']} bad row(s) dropped")
 )
 
@@ -170,7 +172,7 @@ with coefficients_tab:
         column_config={k: st.column_config.NumberColumn(format="%.4g") for k in ("original units", "standardized (z-scores)")},
     )
     st.caption(
-        f"The {label} above, in both units. **Original units**: {ds.target} per unit of each feature, what the model means. "
+        f"The {label} above, in both units. **Original units**: {md(ds.target)} per unit of each feature, what the model means. "
         "**Standardized**: change in the target's z-score per one-σ change of a feature, what an optimizer sees when "
         "Standardize is on. Descent Lab reports original units everywhere unless a column says otherwise."
     )

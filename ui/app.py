@@ -9,8 +9,9 @@ warm_up.wait()  # a visit while the server warms up; the imports below are then 
 from core.data import LIMITS
 from core.runs import JobManager
 from core.training import MAX_EPOCHS
-from ui import navigation, state
+from ui import identity, navigation, state
 from ui.cache import job_manager
+from ui.text import md, md_list
 
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
 
@@ -35,16 +36,19 @@ manager = job_manager()  # the server's warm-up has started its workers (under A
 with st.sidebar:
     st.markdown("### Descent Lab")
     ds = state.current_dataset()
-    st.caption(f"**Data:** {ds.name}, {len(ds):,} rows · {', '.join(ds.features)} → {ds.target}")
+    st.caption(f"**Data:** {md(ds.name)}, {len(ds):,} rows · {md_list(ds.features)} → {md(ds.target)}")
 
     @st.fragment(run_every=10 if manager.workers_ready() else 2)  # "ready" shows within 2 s of a cold start's warm-up
     def heartbeat(manager: JobManager) -> None:
-        """While any page of this tab is open its runs are wanted; a closed tab's runs are stopped (JobPolicy)."""
-        manager.heartbeat(state.session_id())
+        """While any page of this browser is open its runs are wanted; a closed browser's runs are stopped (JobPolicy)."""
+        manager.heartbeat(identity.owner_id())
         ready = manager.workers_ready()
         st.caption(f"**Workers:** {ready} of {len(manager.worker_pids())} ready" + ("" if ready else " (warming up torch…)"))
 
     heartbeat(manager)
+    identity.remember_browser()
+    if manager.store_problem:
+        st.warning(f"**Runs are not being saved.** {manager.store_problem}", icon=":material/database_off:")
 
     policy = manager.policy
     with st.expander("Limits on this server"):
@@ -52,7 +56,7 @@ with st.sidebar:
             f"{LIMITS.max_rows:,} rows · {LIMITS.max_columns} columns · {LIMITS.max_bytes / 2**20:g} MB upload · "
             f"{MAX_EPOCHS:,} epochs · "
             + (f"{policy.max_run_s:g} s per run" if policy.max_run_s else "no time limit per run")
-            + f" · {policy.runs_per_session} run{'s' if policy.runs_per_session > 1 else ''} at a time per session"
+            + f" · {policy.runs_per_session} run{'s' if policy.runs_per_session > 1 else ''} at a time per person"
         )
     if login_configured():
         st.button("Log out", key="logout", on_click=st.logout)

@@ -132,3 +132,17 @@ def test_garbage_csvs_give_a_message_not_a_traceback(content):
     at = upload(open_page("../pages/data.py"), "garbage.csv", content)
     assert not at.exception
     assert errors(at) or at.warning or at.info
+
+
+def test_crafted_column_names_show_as_typed_never_as_markdown_latex_or_links():
+    from ui.text import md
+
+    header = '"$x^2$","[click](https://evil.example)",**price**'
+    content = (header + "\n" + "\n".join(f"{i},{i % 7},{3 * i + 1}" for i in range(30))).encode()
+    at = upload(open_page("../pages/data.py"), "crafted.csv", content)
+    assert not at.exception
+    shown = in_use(at)
+    assert r"\$x^2\$" in shown and r"\[click\](https\:" in shown and r"\*\*price\*\*" in shown
+    assert md(":material/delete: **x**") == r"\:material/delete\: \*\*x\*\*"  # no icon, no bold
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert r"\$x^2\$" in sidebar and "[click](" not in sidebar
