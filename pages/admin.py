@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.runs.overview import ACTIVE_COLUMNS, active_row, failure_rows, job_counts, limits_in_force
-from ui import state
-from ui.cache import job_manager
+from ui import identity, state
+from ui.cache import admin_gate, job_manager
 
 FAILURES_SHOWN = 10
 ACTIVE_WIDTHS = [1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8]  # ACTIVE_COLUMNS, then the Stop button
@@ -37,16 +37,21 @@ if not password:
     st.stop()
 
 if not st.session_state.get(state.ADMIN_OK):
+    gate, who = admin_gate(), identity.owner_id()
     login_col, _ = st.columns([2, 3])
     with login_col, st.form("admin_login", clear_on_submit=True):  # the typed password does not stay in the widget
         typed = st.text_input("Admin password", type="password", key=state.ADMIN_PASSWORD)
         submitted = st.form_submit_button("Open the admin view", type="primary")
     if submitted:
+        if (wait := gate.wait_s(who)) > 0:  # not even checked: a guess during the wait costs nothing but time
+            login_col.error(f"Too many wrong passwords. Try again in {wait:.0f} s.")
+            st.stop()
         if hmac.compare_digest(typed.encode(), password.encode()):
+            gate.succeeded(who)
             st.session_state[state.ADMIN_OK] = True
             st.rerun()
-        message_col, _ = st.columns([2, 3])
-        message_col.error("Wrong password.")
+        gate.failed(who, identity.owner_label())
+        login_col.error("Wrong password." + (f" Wait {wait:.0f} s before the next try." if (wait := gate.wait_s(who)) > 0 else ""))
     st.stop()
 
 manager = job_manager()
@@ -86,8 +91,16 @@ if failures := failure_rows(jobs, now, limit=FAILURES_SHOWN):
 else:
     st.caption("None since this server started.")
 
+st.subheader("Run store", anchor=False)
+health = manager.store_health()
+if health["problem"]:
+    st.error(f"**Runs are not being saved.** {health['problem']}", icon=":material/database_off:")
+else:
+    st.success(f"Every run is saved to {health['store']}.", icon=":material/database:")
+st.caption(f"Runs whose record the store lacks (kept in memory, retried every few seconds): {health['runs_unsaved']}")
+
 st.subheader("Policy and limits in force", anchor=False)
-limits = limits_in_force(manager.policy, total, os.environ.get("DESCENT_WORKER_MEMORY_MB"))
+limits = limits_in_force(manager.policy, total)
 st.dataframe(pd.DataFrame({"setting": list(limits), "value": list(limits.values())}), hide_index=True, width="content")
 
 if st.button("Leave the admin view", key="admin_logout"):

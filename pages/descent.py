@@ -48,7 +48,7 @@ from core.data import Dataset
 from core.plotting import figures_png, gif_from_pngs
 from core.runs import FINAL, JobManager
 from core.training import ConfigError
-from ui import state
+from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
 
@@ -107,7 +107,7 @@ def start(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surfa
     """Every lane as a job in the worker pool, like the Train page; the classroom replays their records."""
     try:
         cfgs = [lane_config(lesson, lane, s, lr=lr) for lane, s, lr in zip(lesson.lanes, surfaces, lrs)]
-        jobs = [manager.submit(ds, cfg, owner=state.session_id(), label=state.owner_label()) for cfg in cfgs]
+        jobs = [manager.submit(ds, cfg, owner=identity.owner_id(), label=identity.owner_label()) for cfg in cfgs]
     except ConfigError as e:
         st.error(str(e))
         return

@@ -1,4 +1,5 @@
-"""Runs: every saved run in a table; overlay, compare, export, delete, or take one back to Train."""
+"""Runs: this person's saved runs, and those opened through a shared link; overlay, compare, export, rename, delete
+(their own only), or take one back to Train. The admin view sees every run."""
 
 from datetime import datetime
 
@@ -8,10 +9,10 @@ import streamlit as st
 from core.runs import RunStore, StoreError
 from core.runs.compare import config_diff, export_csv, export_json
 from core.runs.figures import runs_overlay_figure
-from core.runs.store import ACTIVE
+from core.runs.store import ACTIVE, NAME_MAX
 from core.runs.table import COLUMNS, curve_label, loss_axis_title, select_runs, sort_rows, table_row
 from core.training import ConfigError, TrainConfig
-from ui import navigation, state
+from ui import identity, navigation, state
 from ui.cache import run_store
 
 SORTS = {  # label → (column, ascending)
@@ -24,29 +25,35 @@ SORTS = {  # label → (column, ascending)
 CHART_COLUMNS = ["epoch", "train_loss", "test_loss"]
 
 st.title("Runs")
+admin = bool(st.session_state.get(state.ADMIN_OK))
+me = identity.owner_id()
+shared_ids = sorted(st.session_state.get(state.SHARED_RUNS, set()))
 try:
     store = run_store()
-    runs = store.list_runs()
+    runs = store.list_runs() if admin else store.list_runs(owner=me, also=shared_ids)
 except StoreError as e:
     st.error(str(e))
     st.stop()
 
 if not runs:
-    st.info("No runs yet. Every run you start on the Train page is saved here as it trains, and stays after a restart.")
+    st.info(
+        "No runs yet. Every run you start on the Train page is saved here as it trains, and stays after a restart; "
+        "runs others share with you (their link) appear here too, to view."
+    )
     st.stop()
 
 
 by_id = {r["id"]: r for r in runs}
-row_of = {r["id"]: table_row(r) for r in runs}
+row_of = {r["id"]: table_row(r, None if admin else me) for r in runs}
 table = pd.DataFrame(list(row_of.values()), columns=COLUMNS).set_index("id", drop=False)  # dtypes from every run
 
 status_col, optimizer_col, sort_col, mine_col = st.columns([2, 2, 2, 1.3], vertical_alignment="bottom")
 statuses = status_col.multiselect("Status", sorted(set(table["status"])), key="runs_status", placeholder="all")
 optimizers = optimizer_col.multiselect("Optimizer", sorted(set(table["optimizer"])), key="runs_optimizer", placeholder="all")
 sort = sort_col.selectbox("Sort", list(SORTS), key="runs_sort")
-mine = mine_col.toggle("Only my runs", key="runs_mine", help="Runs started in this browser session.")
+mine = mine_col.toggle("Only my runs", key="runs_mine", help="Hide the runs of others: shared with you, or everyone's for an admin")
 
-chosen = select_runs(runs, statuses, optimizers, owner=state.session_id() if mine else None)
+chosen = select_runs(runs, statuses, optimizers, owner=me if mine else None)
 shown_ids = [row["id"] for row in sort_rows([row_of[r["id"]] for r in chosen], *SORTS[sort])]
 shown = table.loc[shown_ids].reset_index(drop=True)
 
@@ -60,6 +67,8 @@ event = st.dataframe(
     height=min(420, 38 + 35 * len(shown)),
     column_config={
         "id": st.column_config.TextColumn("run", width="small"),
+        "name": st.column_config.TextColumn(width="medium", help="Rename one of your runs below"),
+        "whose": st.column_config.TextColumn(width="small", help="mine: yours to rename and delete; shared: opened from a link, to view"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
         "lr": st.column_config.NumberColumn(format="%.4g", width="small"),
         "epochs": st.column_config.NumberColumn(format="%d", width="small", help="epochs done"),
@@ -135,14 +144,21 @@ run_again = again_col.button(
 )
 
 
+def rename(store: RunStore, run_id: str, owner: str | None) -> None:
+    try:
+        store.rename(run_id, st.session_state[f"runs_name_{run_id}"], owner=owner)
+    except StoreError as e:
+        st.toast(str(e))
+
+
 def ask_delete(ids: list[str]) -> None:
     st.session_state[state.RUNS_DELETE] = ids
 
 
-def confirm_delete(store: RunStore) -> None:
+def confirm_delete(store: RunStore, owner: str | None) -> None:
     doomed = st.session_state.pop(state.RUNS_DELETE, [])
     try:
-        n = store.delete(doomed)
+        n = store.delete(doomed, owner=owner)
     except StoreError as e:
         st.session_state[state.RUNS_DELETE] = doomed
         st.toast(str(e))
@@ -154,7 +170,13 @@ def cancel_delete() -> None:
     st.session_state.pop(state.RUNS_DELETE, None)
 
 
-delete_col.button("Delete…", key="runs_delete_ask", on_click=ask_delete, args=(ids,), width="stretch")
+theirs = [r["id"] for r in selected if not admin and r.get("owner") != me]
+delete_col.button("Delete…", key="runs_delete_ask", on_click=ask_delete, args=(ids,), width="stretch", disabled=bool(theirs),
+                  help="Only your own runs can be deleted; others shared these with you to view." if theirs else None)  # fmt: skip
+if single and not theirs:
+    rename_col, _ = st.columns([3, 3])
+    rename_col.text_input("Name", value=selected[0]["name"] or "", key=f"runs_name_{selected[0]['id']}", max_chars=NAME_MAX,
+                          on_change=rename, args=(store, selected[0]["id"], None if admin else me))  # fmt: skip
 
 if open_train or run_again:
     run = selected[0]
@@ -176,5 +198,6 @@ if doomed := st.session_state.get(state.RUNS_DELETE):
             + (f" {len(active)} still training: the training goes on, but its epochs are no longer saved." if active else "")
         )
         confirm_col, cancel_col, _ = st.columns([1, 1, 4])
-        confirm_col.button("Delete", type="primary", key="runs_delete_confirm", on_click=confirm_delete, args=(store,), width="stretch")
+        confirm_col.button("Delete", type="primary", key="runs_delete_confirm", on_click=confirm_delete,
+                           args=(store, None if admin else me), width="stretch")  # fmt: skip
         cancel_col.button("Cancel", key="runs_delete_cancel", on_click=cancel_delete, width="stretch")

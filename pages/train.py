@@ -7,15 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from core.plotting import decimate, thin
-from core.runs import FINAL, Job, JobManager, Snapshot
+from core.runs import FINAL, Job, JobManager, Snapshot, StoreError
 from core.training import ConfigError, TrainConfig
 from core.training.export import history_csv, training_script
 from core.training.figures import fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
 from core.training.results import coefficient_comparison, coefficient_paths, fit_report, live_predictions, pace, predict, typical_inputs
-from ui import state, train_form
-from ui.cache import job_manager
+from ui import identity, state, train_form
+from ui.cache import job_manager, run_store
 from ui.live_chart import live_chart
 from ui.live_run import LiveRun
+from ui.text import md, md_list
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
@@ -23,26 +24,50 @@ OPTIMUM_GAP = 0.01  # a completed MSE run with a coefficient further than this (
 RETRY_BATCH = 256  # the batch size offered after running out of memory
 
 
-def attach(manager: JobManager, job_id: str, control_key: str | None = None) -> LiveRun | None:
+def attach(manager: JobManager, job_id: str) -> LiveRun | None:
     """Watch a job: a fresh record that the live view fills from epoch 1.
 
-    Its owner controls it; a refreshed tab proves ownership with the key in its URL; anyone else who has
-    the link watches read-only."""
+    Its owner (this browser, or the logged-in user: ui/identity.py) controls it, in any tab and after a refresh;
+    anyone else who has the link watches read-only, and finds it on their Runs page as shared with them."""
     job = manager.get(job_id)
     if job is None or job.source is None:
         return None
-    mine = job.owner == state.session_id() or (control_key is not None and manager.adopt(job.id, state.session_id(), control_key))
+    mine = job.owner == identity.owner_id()
+    if not mine:
+        st.session_state.setdefault(state.SHARED_RUNS, set()).add(job.id)
     live = st.session_state[state.LIVE] = LiveRun.watch(job, mine)
     name_in_url(live)
     return live
 
 
 def name_in_url(live: LiveRun) -> None:
-    """The run in the URL, so a refresh re-attaches to it; the control key too, so its owner keeps control."""
+    """The run in the URL, so a refresh re-attaches to it: its id only, which grants nobody control."""
     if st.query_params.get("run") != live.job_id:
         st.query_params["run"] = live.job_id
-    if live.control_key and st.query_params.get("key") != live.control_key:
-        st.query_params["key"] = live.control_key
+    if "key" in st.query_params:  # an address from before control left the URL
+        del st.query_params["key"]
+
+
+def stored_run_view(run_id: str) -> None:
+    """A run's address opened when this server no longer holds the run (it restarted, or the run is old): what the
+    store kept, read-only, or a plain word that it is gone. Never an empty page."""
+    try:
+        run = run_store().get(run_id)
+        history = run_store().history(run_id, ["epoch", "train_loss", "test_loss"]) if run else {}
+    except StoreError as e:
+        st.warning(f"This run is not on the server any more, and its saved copy cannot be read: {e}")
+        return
+    if run is None:
+        st.warning("This run is not on this server, and no saved run has this id: it may have been deleted. Press Train for a new one.")
+        return
+    st.info(
+        f"**{md(run['name'] or run['id'][:8])}**: {run['status']} after {run['epochs_done']:,} of {run['config'].get('epochs', 0):,} "
+        "epochs. This server no longer holds it (it restarted), so this is what was saved: read-only. Its full record is on the "
+        "Runs page."
+    )
+    if history.get("epoch"):
+        live_chart(loss_figure(history, target=run["dataset"].get("target", "y"), loss=run["config"].get("loss", "mse")),
+                   key="loss_chart")  # fmt: skip
 
 
 def start_run(manager: JobManager) -> None:
@@ -51,7 +76,7 @@ def start_run(manager: JobManager) -> None:
     prep = state.data_prep()
     try:
         cfg = train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
-        job = manager.submit(state.current_dataset(), cfg, owner=state.session_id(), label=state.owner_label())
+        job = manager.submit(state.current_dataset(), cfg, owner=identity.owner_id(), label=identity.owner_label())
     except ConfigError as e:
         st.session_state[state.TRAIN_ERROR] = str(e)
         return
@@ -141,7 +166,7 @@ def started(manager: JobManager, live: LiveRun, box) -> bool:
 # a second saturated the server's core (benchmarks/load.py, protocol clients). A queued page instead runs one frame
 # every QUEUED_FRAME_S that lasts until the next: it watches for its run's start (seen within ~0.1 s) and redraws
 # only its queue note.
-def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool) -> None:
+def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool, paused: bool) -> None:
     """A fragment, rerun every frame with the arguments of the page's last full run: pull only the epochs that are
     new since the last frame, then redraw."""
     snap = manager.snapshot(live.job_id, since=live.cursor)
@@ -153,6 +178,12 @@ def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool) -
         st.warning("This run is no longer held by the server (it was restarted). Start a new run.")
         return
     live.absorb(snap)
+    if snap.store_problem:
+        st.warning(
+            f"This run is not being saved: {snap.store_problem} It goes on training, and its epochs are kept in this server's "
+            "memory until the store answers again; if the server restarts first they are lost, so download its history when it ends.",
+            icon=":material/database_off:",
+        )
     box = st.empty()  # the progress bar, or the queue note that started() keeps fresh
     progress(box, snap, manager.get(live.job_id))
     if live.history.get("epoch"):  # none yet while queued: no charts, so no chart toggles either
@@ -160,8 +191,9 @@ def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool) -
         log_y = log_col.toggle("Log scale", value=True, key=state.TRAIN_LOG)
         frozen = freeze_col.toggle("Freeze view", key=state.TRAIN_FREEZE, help="Stop redrawing the charts; training goes on")
         charts(live, live.charted(frozen), log_y)
-    if running and (snap.status in FINAL or (snap.status == "queued") != queued or (queued and started(manager, live, box))):
-        st.rerun()  # the whole page: Pause on once a worker has the run; at the end, the settings and the result
+    if running and (snap.status in FINAL or (snap.status == "queued") != queued or paused != (snap.status == "paused")
+                    or (queued and started(manager, live, box))):  # fmt: skip
+        st.rerun()  # the whole page: Pause on once a worker has the run, Resume once paused (in any tab); at the end, the result
 
 
 def retry(manager: JobManager, cfg: TrainConfig, **changes) -> None:
@@ -199,7 +231,7 @@ def result_view(manager: JobManager, live: LiveRun) -> None:
     predicted = result.get("predictions")
     if predicted is None:
         return
-    st.subheader(f"How good is the fit ({ds_run.target}, original units)")
+    st.subheader(f"How good is the fit ({md(ds_run.target)}, original units)")
     st.dataframe(
         pd.DataFrame(fit_report(live.data, predicted)).T,
         column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("MSE", "RMSE", "MAE", "R²")},
@@ -239,12 +271,13 @@ def predict_form(live: LiveRun, weights: dict) -> None:
     """Any trained model, linear or MLP: its weights came back from the worker, and numpy runs the forward pass."""
     ds_run = live.dataset
     with st.form("predict"):
-        st.markdown(f"**Predict {ds_run.target}**")
+        st.markdown(f"**Predict {md(ds_run.target)}**")
         feature_cols = st.columns(len(ds_run.features))
-        x = [col.number_input(f, value=value, format="%g") for col, (f, value) in zip(feature_cols, typical_inputs(ds_run).items())]
+        x = [col.number_input(md(f), value=value, format="%g", key=f"predict_{i}")
+             for i, (col, (f, value)) in enumerate(zip(feature_cols, typical_inputs(ds_run).items()))]  # fmt: skip
         if st.form_submit_button("Predict"):
             y = predict(weights, live.data.scaler, live.config.activation, x)
-            st.metric(f"predicted {ds_run.target}", f"{y:,.6g}")
+            st.metric(f"predicted {md(ds_run.target)}", f"{y:,.6g}")
 
 
 def exports(live: LiveRun, result: dict) -> None:
@@ -278,29 +311,30 @@ if (pending := st.session_state.pop(state.PENDING_CONFIG, None)) is not None:  #
 
 live: LiveRun | None = st.session_state.get(state.LIVE)
 if live is None and "run" in st.query_params:  # a refreshed browser, or a shared link: pick the run up again
-    live = attach(manager, st.query_params["run"], st.query_params.get("key"))
+    live = attach(manager, st.query_params["run"])
 elif live is not None:
     name_in_url(live)  # back from another page, whose link dropped the query
 running = live is not None and live.status not in FINAL
 queued = running and live.status == "queued"  # Pause is off until a worker takes the run
+paused = running and live.status == "paused"
 controls = running and live.mine
 
 ds = state.current_dataset()
 prep = state.data_prep()
 st.caption(
-    f"Training on **{ds.name}** ({len(ds):,} rows; {', '.join(ds.features)} → {ds.target}); "
+    f"Training on **{md(ds.name)}** ({len(ds):,} rows; {md_list(ds.features)} → {md(ds.target)}); "
     f"{'standardized' if prep['standardize'] else 'raw'} features, {prep['test_fraction']:.0%} held out for testing. "
     "Change these on the Data page."
 )
 
-train_form.render(disabled=running)
+train_form.render(disabled=running, devices=manager.devices() if manager.workers_ready() else None)
 # checked while the settings can change; during a run the form is off and submit has checked the run's settings
 problem = None if running else train_form.problem(prep["standardize"], prep["test_fraction"])
 
 train_col, pause_col, stop_col, seed_col, _ = st.columns([1, 1, 1, 1.4, 3.6])
 train_col.button("Train", type="primary", disabled=running or problem is not None, key="train_start", on_click=start_run,
                  args=(manager,), width="stretch")  # fmt: skip
-pause_col.button("Resume" if live and live.status == "paused" else "Pause", disabled=not controls or queued, key="train_pause",
+pause_col.button("Resume" if paused else "Pause", disabled=not controls or queued, key="train_pause",
                  on_click=toggle_pause, args=(manager, live), width="stretch")  # fmt: skip
 stop_col.button("Stop", disabled=not controls, key="train_stop", on_click=stop_run, args=(manager, live), width="stretch")
 seed_col.button("Seed example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
@@ -315,9 +349,11 @@ if error := st.session_state.pop(state.TRAIN_ERROR, None):
 if live is not None:
     share_link(live.job_id)
     frame_s = (QUEUED_FRAME_S if queued else FRAME_S) if running else None  # an ended run's view is drawn once
-    st.fragment(live_view, run_every=frame_s)(manager, live, running, queued)
+    st.fragment(live_view, run_every=frame_s)(manager, live, running, queued, paused)
     if live.status in FINAL:
         result_view(manager, live)
+elif "run" in st.query_params:
+    stored_run_view(st.query_params["run"])
 else:
     st.info("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains.")
     # drawn empty now so the browser has loaded Plotly before the first epoch arrives

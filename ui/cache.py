@@ -13,15 +13,28 @@ import streamlit as st
 
 from core.env import EnvReport
 from core.env.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
-from core.runs import JobManager, RunStore
+from core.runs import JobManager, RunStore, StoreError
+from ui.admin_gate import AdminGate
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @st.cache_resource(show_spinner="Starting the training workers…")
 def job_manager() -> JobManager:
-    """One pool of warm worker processes per server, shared by every session; every run goes into the store."""
-    return JobManager(store=run_store())
+    """One pool of warm worker processes per server, shared by every session; every run goes into the store.
+
+    A store that cannot be opened (a bad DESCENT_DB, a damaged file) leaves training working: the runs go unsaved,
+    and the sidebar, the Train page and the Admin page say so."""
+    try:
+        return JobManager(store=run_store())
+    except StoreError as e:
+        return JobManager(store=None, store_problem=f"{e} Runs train, but are not saved until the server restarts with a working store.")
+
+
+@st.cache_resource(show_spinner=False)
+def admin_gate() -> AdminGate:
+    """The admin password's failed tries, counted across every session of this server."""
+    return AdminGate()
 
 
 @st.cache_resource(ttl=300, show_spinner=False)

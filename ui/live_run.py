@@ -17,8 +17,7 @@ class LiveRun:
     config: TrainConfig
     dataset: Dataset
     data: RunData  # its rows, split and scaling, derived once when the page attaches
-    mine: bool  # this session controls it (pause, stop); anyone else with its link watches read-only
-    control_key: str | None  # the owner's proof of control, kept in the URL so a refresh keeps it; None for a watcher
+    mine: bool  # its owner's (this browser's or user's) to pause and stop; anyone else with its link watches read-only
     status: str  # the job's, as of the last frame
     cursor: int = 0  # epochs received: each frame asks only for those after it
     history: dict[str, list] = field(default_factory=dict)  # columnar, as the trainer records, from epoch 1
@@ -30,7 +29,7 @@ class LiveRun:
     def watch(cls, job: Job, mine: bool) -> LiveRun:
         """A fresh record of a job, which the live view fills from epoch 1."""
         data = run_data(job.source, job.config)
-        return cls(job.id, job.config, job.source, data, mine, job.control_key if mine else None, job.status)
+        return cls(job.id, job.config, job.source, data, mine, job.status)
 
     def absorb(self, snap: Snapshot) -> None:
         """A frame's new epochs, appended, and the job's status, result and error as of now."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import streamlit as st
 
 from core.data import LIMITS, PRESETS, DataError, Dataset, make_dataset, polynomial_features
 
-SESSION_ID = "session_id"  # owner of this session's jobs
 DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed, degree — the preset, when the source is a preset
 DATA_SOURCE = "data_source"  # "preset" or "csv": which of the two every page works on
 DATA_CSV = "data_csv"  # Dataset: the last accepted upload; a rejected one never lands here
@@ -21,24 +18,11 @@ TRAIN_LOG = "train_log"  # bool: the Train page's loss chart on a log scale (a t
 TRAIN_FREEZE = "train_freeze"  # bool: the Train page's charts stop redrawing while training goes on (a toggle)
 PENDING_CONFIG = "pending_config"  # dict: TrainConfig.to_dict() chosen on the Runs page; the Train page loads it once
 PENDING_START = "pending_start"  # bool: with PENDING_CONFIG, start that run at once ("Run again")
+SHARED_RUNS = "shared_runs"  # set[str]: runs this session opened through someone's link; listed, view only, on Runs
 RUNS_DELETE = "runs_delete"  # list[str]: run ids awaiting the user's delete confirmation on the Runs page
 
 DEFAULT_DATA = {"preset": "house_prices", "n": 1000, "noise": 0.1, "seed": 0, "degree": 3}
 DEFAULT_PREP = {"standardize": True, "test_fraction": 0.2, "poly_degree": 1}
-
-
-def session_id() -> str:
-    if SESSION_ID not in st.session_state:
-        st.session_state[SESSION_ID] = uuid.uuid4().hex
-    return st.session_state[SESSION_ID]
-
-
-def owner_label() -> str:
-    """Who a run belongs to, as the admin page shows it: the logged-in user, else a guest by address and session."""
-    if st.user.get("is_logged_in"):
-        return str(st.user.get("email") or st.user.get("name") or "logged-in user")
-    ip = st.context.ip_address
-    return f"guest {session_id()[:6]}" + (f" from {ip}" if ip else " (this machine)")
 
 
 def data_params() -> dict:

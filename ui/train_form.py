@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 
 import streamlit as st
@@ -12,6 +12,7 @@ from core.training import ConfigError, TrainConfig, config
 DEFAULT = TrainConfig()
 PREFIX = "train_"  # widget keys are PREFIX + field name
 MORE = "train_more"  # the "More settings" expander's key: session state says whether it is open
+DEVICE_NAMES = {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 TOP_ROW = ("optimizer", "lr", "epochs", "device")  # the settings always on screen; the rest are under the expander
 
 
@@ -87,17 +88,25 @@ def problem(standardize: bool, test_fraction: float) -> str | None:
     return None
 
 
-def render(disabled: bool) -> None:
-    """All the settings; the four that matter most in one row, the rest grouped underneath."""
+def render(disabled: bool, devices: Sequence[str] | None = None) -> None:
+    """All the settings; the four that matter most in one row, the rest grouped underneath.
+
+    devices: those this server's workers can use (JobManager.devices()); None while no worker has said: all."""
     if _key("lr") not in st.session_state:
         load(DEFAULT)
+    devices = list(devices or config.DEVICES)
+    absent = [d for d in config.DEVICES if d not in devices]
+    if st.session_state.get(_key("device")) not in devices:  # e.g. "cuda" from a run on another server
+        st.session_state[_key("device")] = "auto"
     optimizer_col, lr_col, epochs_col, device_col = st.columns(4)
     optimizer_col.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
     lr_col.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
     epochs_col.number_input("Epochs", min_value=0, step=100, key=_key("epochs"), disabled=disabled)
     device_col.selectbox(
-        "Device", config.DEVICES, key=_key("device"), disabled=disabled, help="auto: CUDA if usable, then Apple MPS, then CPU."
-    )
+        "Device", devices, key=_key("device"), disabled=disabled,
+        help="auto: CUDA if usable, then Apple MPS, then CPU."
+        + "".join(f" {d}: not offered, this server's torch sees no {DEVICE_NAMES[d]}." for d in absent),
+    )  # fmt: skip
 
     with st.expander("More settings: model, loss, optimizer details, schedule, stopping", key=MORE, on_change="rerun") as more:
         if not more.open:  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser

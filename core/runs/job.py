@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,12 @@ from core.data.dataset import Dataset
 from core.training.config import TrainConfig
 
 FINAL = ("completed", "stopped", "diverged", "failed")
+
+
+def run_name(cfg: TrainConfig, data: str) -> str:
+    """A name a person can tell runs apart by, from what differs most often: "sgd · lr 0.01 · 100 ep · house_prices"."""
+    model = "" if cfg.model == "linear" else f"mlp {'×'.join(map(str, cfg.hidden))} · "
+    return f"{model}{cfg.optimizer} · lr {cfg.lr:g} · {cfg.epochs:,} ep · {data}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,8 @@ class Job:
     id: str
     config: TrainConfig
     dataset: dict[str, Any]  # the dataset's spec and shape, for display
-    owner: str | None = None
+    owner: str | None = None  # who controls it: a logged-in user or a browser (ui/identity.py); None from the CLI
+    name: str = ""  # what its owner calls it; run_name() until renamed
     owner_label: str = ""  # the logged-in user, or a guest's address and session, for the admin page
     status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
     history: dict[str, list] = field(default_factory=lambda: {"epoch": []})  # columnar; columns as the trainer records
@@ -72,7 +78,6 @@ class Job:
     stop_requested: bool = False
     stop_requested_at: float | None = None  # time.monotonic(): past the policy's grace its worker is killed
     stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
-    control_key: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)  # in the owner's URL only
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
     accelerator: str | None = None  # the GPU it holds while it runs ("cuda:1", "mps"); None on the CPU

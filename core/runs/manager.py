@@ -12,7 +12,6 @@ import atexit
 import gc
 import logging
 import multiprocessing as mp
-import secrets
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from typing import Any
 
 from core.data.dataset import Dataset
 from core.runs.history_codec import as_list
-from core.runs.job import Job, JobPolicy, Snapshot
+from core.runs.job import Job, JobPolicy, Snapshot, run_name
 from core.runs.pool import WorkerProcess, default_workers
 from core.runs.saving import RunSaver
 from core.runs.store import RunStore
@@ -68,8 +67,9 @@ class JobManager:
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
 
     # -- public API -------------------------------------------------------------------------------
-    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "") -> Job:
-        """Queue a run. owner: the session that controls it (fairness, isolation); label: who that is, for the admin."""
+    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "", name: str = "") -> Job:
+        """Queue a run. owner: who controls it (fairness, isolation); label: who that is, for the admin; name: what
+        its owner calls it (default: made from its settings and data)."""
         cfg.validate()
         need = cfg.memory_bytes(len(ds), len(ds.features))
         if self.policy.worker_memory_mb and need > self.policy.worker_memory_mb * 2**20:
@@ -84,6 +84,7 @@ class JobManager:
             dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
             owner=owner,
             owner_label=label,
+            name=name or run_name(cfg, ds.name),
             source=ds,
             payload=(ds.X.to_numpy(dtype=float), ds.y.to_numpy(dtype=float), ds.features, ds.target, ds.name, cfg.to_dict()),
         )
@@ -98,16 +99,6 @@ class JobManager:
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
-
-    def adopt(self, job_id: str, owner: str, control_key: str) -> bool:
-        """A refreshed tab (a new session) takes its run back, proving it with the key from its URL."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or not secrets.compare_digest(control_key, job.control_key):
-                return False
-            job.owner = owner
-            self._seen[owner] = time.time()
-            return True
 
     def jobs(self) -> list[Job]:
         """Every job this server holds (queued, running, and the last KEEP_FINISHED finished), oldest first."""

@@ -58,18 +58,25 @@ def failure_rows(jobs: Sequence[Job], now: float, limit: int) -> list[dict]:
     ]
 
 
-def limits_in_force(policy: JobPolicy, workers: int, memory_mb: str | None) -> dict[str, str]:
+def limits_in_force(policy: JobPolicy, workers: int) -> dict[str, str]:
     """Each limit, named with the environment variable that sets it, and its value as text."""
     orphans = "kept running" if policy.keep_orphans else f"{policy.orphan_after_s:g} s"
     return {
         "worker processes (DESCENT_WORKERS)": f"{workers}",
-        "runs at a time per session (DESCENT_RUNS_PER_SESSION)": f"{policy.runs_per_session}",
-        "closed tab: runs stopped after (DESCENT_ORPHAN_AFTER_S)": orphans,
+        "runs at a time per person, a browser or a login (DESCENT_RUNS_PER_SESSION)": f"{policy.runs_per_session}",
+        "closed browser: runs stopped after (DESCENT_ORPHAN_AFTER_S)": orphans,
         "wall time per run (DESCENT_MAX_RUN_S)": f"{policy.max_run_s:g} s" if policy.max_run_s else "no limit",
         "runs at a time per GPU (DESCENT_RUNS_PER_GPU)": f"{policy.runs_per_gpu}",
-        "memory per run beyond the worker, CPU servers (DESCENT_WORKER_MEMORY_MB)": f"{memory_mb} MB" if memory_mb else "no limit",
+        "memory per run beyond the worker (DESCENT_WORKER_MEMORY_MB; default from RAM and workers)": _memory(policy),
+        "a run that will not stop is ended after (DESCENT_STOP_GRACE_S)": f"{policy.stop_grace_s:g} s",
         "epochs per run (DESCENT_MAX_EPOCHS)": f"{MAX_EPOCHS:,}",
         "rows (DESCENT_MAX_ROWS)": f"{LIMITS.max_rows:,}",
         "columns (DESCENT_MAX_COLUMNS)": f"{LIMITS.max_columns}",
         "upload size (DESCENT_MAX_UPLOAD_MB)": f"{LIMITS.max_bytes / 2**20:g} MB",
     }
+
+
+def _memory(policy: JobPolicy) -> str:
+    if not policy.worker_memory_mb:
+        return "no limit"
+    return f"{policy.worker_memory_mb:,} MB" + ("" if policy.gpu_memory_capped else ", host memory only (a GPU's is not capped)")

@@ -86,7 +86,7 @@ class RunSaver:
         back in front of any that arrived meanwhile, for the next try: memory holds them until the store answers."""
         if not job.stored:
             try:
-                s.create(job.id, job.owner, job.config.to_dict(), job.dataset)
+                s.create(job.id, job.owner, job.config.to_dict(), job.dataset, name=job.name)
             except StoreError:
                 if s.get(job.id) is None:  # not a row written by a try whose answer was lost
                     raise

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core.runs.history_codec import encode
 
-SCHEMA_VERSION = 3  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns; 3: holder
+SCHEMA_VERSION = 3  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns; 3: holder and name
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -34,6 +34,7 @@ runs = sa.Table(
     sa.Column("train_loss", sa.Double),  # the last finite value appended
     sa.Column("test_loss", sa.Double),
     sa.Column("holder", sa.String(128)),  # "host:pid" of the server that last wrote it while it was live
+    sa.Column("name", sa.String(120)),  # what its owner calls it; made from its settings at the start
     sa.Index("runs_owner_created", "owner", "created_at"),
     sa.Index("runs_status", "status"),
 )
@@ -50,6 +51,7 @@ chunks = sa.Table(
 )
 SUMMARY = (
     runs.c.id,
+    runs.c.name,
     runs.c.created_at,
     runs.c.owner,
     runs.c.status,
@@ -106,8 +108,10 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
 
 
 def _migrate_2_to_3(conn: sa.Connection) -> None:
-    """v3 records which server holds a live run, so a restarted server marks its own cut-off runs at once."""
+    """v3 records which server holds a live run, so a restarted server marks its own cut-off runs at once, and
+    gives runs names their owners can change."""
     conn.execute(sa.text("ALTER TABLE runs ADD COLUMN holder VARCHAR(128)"))
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN name VARCHAR(120)"))
 
 
 MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3}

@@ -42,6 +42,7 @@ DEFAULT_PATH = "descent_lab.db"
 ACTIVE = ("queued", "running", "paused")  # a run in one of these when the server starts was cut off
 BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer waits for another process's write lock
 MERGE_EVERY = 64  # appends between merges of a running run's small chunks
+NAME_MAX = 120  # characters of a run's name
 MERGE_MAX_ROWS = 50_000  # epochs; bigger groups of chunks are not worth rewriting as one
 _PG_MIGRATION_LOCK = 0x44455343  # "DESC": pg_advisory_xact_lock key that serializes migrations across servers
 
@@ -97,20 +98,25 @@ class RunStore:
         self._engine.dispose()
 
     # -- writing ----------------------------------------------------------------------------------
-    def create(self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None = None) -> None:
+    def create(
+        self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None = None, name: str | None = None
+    ) -> None:
         now = time.time()
         try:
-            self._create(run_id, owner, config, dataset, device, now)
+            self._create(run_id, owner, config, dataset, device, now, name)
         except StoreError as e:
             if isinstance(e.__cause__, sa.exc.IntegrityError):
                 raise StoreError(f"A run with id {run_id!r} is already stored; give each run a unique id (e.g. a uuid).") from e
             raise
 
-    def _create(self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None, now: float) -> None:
+    def _create(
+        self, run_id: str, owner: str | None, config: dict, dataset: dict, device: str | None, now: float, name: str | None
+    ) -> None:
         with self._write() as conn:
             conn.execute(
                 runs.insert().values(
                     id=run_id,
+                    name=name,
                     created_at=now,
                     updated_at=now,
                     owner=owner,
@@ -199,11 +205,25 @@ class RunStore:
             with self._write() as conn:
                 conn.execute(runs.update().where(runs.c.id.in_(list(run_ids))).values(updated_at=time.time(), holder=self.holder))
 
-    def delete(self, run_ids: Sequence[str]) -> int:
+    def rename(self, run_id: str, name: str, owner: str | None = None) -> bool:
+        """Give a run a name; with an owner, only that owner's run. True when a run was renamed."""
+        name = " ".join(str(name).split())[:NAME_MAX]
+        if not name:
+            raise StoreError("A run's name cannot be empty.")
+        query = runs.update().where(runs.c.id == run_id).values(name=name)
+        with self._write() as conn:
+            return conn.execute(query if owner is None else query.where(runs.c.owner == owner)).rowcount > 0
+
+    def delete(self, run_ids: Sequence[str], owner: str | None = None) -> int:
+        """Delete runs and their history; with an owner, only that owner's (the others are left, not counted)."""
         ids = list(run_ids)
         if not ids:
             return 0
         with self._write() as conn:
+            if owner is not None:
+                ids = list(conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(ids), runs.c.owner == owner)).scalars())
+                if not ids:
+                    return 0
             conn.execute(chunks.delete().where(chunks.c.run_id.in_(ids)))
             count = conn.execute(runs.delete().where(runs.c.id.in_(ids))).rowcount
         with self._lock:
@@ -212,11 +232,13 @@ class RunStore:
         return count
 
     # -- reading ----------------------------------------------------------------------------------
-    def list_runs(self, owner: str | None = None, limit: int = 500) -> list[dict]:
-        """Newest first: id, created_at, owner, status, config, dataset, device, epochs_done, final losses, elapsed_s…"""
+    def list_runs(self, owner: str | None = None, limit: int = 500, also: Sequence[str] = ()) -> list[dict]:
+        """Newest first: id, name, created_at, owner, status, config, dataset, device, epochs_done, final losses, elapsed_s…
+
+        owner: only that owner's runs, plus any whose id is in `also` (runs opened through a shared link)."""
         query = sa.select(*SUMMARY).order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
         if owner is not None:
-            query = query.where(runs.c.owner == owner)
+            query = query.where(sa.or_(runs.c.owner == owner, runs.c.id.in_(list(also))))
         with self._read() as conn:
             return [_summary(row) for row in conn.execute(query).mappings()]
 

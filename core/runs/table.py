@@ -7,14 +7,20 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-COLUMNS = ("id", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss", "time (s)", "device", "data")
+COLUMNS = (
+    "id", "name", "whose", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss", "time (s)", "device",
+    "data",
+)  # fmt: skip
 
 
-def table_row(run: dict) -> dict[str, Any]:
-    """What the table shows of one list_runs() row, under COLUMNS; created in local time."""
+def table_row(run: dict, owner: str | None = None) -> dict[str, Any]:
+    """What the table shows of one list_runs() row, under COLUMNS; created in local time. whose: "mine" when the run
+    is this owner's, "shared" when it was opened through someone's link (view only)."""
     config = run["config"]
     return {
         "id": run["id"],
+        "name": run.get("name") or "",
+        "whose": "mine" if owner is None or run.get("owner") == owner else "shared",
         "created": datetime.fromtimestamp(run["created_at"]),
         "status": run["status"],
         "optimizer": config.get("optimizer", ""),
@@ -60,7 +66,9 @@ def _missing(value: Any) -> bool:
 
 
 def curve_label(run: dict) -> str:
-    """Short, and says what differs most often: optimizer and learning rate."""
+    """Its name (made from what differs most often: optimizer, learning rate, epochs, data), else a short id."""
+    if run.get("name"):
+        return f"{run['name']} ({run['id'][:6]})"
     lr = run["config"].get("lr")
     return f"{run['id'][:8]} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else run["id"][:8]
 

@@ -91,7 +91,7 @@ def test_without_auth_secrets_the_app_is_open_and_says_so_with_its_limits(monkey
     at = open_admin(monkeypatch, None)
     captions = [c.value for c in at.sidebar.caption]
     assert any(c.startswith("Open app: no login configured") for c in captions)
-    assert any("rows ·" in c and "MB upload" in c and "epochs" in c and "per session" in c for c in captions)
+    assert any("rows ·" in c and "MB upload" in c and "epochs" in c and "per person" in c for c in captions)
     assert not any(b.label == "Log in" for b in at.button)
 
 
@@ -128,3 +128,36 @@ def test_with_auth_secrets_a_logged_in_user_gets_the_app_and_a_log_out_button(mo
     at.run()
     assert not at.exception
     assert any(b.key == "logout" for b in at.sidebar.button)
+
+
+def test_wrong_passwords_make_the_next_try_wait_and_the_log_never_holds_them(monkeypatch, caplog):
+    at = open_admin(monkeypatch, SECRET)
+    with caplog.at_level("WARNING", logger="descent.admin"):
+        for guess in ("guess-1", "guess-2", "guess-3"):
+            at = log_in(at, guess)
+    assert "Wait 1 s before the next try" in at.error[0].value  # three free tries, then 1 s, 2 s, 4 s …
+    at = log_in(at, SECRET)  # at once: refused unchecked, even the right one
+    assert "Too many wrong passwords" in at.error[0].value and not at.metric
+    time.sleep(1.1)
+    at = log_in(at, SECRET)
+    assert at.metric[0].label == "Workers ready"
+    refusals = [r.getMessage() for r in caplog.records if r.name == "descent.admin"]
+    assert len(refusals) == 3 and all("guess" not in m and SECRET not in m for m in refusals)
+
+
+def test_the_gate_backs_off_per_browser_and_for_the_whole_server():
+    from ui.admin_gate import FREE_TRIES, MAX_WAIT_S, SERVER_FREE, SERVER_WAIT_S, AdminGate
+
+    gate, now = AdminGate(), 1000.0
+    for _ in range(FREE_TRIES):
+        assert gate.wait_s("a", now) == 0
+        gate.failed("a", "guest a", now)
+    assert gate.wait_s("a", now) == 1 and gate.wait_s("b", now) == 0  # only the guesser waits
+    for _ in range(20):
+        gate.failed("a", "guest a", now)
+    assert gate.wait_s("a", now) == MAX_WAIT_S
+    gate.succeeded("a")
+    for i in range(SERVER_FREE):  # many browsers, one guess each: the server's count makes everyone wait
+        gate.failed(f"bot-{i}", "bot", now)
+    assert gate.wait_s("fresh", now) == SERVER_WAIT_S
+    assert gate.wait_s("fresh", now + 3600) == 0  # an hour later the window has passed

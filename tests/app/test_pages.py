@@ -187,28 +187,69 @@ def test_a_refreshed_browser_re_attaches_to_its_run():
     assert "Completed 500 epochs" in fresh.success[0].value
 
 
-def test_a_shared_link_is_read_only_and_the_owners_refresh_keeps_control():
-    owner = open_page("../pages/train.py")
+ALICE = {"is_logged_in": True, "email": "alice@example.com"}
+
+
+def session(user: dict | None = None, run_id: str | None = None, page: str = "../pages/train.py") -> AppTest:
+    """A new browser session (its own random owner id, or a logged-in user), opened at a page and maybe a run's address."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if user is not None:
+        at.user = user
+    if run_id is not None:
+        at.query_params["run"] = run_id
+    at.run()
+    return at.switch_page(page).run()
+
+
+def test_a_shared_link_is_read_only_and_its_owner_keeps_control_in_another_session():
+    owner = session(user=ALICE)
     owner.number_input(key="train_epochs").set_value(1_000_000)
     owner.button(key="train_start").click().run()
-    run_id, key = owner.query_params["run"], owner.query_params["key"]
-    run_id, key = (v[0] if isinstance(v, list) else v for v in (run_id, key))
+    run_id = owner.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    assert set(owner.query_params) == {"run"}  # no control in the address people copy
 
-    viewer = AppTest.from_file(APP, default_timeout=60)
-    viewer.query_params["run"] = run_id  # the share link: no key
-    viewer.run()
-    viewer.switch_page("../pages/train.py").run()
+    viewer = session(run_id=run_id)  # someone else with the link
     assert "watching a shared run: read-only" in viewer.info[0].value
     assert viewer.button(key="train_stop").disabled and viewer.button(key="train_pause").disabled
+    viewer.switch_page("../pages/runs.py").run()  # listed for them as shared, to view: never theirs to delete
+    table = viewer.dataframe[0].value
+    assert list(table["id"]) == [run_id] and list(table["whose"]) == ["shared"]
 
-    refreshed = AppTest.from_file(APP, default_timeout=60)
-    refreshed.query_params["run"], refreshed.query_params["key"] = run_id, key  # the owner's own URL
-    refreshed.run()
-    refreshed.switch_page("../pages/train.py").run()
-    assert not refreshed.button(key="train_stop").disabled
-    refreshed.button(key="train_stop").click().run()
-    refreshed = rerun_until(refreshed, lambda at: at.warning)
-    assert "Stopped by request" in refreshed.warning[0].value
+    again = session(user=ALICE, run_id=run_id)  # the owner, logged in from another browser
+    assert not again.button(key="train_stop").disabled
+    again.button(key="train_stop").click().run()
+    again = rerun_until(again, lambda at: at.warning)
+    assert "Stopped by request" in again.warning[0].value
+
+
+def test_a_stranger_sees_none_of_the_runs_of_others_on_the_runs_page():
+    owner = session(user=ALICE)
+    owner.number_input(key="train_epochs").set_value(50)
+    owner.button(key="train_start").click().run()
+    rerun_until(owner, lambda at: at.success)
+    stranger = session(page="../pages/runs.py")
+    ids = list(stranger.dataframe[0].value["id"]) if stranger.dataframe else []
+    assert owner.session_state["live"].job_id not in ids
+    mine = session(user=ALICE, page="../pages/runs.py")  # the owner, in a new session, finds it as theirs
+    table = mine.dataframe[0].value.set_index("id")
+    assert table.loc[owner.session_state["live"].job_id, "whose"] == "mine"
+
+
+def test_a_run_address_from_before_a_restart_shows_what_was_saved_or_says_it_is_gone():
+    from core.runs import RunStore
+
+    store = RunStore()  # the test process's DESCENT_DB, as the pages use
+    store.create("before-restart", "browser:someone", {"epochs": 40, "loss": "mse"}, {"preset": "house_prices", "target": "price"},
+                 name="sgd · lr 0.1 · 40 ep · house_prices")  # fmt: skip
+    store.append("before-restart", {"epoch": list(range(1, 41)), "train_loss": [1.0 / e for e in range(1, 41)], "test_loss": [None] * 40})
+    store.finish("before-restart", "completed", {})
+    at = session(run_id="before-restart")
+    assert not at.exception
+    assert "no longer holds it" in at.info[0].value and "40 of 40" in at.info[0].value
+    assert live_figure(at, "loss_chart")["data"][0]["x"][-1] == 40
+    gone = session(run_id="no-such-run")
+    assert "no saved run has this id" in gone.warning[0].value
 
 
 def test_a_queued_run_shows_its_place_and_no_chart_controls_until_it_starts():
@@ -229,9 +270,21 @@ def test_a_queued_run_shows_its_place_and_no_chart_controls_until_it_starts():
         at.button(key="train_start").click().run()
         assert at.session_state["live"].status == "queued"
         assert any(i.value.startswith("Queued: position 1") for i in at.info)
-        assert not at.toggle and not at.get("bidi_component")  # nothing to chart yet
+        assert not at.toggle and not at.main.get("bidi_component")  # nothing to chart yet
     finally:
         for job in others:
             manager.stop(job.id)
     at = rerun_until(at, lambda at: at.success)  # a worker is free again: it runs, is charted and completes
     assert {t.label for t in at.toggle} == {"Log scale", "Freeze view"}
+
+
+def test_a_pause_from_another_tab_of_the_owner_turns_this_tabs_button_to_resume():
+    first = session(user=ALICE)
+    first.number_input(key="train_epochs").set_value(1_000_000)
+    first.button(key="train_start").click().run()
+    first = rerun_until(first, lambda at: at.session_state["live"].status == "running" and not at.button(key="train_pause").disabled)
+    run_id = first.session_state["live"].job_id
+    second = session(user=ALICE, run_id=run_id)  # the same person's other tab
+    second.button(key="train_pause").click().run()
+    first = rerun_until(first, lambda at: at.button(key="train_pause").proto.label == "Resume")
+    first.button(key="train_stop").click().run()

@@ -11,17 +11,21 @@ from core.runs import RunStore
 from core.training import TrainConfig
 from ui import state
 from ui.cache import run_store
+from ui.identity import user_owner
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 PAGE = "../pages/runs.py"
 DATASET = {"preset": "house_prices", "n": 300, "noise": 0.1, "seed": 0, "rows": 300, "features": ["area", "rooms"], "target": "price"}
 
 
+TESTER = {"is_logged_in": True, "email": "tester@example.com"}  # the page's user, who owns the seeded runs
+
+
 def seed(store: RunStore) -> list[str]:
-    """Three finished runs (lr 0.01, 0.1, 0.5) and one still running; returns ids newest first, as the table shows them."""
+    """Three finished runs (lr 0.01, 0.1, 0.5) and one still running, all the tester's; ids newest first, as the table shows them."""
     for i, (lr, status) in enumerate([(0.01, "completed"), (0.1, "completed"), (0.5, "diverged"), (0.05, "running")]):
         run_id = f"run-{i}"
-        store.create(run_id, "someone", TrainConfig(lr=lr, epochs=50).to_dict(), DATASET)
+        store.create(run_id, user_owner(TESTER["email"]), TrainConfig(lr=lr, epochs=50).to_dict(), DATASET)
         store.set_status(run_id, "running")
         store.append(run_id, {"epoch": list(range(1, 51)), "train_loss": [1 / (e * lr) for e in range(1, 51)], "test_loss": [None] * 50})
         if status != "running":
@@ -41,8 +45,10 @@ def db(tmp_path, monkeypatch):
     run_store.clear()
 
 
-def open_runs(select: list[int] | None = None) -> AppTest:
+def open_runs(select: list[int] | None = None, user: dict | None = TESTER) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if user is not None:
+        at.user = user
     at.run()
     at.switch_page(PAGE)
     if select is not None:
@@ -112,3 +118,29 @@ def test_open_in_train_hands_the_config_and_data_to_the_train_page(db):
     assert at.number_input(key="train_lr").value == 0.1 and at.number_input(key="train_epochs").value == 50
     assert at.session_state[state.LIVE].config == TrainConfig(lr=0.1, epochs=50)
     assert at.session_state[state.DATA_PARAMS]["n"] == 300
+
+
+def test_a_stranger_sees_only_what_was_shared_with_them_and_can_neither_rename_nor_delete_it(db):
+    ids = seed(db)
+    assert "No runs yet" in open_runs(user=None).info[0].value  # nobody else's runs, ids included
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.SHARED_RUNS] = {"run-1"}  # as opening its link on the Train page leaves it
+    at.run()
+    at.switch_page(PAGE)
+    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    table = at.dataframe[0].value
+    assert list(table["id"]) == ["run-1"] and list(table["whose"]) == ["shared"]
+    assert at.button(key="runs_delete_ask").disabled and not at.text_input  # no rename either
+    assert db.delete(["run-1"], owner="browser:a-stranger") == 0 and db.get("run-1") is not None
+    assert not db.rename("run-1", "mine now", owner="browser:a-stranger") and db.get("run-1")["name"] != "mine now"
+    assert len(ids) == 4
+
+
+def test_the_owner_renames_a_run_and_the_name_shows_in_the_table(db):
+    seed(db)
+    at = open_runs(select=[0])
+    at.text_input(key="runs_name_run-3").input("my best run").run()
+    assert not at.exception
+    assert db.get("run-3")["name"] == "my best run"
+    assert "my best run" in list(open_runs().dataframe[0].value["name"])

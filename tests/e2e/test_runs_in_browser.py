@@ -39,5 +39,5 @@ def test_two_runs_overlaid_on_the_runs_page(server_url, page: Page):
     expect(page.get_by_role("heading", name="Loss curves")).to_be_visible(timeout=15_000)
     page.wait_for_function(f"({TRACE_NAMES})().length >= 2", timeout=15_000)
     names = " ".join(page.evaluate(TRACE_NAMES))
-    assert "lr=0.01" in names and "lr=0.1" in names
+    assert "lr 0.01 ·" in names and "lr 0.1 ·" in names  # each run by its name
     expect(page.get_by_role("heading", name="Settings that differ")).to_be_visible()

@@ -102,8 +102,8 @@ def test_zoom_pause_resume_page_switch_and_refresh_during_a_run(server_url, page
     page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {resumed_at}", timeout=15_000)
     assert time.monotonic() - away > 1.0
 
-    # a browser refresh: the run id and control key in the URL re-attach with control
-    assert "run=" in page.url and "key=" in page.url
+    # a browser refresh: the run id in the URL re-attaches; the browser's cookie, not the URL, says it is this owner's
+    assert "run=" in page.url and "key=" not in page.url
     page.reload()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=30_000)
     page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", timeout=30_000)
@@ -132,3 +132,35 @@ def test_a_diverging_run_explains_itself_and_a_finished_run_shows_its_results(se
     assert lines[0].startswith("epoch,") and len(lines) == 2001  # made on click: every epoch, with a header
     page.wait_for_function(f"({LAST_EPOCH_DRAWN})() === 2000")
     page.screenshot(path=tmp_path / "train_finished.png", full_page=True)
+
+
+def test_a_copied_address_opens_read_only_elsewhere_and_its_closing_stops_nothing(server_url, browser):
+    owner_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    viewer_context = browser.new_context(viewport={"width": 1400, "height": 1000})  # another person: no cookies shared
+    try:
+        owner = owner_context.new_page()
+        owner.goto(f"{server_url}/train")
+        expect(owner.get_by_role("heading", name="Train")).to_be_visible(timeout=30_000)
+        set_number(owner, "Epochs", "1000000")
+        owner.get_by_role("button", name="Train", exact=True).click()
+        owner.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", timeout=30_000)
+        address = owner.url
+        assert "run=" in address and "key=" not in address
+
+        viewer = viewer_context.new_page()
+        viewer.goto(address)  # pasted into another browser
+        expect(viewer.get_by_text("You are watching a shared run: read-only.")).to_be_visible(timeout=30_000)
+        expect(viewer.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+        expect(viewer.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
+        viewer.get_by_role("link", name="Runs").click()
+        expect(viewer.get_by_role("heading", name="Runs")).to_be_visible(timeout=30_000)
+        viewer_context.close()  # the viewer leaves: the owner's run is not theirs to stop, not even by leaving
+
+        time.sleep(2)
+        before = epoch_drawn(owner)
+        owner.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {before}", timeout=15_000)
+        expect(owner.get_by_role("button", name="Stop", exact=True)).to_be_enabled()
+        owner.get_by_role("button", name="Stop", exact=True).click()
+        expect(owner.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
+    finally:
+        owner_context.close()

@@ -62,9 +62,11 @@ def test_failures_are_the_latest_first_with_their_message():
 
 
 def test_limits_say_their_variable_and_value():
-    limits = limits_in_force(JobPolicy(keep_orphans=True, max_run_s=90.0), workers=3, memory_mb=None)
+    limits = limits_in_force(JobPolicy(keep_orphans=True, max_run_s=90.0), workers=3)
+    memory = "memory per run beyond the worker (DESCENT_WORKER_MEMORY_MB; default from RAM and workers)"
     assert limits["worker processes (DESCENT_WORKERS)"] == "3"
-    assert limits["closed tab: runs stopped after (DESCENT_ORPHAN_AFTER_S)"] == "kept running"
+    assert limits["closed browser: runs stopped after (DESCENT_ORPHAN_AFTER_S)"] == "kept running"
     assert limits["wall time per run (DESCENT_MAX_RUN_S)"] == "90 s"
-    assert limits["memory per run beyond the worker, CPU servers (DESCENT_WORKER_MEMORY_MB)"] == "no limit"
-    assert limits_in_force(JobPolicy(), 1, "512")["memory per run beyond the worker, CPU servers (DESCENT_WORKER_MEMORY_MB)"] == "512 MB"
+    assert limits[memory] == "no limit"
+    assert limits_in_force(JobPolicy(worker_memory_mb=512, gpu_memory_capped=True), 1)[memory] == "512 MB"
+    assert limits_in_force(JobPolicy(worker_memory_mb=9000), 1)[memory].startswith("9,000 MB, host memory only")

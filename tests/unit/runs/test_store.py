@@ -387,3 +387,19 @@ def test_big_chunks_are_not_rewritten_at_the_end(store, monkeypatch):
     store.finish("r2", "completed", {})
     with store._engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM history_chunks WHERE run_id = 'r2'")).scalar() == 1  # 15 rows: one blob
+
+
+def test_a_person_lists_renames_and_deletes_only_their_own_runs(store):
+    store.create("alice-1", "browser:alice", CONFIG, DATASET, name="sgd · lr 0.01 · 100 ep · house_prices")
+    store.create("bob-1", "browser:bob", CONFIG, DATASET)
+    store.create("bob-2", "browser:bob", CONFIG, DATASET)
+    assert {r["id"] for r in store.list_runs(owner="browser:alice")} == {"alice-1"}
+    assert {r["id"] for r in store.list_runs(owner="browser:alice", also=["bob-2"])} == {"alice-1", "bob-2"}  # shared by link
+    assert store.get("alice-1")["name"] == "sgd · lr 0.01 · 100 ep · house_prices"
+    assert not store.rename("bob-1", "taken", owner="browser:alice") and store.get("bob-1")["name"] is None
+    assert store.rename("alice-1", "  my   best\nrun  ", owner="browser:alice") and store.get("alice-1")["name"] == "my best run"
+    with pytest.raises(StoreError, match="cannot be empty"):
+        store.rename("alice-1", "   ")
+    assert store.delete(["bob-1", "alice-1"], owner="browser:alice") == 1
+    assert store.get("bob-1") is not None and store.get("alice-1") is None
+    assert store.delete(["bob-1"]) == 1  # the admin's delete: any run
