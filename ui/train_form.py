@@ -42,6 +42,13 @@ def load(cfg: TrainConfig) -> None:
         st.session_state[_key(name)] = value
 
 
+def _shown(name: str) -> object:
+    """A number widget's value= is its current setting, not Streamlit's default (min_value): a click in the page's first
+    tenth of a second ("More settings") can make the browser send a widget's default before it has drawn the setting,
+    which set Learning rate and Epochs to 0 (2 of 12 tries, benchmarks-style script); now it sends the setting."""
+    return st.session_state.get(_key(name), widget_values(DEFAULT)[name])
+
+
 def keep(names: Iterable[str]) -> None:
     """For settings whose widgets this run will not draw (the closed "More settings" expander): Streamlit forgets a
     widget's value at the end of such a run, and its key then shows an older one; saving the value again keeps it.
@@ -100,8 +107,8 @@ def render(disabled: bool, devices: Sequence[str] | None = None) -> None:
         st.session_state[_key("device")] = "auto"
     optimizer_col, lr_col, epochs_col, device_col = st.columns(4)
     optimizer_col.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
-    lr_col.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", key=_key("lr"), disabled=disabled)
-    epochs_col.number_input("Epochs", min_value=0, step=100, key=_key("epochs"), disabled=disabled)
+    lr_col.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", value=_shown("lr"), key=_key("lr"), disabled=disabled)
+    epochs_col.number_input("Epochs", min_value=0, step=100, value=_shown("epochs"), key=_key("epochs"), disabled=disabled)
     device_col.selectbox(
         "Device", devices, key=_key("device"), disabled=disabled,
         help="auto: CUDA if usable, then Apple MPS, then CPU."
@@ -123,27 +130,48 @@ def render(disabled: bool, devices: Sequence[str] | None = None) -> None:
         )
 
         momentum_col, decay_col, clip_col, batch_col = st.columns(4)
-        momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, key=_key("momentum"), disabled=disabled,
-                                  help="momentum and nesterov only")  # fmt: skip
-        decay_col.number_input("Weight decay", min_value=0.0, step=0.001, format="%g", key=_key("weight_decay"), disabled=disabled)
-        clip_col.number_input(
-            "Clip gradient norm (0 = off)", min_value=0.0, step=0.5, format="%g", key=_key("grad_clip"), disabled=disabled
+        momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, value=_shown("momentum"), key=_key("momentum"),
+                                  disabled=disabled, help="momentum and nesterov only")  # fmt: skip
+        decay_col.number_input(
+            "Weight decay",
+            min_value=0.0,
+            step=0.001,
+            format="%g",
+            value=_shown("weight_decay"),
+            key=_key("weight_decay"),
+            disabled=disabled,
         )
-        batch_col.number_input("Batch size (0 = full batch)", min_value=0, step=32, key=_key("batch_size"), disabled=disabled)
+        clip_col.number_input(
+            "Clip gradient norm (0 = off)",
+            min_value=0.0,
+            step=0.5,
+            format="%g",
+            value=_shown("grad_clip"),
+            key=_key("grad_clip"),
+            disabled=disabled,
+        )
+        batch_col.number_input(
+            "Batch size (0 = full batch)", min_value=0, step=32, value=_shown("batch_size"), key=_key("batch_size"), disabled=disabled
+        )
 
         schedule_col, step_col, gamma_col, warmup_col = st.columns(4)
         schedule_col.selectbox("LR schedule", config.SCHEDULES, key=_key("schedule"), disabled=disabled)
-        step_col.number_input("Step size (epochs)", min_value=1, key=_key("step_size"), disabled=disabled, help="step schedule")
-        gamma_col.number_input("Decay factor γ", min_value=0.01, max_value=1.0, step=0.05, key=_key("gamma"), disabled=disabled)
-        warmup_col.number_input("Warmup epochs", min_value=1, key=_key("warmup_epochs"), disabled=disabled)
+        step_col.number_input(
+            "Step size (epochs)", min_value=1, value=_shown("step_size"), key=_key("step_size"), disabled=disabled, help="step schedule"
+        )
+        gamma_col.number_input(
+            "Decay factor γ", min_value=0.01, max_value=1.0, step=0.05, value=_shown("gamma"), key=_key("gamma"), disabled=disabled
+        )
+        warmup_col.number_input("Warmup epochs", min_value=1, value=_shown("warmup_epochs"), key=_key("warmup_epochs"), disabled=disabled)
 
         patience_col, init_col, init_params_col, seed_col = st.columns(4)
-        patience_col.number_input("Early stopping patience (0 = off)", min_value=0, key=_key("early_stopping"), disabled=disabled,
+        patience_col.number_input("Early stopping patience (0 = off)", min_value=0, value=_shown("early_stopping"),
+                                  key=_key("early_stopping"), disabled=disabled,
                                   help="Stop when the test loss has not improved for this many epochs")  # fmt: skip
         init_col.selectbox("Start point", config.INITS, key=_key("init"), disabled=disabled,
                            help="zeros: as in the lessons; given: the numbers on the right")  # fmt: skip
         init_params_col.text_input("Given start (w₁, …, b), training units", key=_key("init_params"), disabled=disabled)
-        seed_col.number_input("Seed", min_value=0, step=1, key=_key("seed"), disabled=disabled)
+        seed_col.number_input("Seed", min_value=0, step=1, value=_shown("seed"), key=_key("seed"), disabled=disabled)
 
         compile_col, bf16_col, _, _ = st.columns(4)
         compile_col.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help="Seconds of compile time; no gain on a CPU")
