@@ -101,7 +101,7 @@ st.caption(f"Runs whose record the store lacks (kept in memory, retried every fe
 
 st.subheader("Policy and limits in force", anchor=False)
 limits = limits_in_force(manager.policy, total)
-st.dataframe(pd.DataFrame({"setting": list(limits), "value": list(limits.values())}), hide_index=True, width="content")
+st.dataframe(pd.DataFrame({"setting": list(limits), "value": list(limits.values())}), hide_index=True, width="stretch")
 
 if st.button("Leave the admin view", key="admin_logout"):
     st.session_state.pop(state.ADMIN_OK, None)

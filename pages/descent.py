@@ -107,7 +107,11 @@ def start(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surfa
     """Every lane as a job in the worker pool, like the Train page; the classroom replays their records."""
     try:
         cfgs = [lane_config(lesson, lane, s, lr=lr) for lane, s, lr in zip(lesson.lanes, surfaces, lrs)]
-        jobs = [manager.submit(ds, cfg, owner=identity.owner_id(), label=identity.owner_label()) for cfg in cfgs]
+        jobs = [
+            manager.submit(ds, cfg, owner=identity.owner_id(), label=identity.owner_label(), name=f"lesson · {lesson.title} · {lane.name}",
+                           kind="lesson")
+            for lane, cfg in zip(lesson.lanes, cfgs)
+        ]  # fmt: skip
     except ConfigError as e:
         st.error(str(e))
         return

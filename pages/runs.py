@@ -23,6 +23,7 @@ SORTS = {  # label → (column, ascending)
     "learning rate": ("lr", True),
 }
 CHART_COLUMNS = ["epoch", "train_loss", "test_loss"]
+SOURCES = {"Train runs": ("train",), "lesson runs": ("lesson",), "all runs": ()}  # label → sources shown; Train's first
 
 st.title("Runs")
 admin = bool(st.session_state.get(state.ADMIN_OK))
@@ -47,13 +48,14 @@ by_id = {r["id"]: r for r in runs}
 row_of = {r["id"]: table_row(r, None if admin else me) for r in runs}
 table = pd.DataFrame(list(row_of.values()), columns=COLUMNS).set_index("id", drop=False)  # dtypes from every run
 
-status_col, optimizer_col, sort_col, mine_col = st.columns([2, 2, 2, 1.3], vertical_alignment="bottom")
+source_col, status_col, optimizer_col, sort_col, mine_col = st.columns([1.6, 2, 2, 2, 1.3], vertical_alignment="bottom")
+source = source_col.selectbox("Show", list(SOURCES), key="runs_source", help="Lesson runs are the classroom's lanes")
 statuses = status_col.multiselect("Status", sorted(set(table["status"])), key="runs_status", placeholder="all")
 optimizers = optimizer_col.multiselect("Optimizer", sorted(set(table["optimizer"])), key="runs_optimizer", placeholder="all")
 sort = sort_col.selectbox("Sort", list(SORTS), key="runs_sort")
 mine = mine_col.toggle("Only my runs", key="runs_mine", help="Hide the runs of others: shared with you, or everyone's for an admin")
 
-chosen = select_runs(runs, statuses, optimizers, owner=me if mine else None)
+chosen = select_runs(runs, statuses, optimizers, owner=me if mine else None, sources=SOURCES[source])
 shown_ids = [row["id"] for row in sort_rows([row_of[r["id"]] for r in chosen], *SORTS[sort])]
 shown = table.loc[shown_ids].reset_index(drop=True)
 
@@ -68,6 +70,7 @@ event = st.dataframe(
     column_config={
         "id": st.column_config.TextColumn("run", width="small"),
         "name": st.column_config.TextColumn(width="medium", help="Rename one of your runs below"),
+        "source": st.column_config.TextColumn(width="small", help="train: the Train page; lesson: a classroom lane"),
         "whose": st.column_config.TextColumn(width="small", help="mine: yours to rename and delete; shared: opened from a link, to view"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
         "lr": st.column_config.NumberColumn(format="%.4g", width="small"),

@@ -36,6 +36,7 @@ def attach(manager: JobManager, job_id: str) -> LiveRun | None:
     if not mine:
         st.session_state.setdefault(state.SHARED_RUNS, set()).add(job.id)
     live = st.session_state[state.LIVE] = LiveRun.watch(job, mine)
+    train_form.load(job.config)  # the form shows the run's settings, after a refresh too (not the defaults beside it)
     name_in_url(live)
     return live
 
@@ -100,8 +101,8 @@ def progress(box, snap: Snapshot, job: Job | None) -> None:
         box.info(f"Queued: position {snap.queue_position}{waited}. It starts when {free}.")
         return
     done, total = snap.epochs_done, snap.epochs_total
-    speed = pace(done, total, snap.started_at, snap.finished_at, time.time())
-    eta = f" · ETA {speed.eta_s:,.0f} s" if speed.eta_s is not None and snap.status == "running" else ""
+    speed = pace(done, total, snap.started_at, snap.finished_at, time.time(), snap.paused_s)
+    eta = f" · ETA {speed.shown_eta_s:,.0f} s" if speed.shown_eta_s is not None and snap.status == "running" else ""
     paused = " · paused" if snap.status == "paused" else ""
     box.progress(speed.fraction, text=f"epoch {done:,} of {total:,} · {speed.epochs_per_s:,.0f} epochs/s{eta}{paused}")
 
@@ -138,7 +139,7 @@ def worth_waiting(snap: Snapshot | None, live: LiveRun, running: bool) -> bool:
         return False  # nothing to wait for; every epoch in: drawn now, the result follows in the next frame
     if not live.cursor and not snap.rows["epoch"]:
         return True
-    eta_s = pace(snap.epochs_done, snap.epochs_total, snap.started_at, snap.finished_at, time.time()).eta_s
+    eta_s = pace(snap.epochs_done, snap.epochs_total, snap.started_at, snap.finished_at, time.time(), snap.paused_s).eta_s
     return eta_s is not None and eta_s < 2 * FRAME_S
 
 

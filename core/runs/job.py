@@ -68,6 +68,7 @@ class Job:
     owner: str | None = None  # who controls it: a logged-in user or a browser (ui/identity.py); None from the CLI
     name: str = ""  # what its owner calls it; run_name() until renamed
     owner_label: str = ""  # the logged-in user, or a guest's address and session, for the admin page
+    kind: str = "train"  # or "lesson": a classroom lane, which has an allowance of its own (JobManager._next_job)
     status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
     history: dict[str, list] = field(default_factory=lambda: {"epoch": []})  # columnar; columns as the trainer records
     result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
@@ -75,6 +76,8 @@ class Job:
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    paused_s: float = 0.0  # time spent paused before the current pause, so a rate counts only training time
+    paused_since: float | None = None  # when the current pause began
     stop_requested: bool = False
     stop_requested_at: float | None = None  # time.monotonic(): past the policy's grace its worker is killed
     stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
@@ -108,4 +111,5 @@ class Snapshot:
     started_at: float | None
     finished_at: float | None
     waiting_for_gpu: bool = False  # queued because every GPU has DESCENT_RUNS_PER_GPU runs
+    paused_s: float = 0.0  # time it has spent paused so far
     store_problem: str = ""  # why this run is not being saved right now, and what to do; empty while it is

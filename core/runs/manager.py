@@ -67,9 +67,11 @@ class JobManager:
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
 
     # -- public API -------------------------------------------------------------------------------
-    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "", name: str = "") -> Job:
+    def submit(
+        self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "", name: str = "", kind: str = "train"
+    ) -> Job:
         """Queue a run. owner: who controls it (fairness, isolation); label: who that is, for the admin; name: what
-        its owner calls it (default: made from its settings and data)."""
+        its owner calls it (default: made from its settings and data); kind: "train" or "lesson" (a classroom lane)."""
         cfg.validate()
         need = cfg.memory_bytes(len(ds), len(ds.features))
         if self.policy.worker_memory_mb and need > self.policy.worker_memory_mb * 2**20:
@@ -81,7 +83,8 @@ class JobManager:
         job = Job(
             id=uuid.uuid4().hex,
             config=cfg,
-            dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target},
+            dataset={**ds.spec, "rows": len(ds), "features": ds.features, "target": ds.target, "source": kind},
+            kind=kind,
             owner=owner,
             owner_label=label,
             name=name or run_name(cfg, ds.name),
@@ -126,6 +129,7 @@ class JobManager:
                 started_at=job.started_at,
                 finished_at=job.finished_at,
                 store_problem=self._saver.problem if job.store_behind or not job.stored else "",
+                paused_s=job.paused_s + (time.time() - job.paused_since if job.paused_since is not None else 0.0),
             )
 
     def stop(self, job_id: str) -> None:
@@ -157,6 +161,11 @@ class JobManager:
             for w in self._workers:
                 if w.job is not None and w.job.id == job_id and w.job.status in ("running", "paused"):
                     (w.pause.set if paused else w.pause.clear)()
+                    if paused and w.job.status == "running":
+                        w.job.paused_since = time.time()
+                    elif not paused and w.job.paused_since is not None:
+                        w.job.paused_s += time.time() - w.job.paused_since
+                        w.job.paused_since = None
                     w.job.status = "paused" if paused else "running"
                     self._saver.later(lambda s, job=w.job: s.set_status(job.id, job.status))
         self._saver.drain()
@@ -223,13 +232,14 @@ class JobManager:
             self._saver.later(lambda s, job=job: s.set_status(job.id, "running"))
 
     def _next_job(self) -> Job | None:
-        """The oldest queued job whose session is under its limit and, if it wants a GPU, one is free."""
-        busy: dict[str | None, int] = {}
+        """The oldest queued job whose owner is under its limit and, if it wants a GPU, one is free. A lesson's lanes
+        and Train runs count apart: a short lane never waits behind its owner's long Train run, nor the reverse."""
+        busy: dict[tuple[str | None, str], int] = {}
         for w in self._workers:
             if w.job is not None:
-                busy[w.job.owner] = busy.get(w.job.owner, 0) + 1
+                busy[w.job.owner, w.job.kind] = busy.get((w.job.owner, w.job.kind), 0) + 1
         for job in self._queue:
-            if job.owner is not None and busy.get(job.owner, 0) >= self.policy.runs_per_session:
+            if job.owner is not None and busy.get((job.owner, job.kind), 0) >= self.policy.runs_per_session:
                 continue
             if self._wants_gpu(job) and self._gpu_for(job) is None:
                 continue  # waits for a GPU; a CPU job behind it may go first
@@ -305,6 +315,8 @@ class JobManager:
             self._saver.finish(job, status, result)
             with self._lock:
                 job.status, job.finished_at, job.error, job.result = status, time.time(), error, result
+                if job.paused_since is not None:  # stopped while paused: the pause ends with the run
+                    job.paused_s, job.paused_since = job.paused_s + job.finished_at - job.paused_since, None
                 log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
                 finished = [j for j in self._jobs.values() if j.done]
                 for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 COLUMNS = (
-    "id", "name", "whose", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss", "time (s)", "device",
-    "data",
+    "id", "name", "whose", "source", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss",
+    "time (s)", "device", "data",
 )  # fmt: skip
 
 
@@ -21,6 +21,7 @@ def table_row(run: dict, owner: str | None = None) -> dict[str, Any]:
         "id": run["id"],
         "name": run.get("name") or "",
         "whose": "mine" if owner is None or run.get("owner") == owner else "shared",
+        "source": run["dataset"].get("source", "train"),  # train: the Train page; lesson: a classroom lane
         "created": datetime.fromtimestamp(run["created_at"]),
         "status": run["status"],
         "optimizer": config.get("optimizer", ""),
@@ -42,14 +43,20 @@ def data_label(dataset: dict) -> str:
 
 
 def select_runs(
-    runs: Sequence[dict], statuses: Collection[str] = (), optimizers: Collection[str] = (), owner: str | None = None
+    runs: Sequence[dict],
+    statuses: Collection[str] = (),
+    optimizers: Collection[str] = (),
+    owner: str | None = None,
+    sources: Collection[str] = (),
 ) -> list[dict]:
-    """The runs with one of these statuses and optimizers (none given: any) and, given an owner, started by it."""
+    """The runs with one of these statuses, optimizers and sources ("train", "lesson"; none given: any) and, given an
+    owner, started by it."""
     return [
         r
         for r in runs
         if (not statuses or r["status"] in statuses)
         and (not optimizers or r["config"].get("optimizer", "") in optimizers)
+        and (not sources or r["dataset"].get("source", "train") in sources)
         and (owner is None or r["owner"] == owner)
     ]
 

@@ -39,18 +39,31 @@ def run_data(ds: Dataset, cfg: TrainConfig) -> RunData:
     return RunData(list(ds.features), X, y, train_rows, test_rows, scaler)
 
 
+ETA_AFTER_S = 1.0  # an ETA is said only after this much training: the first epochs' rate (warm-up) misleads
+ETA_AFTER_FRACTION = 0.02  # and this much of the run
+
+
 @dataclass(frozen=True)
 class Pace:
     fraction: float  # of the epochs done, at most 1
-    epochs_per_s: float  # 0 until an epoch is done
+    epochs_per_s: float  # over the time it trained (pauses left out); 0 until an epoch is done
     eta_s: float | None  # until the last epoch at this rate; None without a rate
+    trained_s: float = 0.0  # time it has trained, pauses left out
+
+    @property
+    def shown_eta_s(self) -> float | None:
+        """The ETA worth showing a person: none in a run's first second or first 2 % ("ETA 436 s" for a 5 s run)."""
+        meaningful = self.trained_s >= ETA_AFTER_S and self.fraction >= ETA_AFTER_FRACTION
+        return self.eta_s if meaningful else None
 
 
-def pace(epochs_done: int, epochs_total: int, started_at: float | None, finished_at: float | None, now: float) -> Pace:
-    """How fast a run goes and when it ends: from its start to its end, or to now while it trains."""
-    elapsed = (finished_at or now) - (started_at or now)
-    rate = epochs_done / elapsed if elapsed > 0 else 0.0
-    return Pace(min(epochs_done / epochs_total, 1.0), rate, (epochs_total - epochs_done) / rate if rate else None)
+def pace(
+    epochs_done: int, epochs_total: int, started_at: float | None, finished_at: float | None, now: float, paused_s: float = 0.0
+) -> Pace:
+    """How fast a run goes and when it ends: from its start to its end, or to now while it trains, less its pauses."""
+    trained = (finished_at or now) - (started_at or now) - paused_s
+    rate = epochs_done / trained if trained > 0 else 0.0
+    return Pace(min(epochs_done / epochs_total, 1.0), rate, (epochs_total - epochs_done) / rate if rate else None, max(trained, 0.0))
 
 
 def _weight_columns(history: dict[str, list], features: Sequence[str]) -> list[str] | None:

@@ -218,6 +218,7 @@ def test_a_shared_link_is_read_only_and_its_owner_keeps_control_in_another_sessi
 
     again = session(user=ALICE, run_id=run_id)  # the owner, logged in from another browser
     assert not again.button(key="train_stop").disabled
+    assert again.number_input(key="train_epochs").value == 1_000_000  # the run's settings, not the defaults
     again.button(key="train_stop").click().run()
     again = rerun_until(again, lambda at: at.warning)
     assert "Stopped by request" in again.warning[0].value

@@ -280,3 +280,21 @@ def test_the_gpu_gate_holds_gpu_runs_at_the_limit_and_lets_cpu_runs_past(ds):
             m._queue.clear()
     finally:
         m.shutdown()
+
+
+def test_a_lesson_lane_does_not_wait_behind_its_owners_train_run(ds):
+    """One run at a time per person, counted apart for Train runs and lesson lanes: a student's lesson starts at once."""
+    from core.runs import JobPolicy
+
+    m = JobManager(n_workers=2, policy=JobPolicy(runs_per_session=1))
+    try:
+        long = m.submit(ds, LONG, owner="student")
+        wait_for(lambda: long.status == "running")
+        lane = m.submit(ds, TrainConfig(epochs=50, lr=0.1), owner="student", kind="lesson", name="lesson · A good learning rate")
+        assert m.wait(lane.id, timeout=60).status == "completed" and long.status == "running"
+        second = m.submit(ds, TrainConfig(epochs=50), owner="student")  # a second Train run still waits its turn
+        time.sleep(1.0)
+        assert second.status == "queued"
+        assert lane.dataset["source"] == "lesson" and long.dataset["source"] == "train"
+    finally:
+        m.shutdown()

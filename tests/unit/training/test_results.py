@@ -50,6 +50,14 @@ def test_pace_gives_rate_and_eta():
     assert (waiting.fraction, waiting.epochs_per_s, waiting.eta_s) == (0.0, 0.0, None)
 
 
+def test_a_pause_does_not_slow_the_rate_and_an_early_eta_is_not_shown():
+    paused = pace(300, 1000, started_at=100.0, finished_at=None, now=113.0, paused_s=10.0)  # trained 3 s of the 13
+    assert (paused.epochs_per_s, paused.eta_s, paused.shown_eta_s) == (100.0, 7.0, 7.0)
+    first_frame = pace(10, 100_000, started_at=100.0, finished_at=None, now=100.4)  # 0.4 s in: the warm-up's rate
+    assert first_frame.eta_s is not None and first_frame.shown_eta_s is None
+    assert pace(1_000, 100_000, started_at=100.0, finished_at=None, now=102.0).shown_eta_s is None  # 1 % done: not yet
+
+
 def standardized_history(epochs: int, seed: int = 0) -> tuple[dict[str, list], np.ndarray, np.ndarray]:
     """A trainer's recorded weights (training units) for two features: w per epoch and b per epoch."""
     rng = np.random.default_rng(seed)
