@@ -11,7 +11,16 @@ from core.runs import FINAL, Job, JobManager, Snapshot, StoreError
 from core.training import ConfigError, TrainConfig
 from core.training.export import history_csv, training_script
 from core.training.figures import fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
-from core.training.results import coefficient_comparison, coefficient_paths, fit_report, live_predictions, pace, predict, typical_inputs
+from core.training.results import (
+    coefficient_comparison,
+    coefficient_paths,
+    fit_report,
+    live_predictions,
+    next_settings,
+    pace,
+    predict,
+    typical_inputs,
+)
 from ui import identity, state, train_form
 from ui.cache import job_manager, run_store
 from ui.live_chart import live_chart
@@ -20,7 +29,7 @@ from ui.text import md, md_list
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
-OPTIMUM_GAP = 0.01  # a completed MSE run with a coefficient further than this (relative) from least squares is told so
+OPTIMUM_GAP = 0.01  # a completed MSE run further than this from least squares (relative distance) is told so
 RETRY_BATCH = 256  # the batch size offered after running out of memory
 
 
@@ -219,6 +228,7 @@ def result_view(manager: JobManager, live: LiveRun) -> None:
         st.warning(reason or "Stopped.")
     elif status == "diverged":
         st.error(f"Diverged. {reason}")
+        offer_next(manager, live, diverged=True)
     else:
         st.error(reason or "The run failed.")
         if "out of memory" in reason and live.mine:
@@ -232,6 +242,23 @@ def result_view(manager: JobManager, live: LiveRun) -> None:
     predicted = result.get("predictions")
     if predicted is None:
         return
+    if status == "diverged":  # its numbers are huge or not numbers at all: there if asked for, not in the way
+        with st.expander("Inspect the diverged run anyway"):
+            fit_details(manager, live, result, predicted)
+        return
+    fit_details(manager, live, result, predicted)
+
+
+def offer_next(manager: JobManager, live: LiveRun, diverged: bool) -> None:
+    """One click to the settings that work: for plain gradient descent, from the data's Hessian (core.training.results)."""
+    better = next_settings(live.config, live.data, diverged)
+    if better is not None:
+        st.button(f"Train again with learning rate {better.lr:g}, {better.epochs:,} epochs", type="primary", key="train_next",
+                  on_click=retry, args=(manager, live.config), kwargs={"lr": better.lr, "epochs": better.epochs})  # fmt: skip
+
+
+def fit_details(manager: JobManager, live: LiveRun, result: dict, predicted: list) -> None:
+    ds_run = live.dataset
     st.subheader(f"How good is the fit ({md(ds_run.target)}, original units)")
     st.dataframe(
         pd.DataFrame(fit_report(live.data, predicted)).T,
@@ -243,7 +270,7 @@ def result_view(manager: JobManager, live: LiveRun) -> None:
     with residual_col:
         live_chart(residual_figure(live.data.y, predicted, live.data.test_rows, ds_run.target), key="residuals")
     if result.get("coef"):
-        coefficients(live, result["coef"], result["intercept"])
+        coefficients(manager, live, result["coef"], result["intercept"])
     if result.get("weights") is not None:
         predict_form(live, result["weights"])
     else:
@@ -251,7 +278,7 @@ def result_view(manager: JobManager, live: LiveRun) -> None:
     exports(live, result)
 
 
-def coefficients(live: LiveRun, coef: dict[str, float], intercept: float) -> None:
+def coefficients(manager: JobManager, live: LiveRun, coef: dict[str, float], intercept: float) -> None:
     comparison = coefficient_comparison(live.dataset, live.data.train_rows, coef, intercept)
     st.subheader("Coefficients (original units)")
     st.dataframe(
@@ -263,9 +290,10 @@ def coefficients(live: LiveRun, coef: dict[str, float], intercept: float) -> Non
         f"Distance to the optimum: {comparison.distance:.2%} of its length. Least squares is the exact optimum of the MSE on the same "
         "training rows, solved in closed form; gradient descent gets there only with enough epochs and a suitable learning rate."
     )
-    if live.status == "completed" and comparison.max_gap > OPTIMUM_GAP and live.config.loss == "mse":
-        st.info(f"Not at the optimum yet: a coefficient is still {comparison.max_gap:.0%} away from least squares. Train for more "
-                "epochs, or raise the learning rate (0.1 converges here in a few hundred epochs).")  # fmt: skip
+    if live.status == "completed" and comparison.distance > OPTIMUM_GAP and live.config.loss == "mse":
+        st.info(f"Not at the optimum yet: {comparison.distance:.0%} of the way is left. Gradient descent needs more epochs or a "
+                "larger learning rate to get there; the button below picks both from this data.")  # fmt: skip
+        offer_next(manager, live, diverged=False)
 
 
 def predict_form(live: LiveRun, weights: dict) -> None:

@@ -289,3 +289,28 @@ def test_a_pause_from_another_tab_of_the_owner_turns_this_tabs_button_to_resume(
     second.button(key="train_pause").click().run()
     first = rerun_until(first, lambda at: at.button(key="train_pause").proto.label == "Resume")
     first.button(key="train_stop").click().run()
+
+
+def test_the_seed_example_stops_short_of_the_optimum_and_one_click_gets_there():
+    at = open_page("../pages/train.py")  # the seed's settings: SGD, lr 0.01, 100 epochs
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.success)
+    assert any("Not at the optimum yet" in i.value for i in at.info)
+    assert not any("a coefficient is still" in i.value for i in at.info)  # one measure of distance, not two
+    offer = at.button(key="train_next")
+    assert offer.label == "Train again with learning rate 0.2, 200 epochs"
+    offer.click().run()
+    at = rerun_until(at, lambda at: at.success and "200 epochs" in at.success[0].value)
+    assert not any("Not at the optimum yet" in i.value for i in at.info)
+
+
+def test_a_diverged_run_offers_the_fix_first_and_its_numbers_only_on_request():
+    at = open_page("../pages/train.py")
+    at.number_input(key="train_lr").set_value(50.0)
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.error)
+    assert at.button(key="train_next").label.startswith("Train again with learning rate 0.")
+    assert [e.label for e in at.expander if e.label.startswith("Inspect")] == ["Inspect the diverged run anyway"]
+    at.button(key="train_next").click().run()
+    at = rerun_until(at, lambda at: at.success)
+    assert "Completed" in at.success[0].value
