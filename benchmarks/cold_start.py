@@ -2,8 +2,8 @@
 
 The browser is open before each server starts, as a user's is. The server and everything it spawns are pinned
 to one core and the browser to the other, as in stream_overhead.py. "Drawn" means the page's main control is
-on screen, not only its title: the Train button on /train; on / (the Environment page, the one `streamlit run`
-opens) the probe's "importing torch" notice or its verdicts. "Worker warm" is the server's log line for it.
+on screen, not only its title: the Train button on /train; on /environment the probe's "importing torch" notice
+or its verdicts. "Worker warm" is the server's log line for it.
 
 Two kinds of browser:
 - first visit (default): a fresh profile each time, so all of Streamlit's JavaScript is fetched and compiled;
@@ -32,7 +32,7 @@ from stream_overhead import BROWSER_CORE, CHROMIUM_ARGS, SERVER_CORE
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {  # page → (path, JavaScript: is its main control on screen?)
     "train": ("/train", "[...document.querySelectorAll('button')].some(b => b.textContent.trim() === 'Train')"),
-    "environment": ("/", "/Probing torch|Verdicts/.test(document.body ? document.body.textContent : '')"),
+    "environment": ("/environment", "/Probing torch|Verdicts/.test(document.body ? document.body.textContent : '')"),
 }
 # when the page is drawn, to the millisecond: a locator's wait polls at growing intervals (up to 0.5 s here)
 WATCH = """drawn => new MutationObserver((_, watcher) => {

@@ -1,7 +1,6 @@
 """Admin: every session's jobs on this server, the workers, the limits in force; behind a configured password."""
 
 import hmac
-import os
 import time
 
 import pandas as pd
@@ -9,6 +8,7 @@ import streamlit as st
 
 from core.runs.overview import ACTIVE_COLUMNS, active_row, failure_rows, job_counts, limits_in_force
 from ui import identity, state
+from ui.admin_gate import configured_password
 from ui.cache import admin_gate, job_manager
 
 FAILURES_SHOWN = 10
@@ -17,24 +17,7 @@ ACTIVE_WIDTHS = [1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8]  # ACTIVE_COLUMNS, then the 
 st.title("Admin")
 
 
-def configured_password() -> str:
-    """DESCENT_ADMIN_PASSWORD, else secrets [admin] password; empty when neither is set (the view is off)."""
-    if env := os.environ.get("DESCENT_ADMIN_PASSWORD"):
-        return env
-    try:
-        return str(st.secrets.get("admin", {}).get("password", "") or "")
-    except FileNotFoundError:  # no secrets.toml at all
-        return ""
-
-
-password = configured_password()
-if not password:
-    st.info(
-        "The admin view is disabled: no admin password is configured. To enable it, add\n\n"
-        '```toml\n[admin]\npassword = "…"\n```\n\n'
-        "to `.streamlit/secrets.toml`, or set the environment variable `DESCENT_ADMIN_PASSWORD`, and restart the server."
-    )
-    st.stop()
+password = configured_password()  # never empty here: without one the page is not in the navigation (ui/app.py)
 
 if not st.session_state.get(state.ADMIN_OK):
     gate, who = admin_gate(), identity.owner_id()

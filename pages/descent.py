@@ -51,6 +51,7 @@ from core.training import ConfigError
 from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
+from ui.text import md
 
 POLL_S = 0.3  # while the lanes train; they are short
 GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
@@ -150,6 +151,20 @@ def wait_for_lanes(manager: JobManager, run: LessonRun) -> None:
     done = sum(s.epochs_done for s in snaps)
     total = sum(s.epochs_total for s in snaps)
     st.progress(min(done / max(total, 1), 1.0), text=f"Training {len(snaps)} lane(s) in the workers… {done} of {total} epochs")
+    if any(s.status == "queued" for s in snaps):
+        waiting_note(manager, snaps)
+
+
+def waiting_note(manager: JobManager, snaps: list) -> None:
+    """Why a lesson waits, and the way out when it is the person's own Train run that holds the worker."""
+    mine = manager.active_runs(identity.owner_id(), kind="train")
+    if mine:
+        st.info(f"The lesson waits for a worker: your Train run *{md(mine[0].name)}* is using it. It starts when that run ends, "
+                "or now if you stop it.")  # fmt: skip
+        st.button("Stop my Train run", key="descent_stop_train", on_click=manager.stop, args=(mine[0].id,), icon=":material/stop:")
+    else:
+        position = min(s.queue_position or 0 for s in snaps if s.status == "queued")
+        st.info(f"The lesson waits for a worker: other people's runs are ahead of it (place {position} in the queue).")
 
 
 def move(delta: int, n_steps: int) -> None:

@@ -1,4 +1,5 @@
-"""The admin password's gate: each wrong try makes the next one wait, for that browser and for the whole server.
+"""The admin password: whether one is configured (else there is no Admin page), and its gate: each wrong try makes
+the next one wait, for that browser and for the whole server.
 
 A guessing script gets a few free tries, then waits twice as long after each failure (up to MAX_WAIT_S); many
 failures on one server within WINDOW_S make everyone wait, so changing browser (or dropping its cookie) does not
@@ -8,10 +9,13 @@ reset the count. Failures are logged with who tried and never with what was type
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+import streamlit as st
 
 log = logging.getLogger("descent.admin")
 
@@ -56,3 +60,13 @@ class AdminGate:
     def _forget(self, now: float) -> None:
         while self.recent and now - self.recent[0] > WINDOW_S:
             self.recent.popleft()
+
+
+def configured_password() -> str:
+    """DESCENT_ADMIN_PASSWORD, else secrets [admin] password; empty when neither is set (the view is off)."""
+    if env := os.environ.get("DESCENT_ADMIN_PASSWORD"):
+        return env
+    try:
+        return str(st.secrets.get("admin", {}).get("password", "") or "")
+    except FileNotFoundError:  # no secrets.toml at all
+        return ""

@@ -10,6 +10,7 @@ from core.data import LIMITS
 from core.runs import JobManager
 from core.training import MAX_EPOCHS
 from ui import identity, navigation, state
+from ui.admin_gate import configured_password
 from ui.cache import job_manager
 from ui.text import md, md_list
 
@@ -30,7 +31,7 @@ if login_configured() and not st.user.get("is_logged_in", False):
     st.button("Log in", type="primary", on_click=st.login)
     st.stop()
 
-page = st.navigation(navigation.pages())
+page = st.navigation(navigation.pages(admin=bool(configured_password())))
 
 manager = job_manager()  # the server's warm-up has started its workers (under AppTest, this first run does)
 with st.sidebar:

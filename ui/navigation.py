@@ -14,6 +14,7 @@ PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
 # file stem → (title, icon, url path); the first is the page `streamlit run` opens
 PAGES = {
+    "home": ("Home", ":material/home:", "home"),
     "environment": ("Environment", ":material/memory:", "environment"),
     "data": ("Data", ":material/scatter_plot:", "data"),
     "train": ("Train", ":material/model_training:", "train"),
@@ -29,8 +30,10 @@ def path(name: str) -> str:
     return str(PAGES_DIR / f"{name}.py")
 
 
-def pages() -> list[st.Page]:
+def pages(admin: bool) -> list[st.Page]:
+    """admin: the Admin page is listed (an admin password is configured); for everyone else it would be a dead end."""
     return [
         st.Page(path(name), title=title, icon=icon, url_path=url, default=i == 0)
         for i, (name, (title, icon, url)) in enumerate(PAGES.items())
+        if admin or name != "admin"
     ]

@@ -18,6 +18,7 @@ TRAIN_LOG = "train_log"  # bool: the Train page's loss chart on a log scale (a t
 TRAIN_FREEZE = "train_freeze"  # bool: the Train page's charts stop redrawing while training goes on (a toggle)
 PENDING_CONFIG = "pending_config"  # dict: TrainConfig.to_dict() chosen on the Runs page; the Train page loads it once
 PENDING_START = "pending_start"  # bool: with PENDING_CONFIG, start that run at once ("Run again")
+HOME_GO = "home_go"  # str: the page a Home button chose, switched to once its callback has set things up
 SHARED_RUNS = "shared_runs"  # set[str]: runs this session opened through someone's link; listed, view only, on Runs
 RUNS_DELETE = "runs_delete"  # list[str]: run ids awaiting the user's delete confirmation on the Runs page
 

@@ -12,6 +12,7 @@ from core.training import ConfigError, TrainConfig, config
 DEFAULT = TrainConfig()
 PREFIX = "train_"  # widget keys are PREFIX + field name
 MORE = "train_more"  # the "More settings" expander's key: session state says whether it is open
+SETTINGS = "train_settings"  # dict: every setting as its widget holds it, kept while another page is on screen
 DEVICE_NAMES = {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 TOP_ROW = ("optimizer", "lr", "epochs", "device")  # the settings always on screen; the rest are under the expander
 
@@ -98,9 +99,17 @@ def problem(standardize: bool, test_fraction: float) -> str | None:
 def render(disabled: bool, devices: Sequence[str] | None = None) -> None:
     """All the settings; the four that matter most in one row, the rest grouped underneath.
 
-    devices: those this server's workers can use (JobManager.devices()); None while no worker has said: all."""
+    devices: those this server's workers can use (JobManager.devices()); None while no worker has said: all.
+    Streamlit forgets a widget's value once a run of another page has not drawn it, so a copy (SETTINGS) outlives the
+    visit elsewhere and fills the widgets again on the way back, as the first visit fills them with the defaults."""
     if _key("lr") not in st.session_state:
-        load(DEFAULT)
+        for name, value in st.session_state.get(SETTINGS, widget_values(DEFAULT)).items():
+            st.session_state[_key(name)] = value
+    _render(disabled, devices)
+    st.session_state[SETTINGS] = {name: st.session_state[_key(name)] for name in widget_values(DEFAULT) if _key(name) in st.session_state}
+
+
+def _render(disabled: bool, devices: Sequence[str] | None) -> None:
     devices = list(devices or config.DEVICES)
     absent = [d for d in config.DEVICES if d not in devices]
     if st.session_state.get(_key("device")) not in devices:  # e.g. "cuda" from a run on another server

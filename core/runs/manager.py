@@ -170,6 +170,12 @@ class JobManager:
                     self._saver.later(lambda s, job=w.job: s.set_status(job.id, job.status))
         self._saver.drain()
 
+    def active_runs(self, owner: str, kind: str | None = None) -> list[Job]:
+        """An owner's runs that are queued or running (of one kind: "train" or "lesson"), oldest first."""
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if j.owner == owner and not j.done and kind in (None, j.kind)),
+                          key=lambda j: j.submitted_at)  # fmt: skip
+
     def workers_ready(self) -> int:
         return sum(w.ready for w in self._workers)
 

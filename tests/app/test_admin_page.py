@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import state
@@ -31,11 +32,13 @@ def page_text(at: AppTest) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "info", "error", "caption") for e in getattr(at, kind))
 
 
-def test_disabled_without_a_configured_password(monkeypatch):
-    at = open_admin(monkeypatch, None)
-    assert not at.exception
-    assert "admin view is disabled" in at.info[0].value and "DESCENT_ADMIN_PASSWORD" in at.info[0].value
-    assert not at.text_input  # nothing to type a password into
+def test_without_a_configured_password_there_is_no_admin_page(monkeypatch):
+    """A student never meets a dead navigation item: the page exists only where an operator set a password."""
+    monkeypatch.delenv("DESCENT_ADMIN_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    with pytest.raises(ValueError, match="registered"):
+        at.switch_page("../pages/admin.py")
 
 
 def test_a_wrong_password_is_refused_and_never_shown(monkeypatch):
@@ -88,7 +91,7 @@ def test_the_right_password_lists_a_running_job_and_stops_it(monkeypatch):
 
 
 def test_without_auth_secrets_the_app_is_open_and_says_so_with_its_limits(monkeypatch):
-    at = open_admin(monkeypatch, None)
+    at = open_admin(monkeypatch, SECRET)
     captions = [c.value for c in at.sidebar.caption]
     assert any(c.startswith("Open app: no login configured") for c in captions)
     assert any("rows ·" in c and "MB upload" in c and "epochs" in c and "per person" in c for c in captions)

@@ -314,3 +314,19 @@ def test_a_diverged_run_offers_the_fix_first_and_its_numbers_only_on_request():
     at.button(key="train_next").click().run()
     at = rerun_until(at, lambda at: at.success)
     assert "Completed" in at.success[0].value
+
+
+def test_the_home_page_opens_first_and_each_start_leads_somewhere_real():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.title[0].value == "Descent Lab" and not at.exception  # what `streamlit run` opens
+    at.button(key="home_train").click().run()  # the seed's example, started on the Train page
+    assert at.title[0].value == "Train" and at.session_state["live"] is not None
+    at = rerun_until(at, lambda at: at.success)
+    assert "Completed 100 epochs" in at.success[0].value and at.button(key="train_next")
+
+    lesson = AppTest.from_file(APP, default_timeout=60).run()
+    lesson.button(key="home_lesson").click().run()
+    assert lesson.title[0].value == "Gradient descent" and lesson.selectbox(key="descent_lesson").value == "good"
+    gpu = AppTest.from_file(APP, default_timeout=60).run()
+    gpu.button(key="home_gpu").click().run()
+    assert gpu.title[0].value == "Environment"
