@@ -169,7 +169,7 @@ with coefficients_tab:
         # the same fit in both units, each column saying which: what users of other tools get wrong most often
         coefficients_in_both_units(ds, fit, rows=split(len(ds), prep["test_fraction"], 0)[0]),
         hide_index=True,
-        column_config={k: st.column_config.NumberColumn(format="%.4g") for k in ("original units", "standardized (z-scores)")},
+        column_config={k: st.column_config.NumberColumn(format="localized") for k in ("original units", "standardized (z-scores)")},
     )
     st.caption(
         f"The {label} above, in both units. **Original units**: {md(ds.target)} per unit of each feature, what the model means. "

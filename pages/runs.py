@@ -78,8 +78,8 @@ event = st.dataframe(
         "of": st.column_config.NumberColumn(format="%d", width="small", help="epochs planned"),
         "device": st.column_config.TextColumn(width="small"),
         "data": st.column_config.TextColumn(help="dataset, rows"),
-        "train loss": st.column_config.NumberColumn(format="%.4g"),
-        "test loss": st.column_config.NumberColumn(format="%.4g"),
+        "train loss": st.column_config.NumberColumn(format="localized"),
+        "test loss": st.column_config.NumberColumn(format="localized"),
         "time (s)": st.column_config.NumberColumn(format="%.2f"),
     },
 )

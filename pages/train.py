@@ -25,7 +25,7 @@ from ui import identity, state, train_form
 from ui.cache import job_manager, run_store
 from ui.live_chart import live_chart
 from ui.live_run import LiveRun
-from ui.text import md, md_list
+from ui.text import md, md_list, readable
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
@@ -261,8 +261,9 @@ def fit_details(manager: JobManager, live: LiveRun, result: dict, predicted: lis
     ds_run = live.dataset
     st.subheader(f"How good is the fit ({md(ds_run.target)}, original units)")
     st.dataframe(
-        pd.DataFrame(fit_report(live.data, predicted)).T,
-        column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("MSE", "RMSE", "MAE", "R²")},
+        pd.DataFrame(fit_report(live.data, predicted)).T.map(readable),
+        column_config={**{c: st.column_config.NumberColumn(format="localized") for c in ("MSE", "RMSE", "MAE")},
+                       "R²": st.column_config.NumberColumn(format="%.4f")},  # thousands separators, never 1335000000
     )
     actual_col, residual_col = st.columns(2)
     with actual_col:
@@ -282,9 +283,9 @@ def coefficients(manager: JobManager, live: LiveRun, coef: dict[str, float], int
     comparison = coefficient_comparison(live.dataset, live.data.train_rows, coef, intercept)
     st.subheader("Coefficients (original units)")
     st.dataframe(
-        comparison.rows,
+        [{k: readable(v, 6) for k, v in row.items()} for row in comparison.rows],
         hide_index=True,
-        column_config={k: st.column_config.NumberColumn(format="%.6g") for k in ("trained", "least squares (exact)", "difference")},
+        column_config={k: st.column_config.NumberColumn(format="localized") for k in ("trained", "least squares (exact)", "difference")},
     )
     st.caption(
         f"Distance to the optimum: {comparison.distance:.2%} of its length. Least squares is the exact optimum of the MSE on the same "

@@ -4,6 +4,7 @@ LaTeX, and [a](…) a link."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -19,3 +20,11 @@ def md(text: object) -> str:
 
 def md_list(names: Iterable[object]) -> str:
     return ", ".join(md(n) for n in names)
+
+
+def readable(value: object, digits: int = 4) -> object:
+    """A number as people read it: `digits` significant digits (1,335,000,000, not 1334622047.88; 36,530 and 0.9722),
+    shown with thousands separators by a "localized" column. Anything else passes through."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))

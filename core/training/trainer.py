@@ -20,7 +20,7 @@ from core.data.dataset import Dataset
 from core.data.preprocess import Scaler, split
 from core.training.config import ConfigError, TrainConfig
 from core.training.models import Moments, build, loss_and_grad, loss_value
-from core.training.optimum import stable_lr
+from core.training.optimum import stable_lr, suggested_rate_and_epochs
 
 __all__ = ["ConfigError", "TrainConfig", "TrainResult", "resolve_device", "train"]
 
@@ -333,10 +333,10 @@ def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, X_train: torch.
     what = "became NaN/inf" if not math.isfinite(loss) else "grew a million-fold"
     text = f"The loss {what} at epoch {epoch} with learning rate {cfg.lr:g}: the steps overshoot."
     if cfg.model == "linear" and cfg.loss == "mse" and cfg.optimizer == "sgd":
-        bound = stable_lr(X_train.double().cpu().numpy())
+        X = X_train.double().cpu().numpy()
         text += (
-            f" For this data plain gradient descent is stable only below 2/λ_max = {bound:.3g}"
+            f" For this data plain gradient descent is stable only below 2/λ_max = {stable_lr(X):.3g}"
             " (λ_max: the largest eigenvalue of the loss's Hessian)."
         )
-        return text + f" Try {0.5 * bound:.3g}."
+        return text + f" Try {suggested_rate_and_epochs(X)[0]:g}."  # the rate the Train page's button offers too
     return text + f" Lower the learning rate (try {cfg.lr / 10:g})."
