@@ -10,7 +10,7 @@ import streamlit as st
 from core.env import install_advice, verdicts
 from core.env.bug_report import gpu_rows, report_json, report_markdown
 from core.env.figures import GPU_METRICS, gpu_history_figure
-from core.env.install import NOTES
+from core.env.install import NOTES, already_installed
 from core.env.nvml import fake_gpu_enabled
 from core.env.smoke import SmokeProcess, format_event, smoke_markdown, steps_and_summary
 from ui import state
@@ -56,6 +56,9 @@ for v in verdicts(report):
 st.subheader("Install torch")
 for a in install_advice(report):
     st.markdown(f"**torch {a.torch_version}** · {a.label}" + (f" · wheel tag `{a.tag}`" if a.tag else ""))
+    if already_installed(report, a):
+        st.success(f"Already right: this is the torch installed here ({report.torch_version}). Nothing to do.", icon=":material/check:")
+        continue
     st.code(a.command, language="bash")
     st.caption(f"Why: {a.why}")
 for note in NOTES:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from core.env.doctor import Verdict, verdicts
-from core.env.install import NOTES, Advice, install_advice
+from core.env.install import NOTES, Advice, already_installed, install_advice
 from core.env.nvml import GPU
 from core.env.report import EnvReport
 
@@ -23,6 +23,9 @@ def render_markdown(r: EnvReport, found: list[Verdict], advice: list[Advice]) ->
             lines.append(f"  - fix: `{v.fix}`")
     lines += ["", "## Install torch", ""]
     for a in advice:
+        if already_installed(r, a):
+            lines.append(f"- torch {a.torch_version} ({a.label}): already installed here, nothing to do")
+            continue
         lines += [f"- torch {a.torch_version} ({a.label}): `{a.command}`", f"  - why: {a.why}"]
     lines += [f"- note: {n}" for n in NOTES]
     lines += [

@@ -121,6 +121,19 @@ def advise(report: EnvReport, version: str, label: str = "") -> Advice:
     )
 
 
+def already_installed(report: EnvReport, advice: Advice) -> bool:
+    """Is exactly this wheel what this machine has: the same torch version and the same build (cpu, or the same CUDA)?
+    Then the advice is to change nothing, not to install what is there."""
+    installed = (report.torch_version or "").split("+")[0]
+    if installed != advice.torch_version:
+        return False
+    if advice.tag is None:  # plain PyPI (macOS): one build
+        return True
+    if advice.tag == "cpu":
+        return report.torch_build == "cpu"
+    return report.torch_build == "cuda" and f"cu{(report.torch_cuda or '').replace('.', '')}" == advice.tag
+
+
 def install_advice(report: EnvReport) -> list[Advice]:
     """Commands for the torch pinned in requirements.txt and for the latest release (one if they agree)."""
     pinned = pinned_torch()

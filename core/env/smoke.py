@@ -216,6 +216,7 @@ class SmokeProcess:
                 ev = {"step": "output", "status": "", "message": line[:500]}  # a warning torch printed, say
             with self._lock:
                 self._events.append(ev)
+        self._proc.wait()  # reap it: an exited child nobody waits for stays a <defunct> entry under the server
 
     def events(self) -> list[Event]:
         with self._lock:

@@ -266,3 +266,33 @@ def test_the_doctor_modules_the_server_imports_stay_torch_free():
 
     code = "import sys, core.env, core.env.smoke, core.env.bug_report, core.env.figures\nassert 'torch' not in sys.modules\n"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], check=True)
+
+
+def test_advice_to_install_exactly_what_is_installed_says_it_is_already_right():
+    from core.env.install import already_installed
+
+    no_gpu = CASES["no_gpu"]
+    cpu_here = replace(no_gpu, torch_version="2.13.0+cpu", torch_build="cpu", torch_cuda=None)
+    pinned = install.advise(cpu_here, "2.13.0")
+    assert pinned.tag == "cpu" and already_installed(cpu_here, pinned)
+    assert not already_installed(cpu_here, install.advise(cpu_here, "2.15.0"))  # another version: install it
+    assert "already installed here, nothing to do" in report_markdown(cpu_here)
+    cuda_here = report()  # torch 2.13.0+cu130 on a driver that runs CUDA 13.0
+    advice = install.advise(cuda_here, "2.13.0")
+    assert already_installed(cuda_here, advice) == (advice.tag == "cu130")
+    cpu_build_on_gpu = replace(cuda_here, torch_version="2.13.0+cpu", torch_build="cpu", torch_cuda=None)
+    assert not already_installed(cpu_build_on_gpu, install.advise(cpu_build_on_gpu, "2.13.0"))  # the CPU build on a GPU box
+
+
+def test_the_smoke_test_child_is_reaped_when_it_ends():
+    import time
+
+    from core.env.smoke import SmokeProcess
+
+    smoke = SmokeProcess(quick=True, compile_check=False)
+    deadline = time.monotonic() + 120
+    while smoke._proc.returncode is None:  # set by the reader's wait(), not by anyone polling
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    state = Path(f"/proc/{smoke._proc.pid}/stat")
+    assert not state.exists() or state.read_text().split()[2] != "Z"  # no <defunct> entry left behind
