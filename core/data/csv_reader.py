@@ -195,7 +195,8 @@ def to_dataset(table: Table, target: str | None = None, features: list[str] | No
         "dropped": dropped,
     }
     desc = f"{os.path.basename(table.source)}: {', '.join(features)} → {target}."
-    return Dataset(X=numbers[features].astype(float), y=numbers[target].astype(float), name="csv", description=desc, spec=spec)
+    name = spec["csv"] or "csv"  # the file's own name: a person uploads several, and "csv" told them apart from nothing
+    return Dataset(X=numbers[features].astype(float), y=numbers[target].astype(float), name=name, description=desc, spec=spec)
 
 
 def load_csv(

@@ -47,7 +47,7 @@ def test_a_good_upload_becomes_the_dataset_of_every_page():
     assert "5 rows · area_m2, rooms → price" in in_use(at)
     assert scatter(at)["data"][0]["y"] == [200000, 310000, 350000, 420000, 520000]
     at.switch_page("../pages/train.py").run()
-    assert "**Data:** csv, 5 rows" in at.sidebar.caption[0].value  # the sidebar every page shares
+    assert "**Data:** flats.csv, 5 rows" in at.sidebar.caption[0].value  # the sidebar every page shares, by the file's name
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
