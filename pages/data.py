@@ -149,10 +149,10 @@ def fit_to_draw() -> tuple[tuple[dict[str, float], float], str]:
     return least_squares(ds, rows=train_rows), "least-squares fit"
 
 
-left, right = st.columns([1, 2])
+left, right = st.columns([1 + 0.25 * min(len(ds.features), 4), 2])  # wide enough for every column up to the target
 with left:
     st.subheader("Preview")
-    st.dataframe(ds.frame().head(200), height=420)
+    st.dataframe(ds.frame().head(200), height=420, width="stretch")
 with right:
     st.subheader("Scatter")
     x = st.selectbox("x axis", ds.features, key="data_x") if len(ds.features) > 1 else ds.features[0]

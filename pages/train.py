@@ -136,8 +136,11 @@ def charts(live: LiveRun, history: dict[str, list], log_y: bool) -> None:
         with coef_col:
             live_chart(lines_figure(epochs, paths, "coefficient (original units)"), key="coef_chart")
     with lr_col:
-        series = {"learning rate": thin(history["lr"], keep)} if "lr" in history else {}
-        live_chart(lines_figure(epochs, series, "learning rate", log_y=cfg.schedule == "exponential"), key="lr_chart")
+        if cfg.schedule == "constant":  # a flat line is a quarter of the charts' area spent on one number
+            st.caption(f"Learning rate: {cfg.lr:g} at every epoch (no schedule; More settings has step, cosine, exponential, warmup).")
+        else:
+            series = {"learning rate": thin(history["lr"], keep)} if "lr" in history else {}
+            live_chart(lines_figure(epochs, series, "learning rate", log_y=cfg.schedule == "exponential"), key="lr_chart")
 
 
 def worth_waiting(snap: Snapshot | None, live: LiveRun, running: bool) -> bool:

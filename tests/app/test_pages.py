@@ -81,8 +81,9 @@ def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
     assert (abs(table["difference"]) <= 1e-3 * abs(table["least squares (exact)"])).all()  # converged to the optimum
     metrics = at.dataframe[0].value
     assert list(metrics.index) == ["train", "test"] and (metrics["R²"] > 0.9).all()
-    for key in ("loss_chart", "fit_chart", "coef_chart", "lr_chart"):
+    for key in ("loss_chart", "fit_chart", "coef_chart"):
         assert live_figure(at, key)["layout"]["uirevision"]  # zoom survives each frame's update
+    assert any(c.value.startswith("Learning rate: 0.1 at every epoch") for c in at.caption)  # a constant rate: a line of text
     assert len(live_figure(at, "pred_actual")["data"][0]["x"]) == 800  # every training row (and the test rows)
     assert live_figure(at, "residuals")["data"]
     assert {b.proto.label for b in at.get("download_button")} >= {"History (.csv)", "Standalone PyTorch script (.py)"}
