@@ -10,7 +10,7 @@ from core.plotting import decimate, thin
 from core.runs import FINAL, Job, JobManager, Snapshot, StoreError
 from core.training import ConfigError, TrainConfig
 from core.training.export import history_csv, training_script
-from core.training.figures import fit_figure, lines_figure, loss_figure, predicted_actual_figure, residual_figure
+from core.training.figures import fit_figure, lines_figure, loss_figure, paths_figure, predicted_actual_figure, residual_figure
 from core.training.results import (
     coefficient_comparison,
     coefficient_paths,
@@ -134,7 +134,7 @@ def charts(live: LiveRun, history: dict[str, list], log_y: bool) -> None:
     coef_col, lr_col = st.columns(2)
     if (paths := coefficient_paths(history, ds_run.features, live.data.scaler, keep)) is not None:
         with coef_col:
-            live_chart(lines_figure(epochs, paths, "coefficient (original units)"), key="coef_chart")
+            live_chart(paths_figure(epochs, paths, "coefficients (original units), each on its own scale"), key="coef_chart")
     with lr_col:
         if cfg.schedule == "constant":  # a flat line is a quarter of the charts' area spent on one number
             st.caption(f"Learning rate: {cfg.lr:g} at every epoch (no schedule; More settings has step, cosine, exponential, warmup).")

@@ -10,6 +10,7 @@ import numpy as np
 from core.data.dataset import Dataset
 from core.plotting import COLORS, decimate, finite, loss_axis, plain_text, sample_rows, thin
 
+PANEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 LOSS_LABELS = {"mse": "MSE ({t}²)", "mae": "MAE ({t})", "huber": "Huber loss (≈ {t} units)"}
 
 
@@ -70,6 +71,35 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
             "xaxis": {"title": {"text": "epoch"}},
             "yaxis": yaxis,
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "uirevision": y_title,
+        },
+    }
+
+
+def paths_figure(history: dict[str, list], series: dict[str, list], y_title: str, height: int = 300) -> dict[str, Any]:
+    """Coefficient paths, one panel each over a shared epoch axis: each gets a scale of its own, so an intercept of
+    ~530,000 no longer flattens an area coefficient of ~3,000 into a line along zero."""
+    keep = decimate(len(history["epoch"]))
+    x = thin(history["epoch"], keep)
+    n = max(len(series), 1)
+    gap = 0.06
+    traces, layout = [], {}
+    for i, (name, values) in enumerate(series.items()):
+        axis = "" if i == 0 else str(i + 1)
+        top = 1.0 - i / n
+        traces.append({"type": "scatter", "mode": "lines", "name": plain_text(name), "x": x, "y": finite(thin(values, keep)),
+                       "xaxis": "x", "yaxis": f"y{axis}", "line": {"color": PANEL_COLORS[i % len(PANEL_COLORS)], "width": 2}})  # fmt: skip
+        layout[f"yaxis{axis}"] = {"domain": [max(top - 1.0 / n + gap / 2, 0.0), top - gap / 2], "anchor": "x", "nticks": 3,
+                                  "title": {"text": plain_text(name), "font": {"size": 11}}}  # fmt: skip
+    return {
+        "data": traces,
+        "layout": {
+            **layout,
+            "height": height,
+            "margin": {"l": 70, "r": 20, "t": 30, "b": 45},
+            "xaxis": {"title": {"text": "epoch"}, "anchor": f"y{n if n > 1 else ''}"},
+            "showlegend": False,
+            "title": {"text": y_title, "font": {"size": 12}, "x": 0.01},
             "uirevision": y_title,
         },
     }

@@ -83,3 +83,14 @@ def test_names_a_person_typed_reach_plotly_as_text_never_as_markup():
         text = json.dumps(fig)
         assert "<a href" not in text and "<b>price" not in text, text[:300]
     assert "&lt;a href" in json.dumps(data_figure(ds))  # shown as the characters the person typed
+
+
+def test_coefficient_paths_get_a_panel_and_a_scale_each():
+    from core.training.figures import paths_figure
+
+    epochs = {"epoch": list(range(1, 101))}
+    fig = paths_figure(epochs, {"area_m2": [3000.0] * 100, "rooms": [19_000.0] * 100, "intercept": [530_000.0] * 100}, "coefficients")
+    assert [t["yaxis"] for t in fig["data"]] == ["y", "y2", "y3"] and all(t["xaxis"] == "x" for t in fig["data"])
+    domains = [fig["layout"][k]["domain"] for k in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(hi <= lo2 or hi2 <= lo for (lo, hi), (lo2, hi2) in zip(domains, domains[1:]))  # stacked, not overlapping
+    assert fig["layout"]["xaxis"]["anchor"] == "y3"  # the epoch axis under the bottom panel
