@@ -134,7 +134,7 @@ def charts(live: LiveRun, history: dict[str, list], log_y: bool) -> None:
     coef_col, lr_col = st.columns(2)
     if (paths := coefficient_paths(history, ds_run.features, live.data.scaler, keep)) is not None:
         with coef_col:
-            live_chart(paths_figure(epochs, paths, "coefficients (original units), each on its own scale"), key="coef_chart")
+            live_chart(paths_figure(epochs, paths, "how each coefficient moved (original units, each on its own scale)"), key="coef_chart")
     with lr_col:
         if cfg.schedule == "constant":  # a flat line is a quarter of the charts' area spent on one number
             st.caption(f"Learning rate: {cfg.lr:g} at every epoch (no schedule; More settings has step, cosine, exponential, warmup).")
