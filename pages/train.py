@@ -62,8 +62,9 @@ def stored_run_view(run_id: str) -> None:
     """A run's address opened when this server no longer holds the run (it restarted, or the run is old): what the
     store kept, read-only, or a plain word that it is gone. Never an empty page."""
     try:
-        run = run_store().get(run_id)
-        history = run_store().history(run_id, ["epoch", "train_loss", "test_loss"]) if run else {}
+        store = run_store()
+        run = store.get(run_id)
+        history = store.history(run_id, ["epoch", "train_loss", "test_loss"]) if run else {}
     except StoreError as e:
         st.warning(f"This run is not on the server any more, and its saved copy cannot be read: {e}")
         return
