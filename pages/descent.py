@@ -30,6 +30,7 @@ from core.classroom.play import play
 from core.classroom.step import (
     LessonView,
     at_epoch,
+    axis_pair_label,
     axis_pairs,
     equation_lines,
     fit_predictions,
@@ -54,21 +55,40 @@ from ui.charts import plotly_chart
 from ui.text import md
 
 POLL_S = 0.3  # while the lanes train; they are short
+PROJECTOR_HEIGHT = 520  # px before high_contrast's 1.15: the charts fit under the controls of a 1280×720 projector
 GIF_FRAMES = 16  # kaleido renders ~0.7 s a frame on one core, so a GIF samples the run
 EXPORT = importlib.util.find_spec("kaleido") is not None  # PNG/GIF need kaleido and a Chrome/Chromium; CSV never does
 LR_FACTORS = (0.5, 0.9, 1.1)  # the one-lane lessons' preset buttons, × 2/λ_max: good, oscillates, diverges
 STEP_BUTTONS = (("Back", "descent_back", -1), ("Step 1", "descent_step1", 1), ("Step 10", "descent_step10", 10))
 VIEW = state.DESCENT_VIEW
-VIEW_LABELS = {"play": "▶ Play the run", "step": "Step through, with the equation"}
+VIEW_LABELS = {"play": "Animation", "step": "Step by step"}
+RACE_COLUMNS = {
+    "η × curvature": st.column_config.NumberColumn(format="%.3g", help="η·λ_max: the rate times the bowl's steepest curvature. "
+                                                   "Below 1 it settles, 1 to 2 it oscillates, 2 or more it diverges."),
+    "bowl stretch": st.column_config.NumberColumn(format="%.3g", help="The condition number λ_max/λ_min: how many times steeper "
+                                                  "the bowl is across than along. 1 is round."),
+    "η": st.column_config.NumberColumn("learning rate η", format="%.4g"),
+}  # fmt: skip
 URL_STATE = {"lesson": state.DESCENT_LESSON, "speed": state.DESCENT_SPEED, "d3": state.DESCENT_3D, "projector": state.DESCENT_PROJECTOR,
              "focus": state.DESCENT_FOCUS, "axes": state.DESCENT_AXES, "view": VIEW}  # fmt: skip
 # projector mode: the page's own text (the prompt, captions, the equation) as large as the charts' (core.classroom.contrast)
+# and the room for the charts: no sidebar, header or title, so at 1280×720 the charts start above the fold
 PROJECTOR_CSS = """<style>
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { font-size: 1.35rem; line-height: 1.45; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { font-size: 1.2rem; line-height: 1.4; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 [data-testid="stMainBlockContainer"] .katex-display { font-size: 1.45em; }
 [data-testid="stMainBlockContainer"] label [data-testid="stMarkdownContainer"] p { font-size: 1rem; }
 </style>"""
+
+
+def index(options, key: str) -> int | None:
+    """A keyed choice's index= from its setting. Every widget here is drawn with its current setting (value=, index=,
+    default=), not Streamlit's default: when a lesson's lanes end at once the page reruns before the browser has drawn
+    its widgets, and the browser then sends their defaults (the first lesson, projector off, η = min_value)."""
+    options = list(options)
+    return options.index(st.session_state[key]) if st.session_state.get(key) in options else None
 
 
 def share(**settings) -> None:
@@ -105,7 +125,11 @@ def dataset_for(lesson: Lesson) -> Dataset:
 
 
 def start(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surface], lrs: list[float]) -> None:
-    """Every lane as a job in the worker pool, like the Train page; the classroom replays their records."""
+    """Every lane as a job in the worker pool, like the Train page; the classroom replays their records. A run that
+    is replaced before it ends is stopped: only what is on screen trains."""
+    if (old := st.session_state.get(state.DESCENT_RUN)) is not None and not old.finished:
+        for job_id in old.jobs:
+            manager.stop(job_id)
     try:
         cfgs = [lane_config(lesson, lane, s, lr=lr) for lane, s, lr in zip(lesson.lanes, surfaces, lrs)]
         jobs = [
@@ -120,19 +144,23 @@ def start(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surfa
     st.session_state[state.DESCENT_STEP] = 0
 
 
-def set_lr(surf: Surface, factor: float) -> None:
-    st.session_state[state.DESCENT_LR] = preset_lr(surf, factor)
+def train_at(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surface], factor: float | None = None) -> None:
+    """A new η trains at once: typed (the number input's change) or a preset multiple of the limit (a button)."""
+    if factor is not None:
+        st.session_state[state.DESCENT_LR] = preset_lr(surfaces[0], factor)
+    st.session_state[state.DESCENT_LR] = round_lr(st.session_state[state.DESCENT_LR])  # the η shown is the η trained
+    start(manager, lesson, ds, surfaces, [st.session_state[state.DESCENT_LR]])
 
 
 def lr_controls(manager: JobManager, lesson: Lesson, ds: Dataset, surfaces: list[Surface]) -> None:
-    """A one-lane lesson's learning rate: typed, or a preset multiple of 2/λ_max; Run trains it."""
-    lr_col, *preset_cols, run_col = st.columns([1.3, 0.8, 0.8, 0.8, 1])
-    lr_col.number_input("Learning rate η", min_value=1e-12, format="%.4g", key=state.DESCENT_LR)
+    """A one-lane lesson's learning rate: typed, or a preset multiple of the limit. Either trains the lesson again."""
+    lr_col, *preset_cols = st.columns([1.3, 1, 1, 1])
+    args = (manager, lesson, ds, surfaces)
+    lr_col.number_input("Learning rate η", min_value=1e-12, format="%.4g", value=st.session_state[state.DESCENT_LR], key=state.DESCENT_LR,
+                        on_change=train_at, args=args, help="Type a rate and press Enter: the lesson trains again at it")  # fmt: skip
     for col, f in zip(preset_cols, LR_FACTORS):
-        col.button(f"{f} × lr_max", key=f"descent_lr_{f}", on_click=set_lr, args=(surfaces[0], f), width="stretch",
+        col.button(f"{f} × the limit", key=f"descent_lr_{f}", on_click=train_at, args=(*args, f), width="stretch",
                    help=f"η = {f} × 2/λ_max = {preset_lr(surfaces[0], f):.4g}")  # fmt: skip
-    run_col.button("Run", type="primary", key="descent_run_btn", width="stretch",
-                   on_click=lambda: start(manager, lesson, ds, surfaces, [float(st.session_state[state.DESCENT_LR])]))  # fmt: skip
 
 
 @st.fragment(run_every=POLL_S)
@@ -174,19 +202,19 @@ def move(delta: int, n_steps: int) -> None:
 
 def view_controls(n_steps: int) -> str:
     """Play or Step through, with the chosen view's own controls beside it (the columns follow the control's value)."""
-    view_col, *control_cols = st.columns([2.6, 0.8, 0.8, 0.8] if st.session_state[VIEW] == "step" else [2.6, 2.4])
+    view_col, *control_cols = st.columns([1.6, 0.8, 0.8, 0.8] if st.session_state[VIEW] == "step" else [1.6, 2.4])
     view = view_col.segmented_control(
-        "View", VIEWS, format_func=VIEW_LABELS.get, required=True, key=VIEW, label_visibility="collapsed",
-        help="Play animates the whole run in the browser; Step through shows one epoch with its numbers",
+        "View", VIEWS, format_func=VIEW_LABELS.get, required=True, key=VIEW, default=st.session_state[VIEW], label_visibility="collapsed",
+        help="Animation: the whole run, played with ▶ Play under the chart. Step by step: one epoch with its numbers.",
     )  # fmt: skip
     share(view=view)
     if view == "step":
         for col, (label, key, delta) in zip(control_cols, STEP_BUTTONS):
             col.button(label, key=key, on_click=move, args=(delta, n_steps), width="stretch")
     else:
-        control_cols[0].select_slider("Speed", SPEEDS, key=state.DESCENT_SPEED, label_visibility="collapsed",
-                                      format_func=lambda v: f"{v} epochs/s", persist_state="page",
-                                      help="How fast ▶ Play runs through the epochs")  # fmt: skip
+        control_cols[0].segmented_control("Speed", SPEEDS, key=state.DESCENT_SPEED, default=st.session_state[state.DESCENT_SPEED],
+                                          label_visibility="collapsed", required=True, format_func=lambda v: f"{v}/s",
+                                          help="How many epochs a second ▶ Play shows")  # fmt: skip
     return view
 
 
@@ -199,20 +227,24 @@ def choose_axes(names: list[str], projector: bool) -> tuple[int, int]:
     if st.session_state.get(state.DESCENT_AXES) not in pairs:  # e.g. a shared link for another dataset
         st.session_state.pop(state.DESCENT_AXES, None)
     choice = st.selectbox(
-        "Surface over", list(pairs), key=state.DESCENT_AXES,
+        "Surface over", list(pairs), key=state.DESCENT_AXES, format_func=axis_pair_label, index=index(pairs, state.DESCENT_AXES) or 0,
         help="A slice: the other parameter stays at its optimum. The path is the run's projection onto these two axes.",
     )  # fmt: skip
     share(axes=choice)
     return pairs[choice]
 
 
-def choose_focus(lesson: Lesson) -> int:
-    """The lane drawn large (and the one ▶ Play draws on top) in a race."""
+def choose_focus(lesson: Lesson, projector: bool) -> int:
+    """The lane drawn large (and the one ▶ Play draws on top) in a race: a compact choice in projector mode."""
     if len(lesson.lanes) == 1:
         share(focus=None)
         return 0
-    focus = st.radio("Lane drawn large", range(len(lesson.lanes)), format_func=lambda i: lesson.lanes[i].name, horizontal=True,
-                     key=state.DESCENT_FOCUS)  # fmt: skip
+    lanes, name = range(len(lesson.lanes)), lambda i: lesson.lanes[i].name
+    kept = index(lanes, state.DESCENT_FOCUS) or 0
+    if projector:
+        focus = st.selectbox("Lane drawn large", lanes, format_func=name, key=state.DESCENT_FOCUS, index=kept, label_visibility="collapsed")
+    else:
+        focus = st.radio("Lane drawn large", lanes, format_func=name, horizontal=True, key=state.DESCENT_FOCUS, index=kept)
     focus = min(focus, len(lesson.lanes) - 1)
     share(focus=focus)
     return focus
@@ -224,12 +256,12 @@ def place(fig: dict, key: str, projector: bool) -> None:
 
 def play_section(room: LessonView, speed: int) -> None:
     """The whole run animated by Plotly in the browser: every lane on the focused lane's surface, three linked panels."""
-    shown = play(room, speed)
+    shown = play(room, speed, height=PROJECTOR_HEIGHT if room.projector else 720)
     place(shown.figure, key="descent_play_fig", projector=room.projector)
     st.caption(
         "▶ Play runs in your browser: the path, the fitted line and the loss marker move together, one frame per epoch"
         + (" (frames sample the epochs of a long run)" if shown.sampled else "")
-        + ". Drag the slider under the chart to scrub. For the numbers of one update, switch to *Step through*."
+        + ". Drag the slider under the chart to scrub. For the numbers of one update, switch to *Step by step*."
         + (f" {shown.hidden} lane(s) run on a differently scaled surface: pick them under *Lane drawn large*." if shown.hidden else "")
     )
 
@@ -239,20 +271,22 @@ def step_section(room: LessonView) -> None:
     """Everything that shows one epoch; the timeline slider reruns only this."""
     ss = st.session_state
     ss[state.DESCENT_STEP] = min(int(ss.get(state.DESCENT_STEP, 0)), room.n_steps)
-    k = st.slider("Epoch", 0, max(room.n_steps, 1), key=state.DESCENT_STEP, persist_state="page")
+    k = st.slider("Epoch", 0, max(room.n_steps, 1), value=ss[state.DESCENT_STEP], key=state.DESCENT_STEP, persist_state="page",
+                  label_visibility="collapsed" if room.projector else "visible")  # fmt: skip
     share(step=k)
     i, surf, path = room.focus, room.surfaces[room.focus], room.paths[room.focus]
     epoch, theta = at_epoch(path, k)  # k clipped to this lane's record
 
+    tall = PROJECTOR_HEIGHT - 120 if room.projector else 520  # the timeline above takes the rest
     surface_col, fit_col = st.columns([1.25, 1])
     with surface_col:
-        place(lane_surface_figure(room, i, k, 520), key="descent_surface", projector=room.projector)
+        place(lane_surface_figure(room, i, k, tall), key="descent_surface", projector=room.projector)
     with fit_col:
         if theta is not None:
             predicted = fit_predictions(surf, room.dataset.X, theta)
-            place(classroom_fit_figure(room.dataset, predicted, epoch, height=260), key="descent_fit", projector=room.projector)
-        place(step_loss_figure({"train loss": lane_losses(surf.quadratic, path)}, epoch, y_title=f"MSE ({room.loss_unit(i)})", height=260),
-              key="descent_loss", projector=room.projector)  # fmt: skip
+            place(classroom_fit_figure(room.dataset, predicted, epoch, height=tall // 2), key="descent_fit", projector=room.projector)
+        place(step_loss_figure({"train loss": lane_losses(surf.quadratic, path)}, epoch, y_title=f"MSE ({room.loss_unit(i)})",
+                               height=tall // 2), key="descent_loss", projector=room.projector)  # fmt: skip
 
     if EXPORT:
         st.download_button("Surface as PNG", lambda: figures_png([lane_surface_figure(room, i, k, 520)])[0],
@@ -274,7 +308,7 @@ def equation_panel(room: LessonView, i: int, k: int) -> None:
         st.markdown(f"**The update at epoch {k}** ({lane.name}; {'standardized' if lane.standardize else 'raw'} units)")
         for line in equation_lines(room.surfaces[i], theta, room.lrs[i], lane.plain):
             st.latex(line)
-        if note := update_note(lane, room.paths[i], k):
+        if note := update_note(lane, room.surfaces[i], room.paths[i], room.lrs[i], k):
             st.caption(note)
 
 
@@ -285,18 +319,18 @@ def race(room: LessonView, k: int) -> None:
     for i, (lane, lane_col, (predicted, observed)) in enumerate(zip(lanes, st.columns(len(lanes)), room.labels)):
         title = f"<b>{lane.name}</b><br>" + (f"{predicted} → {observed}" if predicted != "—" else f"ran: {observed}")
         with lane_col:
-            place(lane_surface_figure(room, i, k, 300, title=title, compact=True), key=f"descent_lane_{i}", projector=room.projector)
-    place(step_loss_figure(race_losses(room), k, y_title="(L − L*) / (L₀ − L*)"), key="descent_race_loss", projector=room.projector)
+            place(lane_surface_figure(room, i, k, 340, title=title, compact=True), key=f"descent_lane_{i}", projector=room.projector)
+    place(step_loss_figure(race_losses(room), k, y_title="loss left (start = 1)"), key="descent_race_loss", projector=room.projector)
+    st.caption("Loss left: how much of the gap between the starting loss and the best possible loss is still there, "
+               "(L − L*) / (L₀ − L*). 1 at the start, 0 at the best weights, so lanes on different bowls compare.")  # fmt: skip
     st.dataframe(
-        pd.DataFrame(race_rows(room))
-        .style.format({"η": "{:.4g}", "η·λ_max": "{:.3g}", "condition number": "{:.3g}"})
-        .map(lambda v: f"color: {LABEL_COLORS[v]}" if v in LABEL_COLORS else "", subset=["predicted", "observed"]),
-        hide_index=True,
-        width="stretch",
-    )
+        pd.DataFrame(race_rows(room)).style.map(lambda v: f"color: {LABEL_COLORS[v]}" if v in LABEL_COLORS else "",
+                                                subset=["predicted", "observed"]),
+        hide_index=True, width="stretch", column_config=RACE_COLUMNS,
+    )  # fmt: skip
     st.caption(
-        "Predicted for plain full-batch gradient descent from η·λ of the Hessian: diverges at η·λ ≥ 2, oscillates for 1 < η·λ < 2, "
-        "slow when |1 − η·λ|^epochs leaves more than 1% of the start's distance, else converges. Observed from the run's weights."
+        "Predicted for plain full-batch gradient descent from η × curvature: diverges at 2 or more, oscillates between 1 and 2, "
+        "slow when |1 − η × curvature|^epochs leaves more than 1% of the start's distance, else converges. Observed from the run's weights."
     )
 
 
@@ -322,7 +356,6 @@ def export_section(room: LessonView, histories: list[dict[str, list]]) -> None:
         share_col.caption("The page's address reproduces every setting above: " + ", ".join(URL_KEYS) + ". Copy it to share this view.")
 
 
-st.title("Gradient descent")
 ss = st.session_state
 manager = job_manager()
 
@@ -332,14 +365,21 @@ ss.setdefault(state.DESCENT_LESSON, DEFAULT_LESSON)
 ss.setdefault(state.DESCENT_SPEED, DEFAULT_SPEED)
 ss.setdefault(VIEW, "play")
 
-lesson_col, projector_col, d3_col, _ = st.columns([2.2, 1, 1, 1])
-lesson_col.selectbox("Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key=state.DESCENT_LESSON)
-big = projector_col.toggle("Projector mode", key=state.DESCENT_PROJECTOR, help="Large fonts, thick lines, dark on white, fewer controls")
-three_d = d3_col.toggle("3-D surface", key=state.DESCENT_3D, disabled=ss.get(VIEW) == "play",
-                        help="In Step through. ▶ Play animates the contours, where the path is easiest to follow.")  # fmt: skip
-lesson = LESSONS[ss[state.DESCENT_LESSON]]
+big = bool(ss.get(state.DESCENT_PROJECTOR))
 if big:
     st.html(PROJECTOR_CSS)
+else:
+    st.title("Gradient descent")
+lesson_col, projector_col, d3_col, focus_col = st.columns([2.2, 1, 1, 1.4] if big else [2.2, 1, 1, 1])
+lesson_col.selectbox("Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key=state.DESCENT_LESSON,
+                     index=index(LESSONS, state.DESCENT_LESSON),
+                     label_visibility="collapsed" if big else "visible")  # fmt: skip
+big = projector_col.toggle("Projector mode", key=state.DESCENT_PROJECTOR, value=big,
+                           help="For a class: large type, thick lines, dark on white. Hides the sidebar and the learning-rate "
+                           "controls; turn it off to get them back.")  # fmt: skip
+three_d = d3_col.toggle("3-D surface", key=state.DESCENT_3D, value=bool(ss.get(state.DESCENT_3D)), disabled=ss.get(VIEW) == "play",
+                        help="In Step by step. The animation draws contours, where the path is easiest to follow.")  # fmt: skip
+lesson = LESSONS[ss[state.DESCENT_LESSON]]
 share(lesson=lesson.key, d3=bool(three_d), projector=bool(big), speed=ss[state.DESCENT_SPEED])
 pending = ss[state.DESCENT_SHARED]
 ds = dataset_for(lesson)
@@ -350,8 +390,8 @@ run: LessonRun | None = ss.get(state.DESCENT_RUN)
 if run is None or run.data_key != data_key(lesson, ds):  # one click on a lesson runs it; a new dataset is a new run
     lrs = [lane_lr(lane, s) for lane, s in zip(lesson.lanes, surfaces)]
     if "lr" in pending and len(lrs) == 1:  # a shared link's learning rate
-        lrs = [pending.pop("lr")]
-    ss[state.DESCENT_LR] = round_lr(lrs[0])
+        lrs = [round_lr(pending.pop("lr"))]
+    ss[state.DESCENT_LR] = lrs[0]
     start(manager, lesson, ds, surfaces, lrs)
     run = ss.get(state.DESCENT_RUN)
 if run is None:
@@ -359,7 +399,9 @@ if run is None:
 
 if len(lesson.lanes) == 1 and not big:
     lr_controls(manager, lesson, ds, surfaces)
-st.caption(stability_text(surfaces[0], lesson.lanes[0].standardize))
+if not big:
+    limit_text, limit_terms = stability_text(surfaces[0], lesson.lanes[0].standardize)
+    st.caption(limit_text, help=limit_terms)
 
 if not run.finished:
     wait_for_lanes(manager, run)
@@ -373,7 +415,9 @@ if "step" in pending:  # a shared link's epoch, once the run it belongs to is on
     ss[state.DESCENT_STEP] = min(int(pending.pop("step")), room.n_steps)
 share(lr=run.lrs[0] if len(lesson.lanes) == 1 else None)
 view = view_controls(room.n_steps)
-room = replace(room, axes=choose_axes(room.param_names, big), focus=choose_focus(lesson))
+axes = choose_axes(room.param_names, big)
+with focus_col if big else st.container():
+    room = replace(room, axes=axes, focus=choose_focus(lesson, big))
 if view == "step":
     step_section(room)
 else:

@@ -180,6 +180,15 @@ def _frame_traces(
     return out
 
 
+def _decade_step(log_range: list[float], panel_px: float) -> int | str:
+    """Labels on a log axis: every decade, or every few when a short panel (a projector's) would stack them; 2s and
+    5s only within a small range."""
+    decades = log_range[1] - log_range[0]
+    if decades <= 2.5:
+        return "D2"
+    return max(1, int(np.ceil(decades / max(panel_px / 32, 1))))  # ≥ 32 px a label: 18 px type on a projector
+
+
 def play_figure(
     u: Sequence[float],
     v: Sequence[float],
@@ -245,26 +254,29 @@ def play_figure(
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     play = {"frame": {"duration": duration, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     panel = {"xref": "paper", "yref": "paper", "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 14}}
+    top, bottom = 70, 200  # px: the legend above; the tick labels, ▶ Play and the epoch slider below
+    px = 1 / max(height - top - bottom, 100)  # one pixel of the panels' height in paper units: gaps hold at any height
+    gap = 50 * px  # between the fit and the loss panels: the fit's tick labels and title, then the loss panel's title
     layout = {
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 70, "b": 230},  # room for the controls under the panels
+        "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
         "xaxis": {"domain": [0, 0.5], "range": [u[0], u[-1]], "title": {"text": axis_titles[0]}},
         "yaxis": {"domain": [0, 1], "range": [v[0], v[-1]], "title": {"text": axis_titles[1]}},
         "xaxis2": {"domain": [0.6, 1], "anchor": "y2", "range": [x_ends[0] - x_pad, x_ends[1] + x_pad], "title": {"text": data_titles[0]}},
-        "yaxis2": {"domain": [0.6, 1], "anchor": "x2", "title": {"text": data_titles[1]},
+        "yaxis2": {"domain": [min(0.5 + gap, 0.9), 1], "anchor": "x2", "title": {"text": data_titles[1]},
                    "range": [float(y.min() - pad), float(y.max() + pad)] if len(y) else None},
         "xaxis3": {"domain": [0.6, 1], "anchor": "y3", "range": [-0.5, n_points - 0.5], "title": {"text": "epoch"}},
-        "yaxis3": {"domain": [0, 0.38], "anchor": "x3", "type": "log", "range": loss_range, "title": {"text": loss_title},
-                   "exponentformat": "power", "dtick": 1 if loss_range[1] - loss_range[0] > 2.5 else "D2"},  # no 2s and 5s in 10ⁿ
+        "yaxis3": {"domain": [0, max(0.5 - gap, 0.1)], "anchor": "x3", "type": "log", "range": loss_range, "title": {"text": loss_title},
+                   "exponentformat": "power", "dtick": _decade_step(loss_range, (0.5 - gap) / px)},
         "annotations": [
             {**panel, "x": 0, "y": 1.0, "text": "<b>Path on the loss surface</b>"},
             {**panel, "x": 0.6, "y": 1.0, "text": f"<b>{fit_title}</b>"},
-            {**panel, "x": 0.6, "y": 0.39, "text": "<b>Loss per epoch</b>"},
+            {**panel, "x": 0.6, "y": max(0.5 - gap, 0.1) + 4 * px, "text": "<b>Loss per epoch</b>"},
         ],
         "legend": {"orientation": "h", "x": 0, "y": 1.1, "yanchor": "bottom"},
         "hovermode": "closest",
         "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0, "y": -0.15, "xanchor": "left", "yanchor": "top",
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0, "y": -62 * px, "xanchor": "left", "yanchor": "top",
             "pad": {"r": 10, "t": 10}, "font": {"size": 14},
             "buttons": [
                 {"label": "▶ Play", "method": "animate", "args": [None, {**play, "fromcurrent": True}]},
@@ -273,7 +285,7 @@ def play_figure(
             ],
         }],
         "sliders": [{
-            "active": 0, "x": 0, "y": -0.27, "len": 1.0, "xanchor": "left", "yanchor": "top", "pad": {"t": 10, "b": 10},
+            "active": 0, "x": 0, "y": -110 * px, "len": 1.0, "xanchor": "left", "yanchor": "top", "pad": {"t": 10, "b": 10},
             "currentvalue": {"prefix": "Epoch ", "visible": True, "xanchor": "left", "font": {"size": 15, "color": "#31333f"}},
             "font": {"color": "rgba(0,0,0,0)"}, "ticklen": 0, "minorticklen": 0,  # 200 tick labels would overlap
             "transition": {"duration": 0},

@@ -90,7 +90,9 @@ def high_contrast(fig: dict[str, Any], scale: float = 1.5) -> dict[str, Any]:
     lay = dict(fig.get("layout", {}))
     size = max(round(lay.get("font", {}).get("size", 12) * scale), 18)
     lay.update(font={**lay.get("font", {}), "size": size, "color": INK}, paper_bgcolor=PAPER, plot_bgcolor=PAPER)
-    lay["height"] = round(lay.get("height", 400) * 1.15)
+    lay["height"] = round(lay.get("height", 400) * 1.15)  # room for the larger type; the margins grow with it, so what is
+    if isinstance(lay.get("margin"), dict):  # placed below the panels in paper units (▶ Play, the slider) stays clear of them
+        lay["margin"] = {k: round(v * 1.15) if k in ("t", "b") else v for k, v in lay["margin"].items()}
     for key in [k for k in lay if k.startswith(("xaxis", "yaxis"))]:
         lay[key] = _axis(lay[key], size)
     if isinstance(lay.get("scene"), dict):

@@ -57,8 +57,9 @@ def landscape_figure(
         ]  # fmt: skip
         layout = {
             "height": height,
-            "margin": {"l": 0, "r": 0, "t": 30 if title else 10, "b": 0},
+            "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
             "scene": {
+                "camera": {"eye": {"x": 1.55, "y": 1.55, "z": 1.1}},  # back from the default 1.25s: no axis title at the edge
                 "xaxis": {"title": {"text": axis_titles[0]}},
                 "yaxis": {"title": {"text": axis_titles[1]}},
                 "zaxis": {"title": {"text": "loss"}},
@@ -81,10 +82,10 @@ def landscape_figure(
         ]  # fmt: skip
         layout = {
             "height": height,
-            "margin": {"l": 60, "r": 20, "t": 40 if title else 20, "b": 50},
+            "margin": {"l": 60, "r": 20, "t": 70 if title else 45, "b": 50},
             "xaxis": {"title": {"text": axis_titles[0]}, "range": [u[0], u[-1]]},
             "yaxis": {"title": {"text": axis_titles[1]}, "range": [v[0], v[-1]]},
-            "legend": {"orientation": "h", "y": -0.18, "x": 0},
+            "legend": {"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0},  # above: below, it met the axis title
             "uirevision": "landscape",
         }
         if arrow is not None and inside[k] and np.all(np.isfinite(arrow)) and np.any(arrow):
@@ -103,7 +104,7 @@ def landscape_figure(
         layout["title"] = {"text": title, "font": {"size": 14}, "x": 0.01}
     if compact:  # a small multiple in a race: no legend or colour bar, the panel title says which lane
         layout["showlegend"] = False
-        layout["margin"] = {"l": 45, "r": 10, "t": 40, "b": 40}
+        layout["margin"] = {"l": 45, "r": 10, "t": 75, "b": 40}  # a two-line title above the top tick label, even in projector type
         layout["title"] = {**layout.get("title", {}), "font": {"size": 12}}
         traces[0] = {**traces[0], "showscale": False}
     return {"data": traces, "layout": layout}

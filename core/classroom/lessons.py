@@ -6,6 +6,7 @@ draws the trainer's own weight record on the exact loss surface from core.classr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,51 +63,53 @@ LESSONS: dict[str, Lesson] = {
         Lesson(
             "good",
             "A good learning rate",
-            "One feature, y ≈ 2x + 1. The learning rate is half of 2/λ_max. Predict: how many epochs until the line fits? "
-            "Does the path head straight for the optimum (the star)? Then press play.",
+            "One feature, y ≈ 2x + 1. The learning rate η is half the limit (the largest rate that still settles). "
+            "Predict: how many epochs until the line fits? Does the path head straight for the best weights (the star)? "
+            "Then press ▶ Play.",
             "linear_1d",
-            (Lane("lr = 0.5 × lr_max", lr_factor=0.5),),
+            (Lane("0.5 × the limit", lr_factor=0.5),),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "oscillates",
             "Too big: oscillates",
-            "Same data, learning rate 0.9 × 2/λ_max. Predict: will it still reach the optimum? What shape will the path have, "
-            "and will the loss curve notice? Then press play.",
+            "Same data, η at 0.9 × the limit. Predict: will it still reach the best weights? What shape will the path have, "
+            "and will the loss curve notice? Then press ▶ Play.",
             "linear_1d",
-            (Lane("lr = 0.9 × lr_max", lr_factor=0.9),),
+            (Lane("0.9 × the limit", lr_factor=0.9),),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "diverges",
             "Way too big: diverges",
-            "Learning rate 1.1 × 2/λ_max, just past the limit. Predict: a bit slower, or something else entirely? Then press play.",
+            "η at 1.1 × the limit, just past it. Predict: a bit slower, or something else entirely? Then press ▶ Play.",
             "linear_1d",
-            (Lane("lr = 1.1 × lr_max", lr_factor=1.1),),
+            (Lane("1.1 × the limit", lr_factor=1.1),),
             start=(-1.0, -2.0),
             epochs=30,
         ),
         Lesson(
             "lr_race",
             "Learning-rate race",
-            "Four learning rates from the same start, in lockstep. Each lane is labelled in advance from lr × λ_max; "
-            "predict which one wins, then press play and check the labels against what happens.",
+            "Four learning rates from the same start, in lockstep. Each lane is labelled in advance from how its η compares "
+            "with the limit; predict which one wins, then press ▶ Play and check the labels against what happens.",
             "linear_1d",
             (
-                Lane("0.02 × lr_max", lr_factor=0.02),
-                Lane("0.5 × lr_max", lr_factor=0.5),
-                Lane("0.9 × lr_max", lr_factor=0.9),
-                Lane("1.05 × lr_max", lr_factor=1.05),
+                Lane("0.02 × the limit", lr_factor=0.02),
+                Lane("0.5 × the limit", lr_factor=0.5),
+                Lane("0.9 × the limit", lr_factor=0.9),
+                Lane("1.05 × the limit", lr_factor=1.05),
             ),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "house",
-            "The seed's house prices",
-            "The seed's example: price from area and rooms, standardized, SGD with lr 0.01 for 100 epochs. The two features "
-            "are correlated, so the bowl is a ravine. Predict: does the seed's run reach the least-squares optimum? Then press play.",
+            "House prices, the guide's example",
+            "The example of the PyTorch guide this app grew from: price from area and rooms, standardized, SGD with η = 0.01 for "
+            "100 epochs. The two features are correlated, so the bowl is a long valley. Predict: does the guide's run reach the "
+            "best weights (least squares)? Then press ▶ Play.",
             "house_prices",
-            (Lane("seed: SGD, lr 0.01", lr=0.01, standardize=True),),
+            (Lane("the guide's SGD, η 0.01", lr=0.01, standardize=True),),
             n=1000,
             noise=0.1,
             epochs=100,
@@ -114,8 +117,8 @@ LESSONS: dict[str, Lesson] = {
         Lesson(
             "scaling",
             "Why scale features",
-            "The same house prices, raw and standardized, each at half its own 2/λ_max. Predict: which contours are round, "
-            "and which run reaches the optimum in 100 epochs? Compare the condition numbers.",
+            "The same house prices, raw and standardized, each at half its own limit. Predict: which contours are round, "
+            "and which run reaches the best weights in 100 epochs? Compare how stretched the two bowls are.",
             "house_prices",
             (Lane("raw features", lr_factor=0.5), Lane("standardized", lr_factor=0.5, standardize=True)),
             n=1000,
@@ -126,7 +129,7 @@ LESSONS: dict[str, Lesson] = {
             "ravine",
             "Momentum through a ravine",
             "Standardized house prices: a long narrow valley. Five optimizers, one learning rate, one start. Predict the order "
-            "they reach the optimum, and which ones zig-zag, then press play.",
+            "they reach the best weights, and which ones zig-zag, then press ▶ Play.",
             "house_prices",
             tuple(Lane(o, optimizer=o, lr_factor=0.3, standardize=True) for o in ("sgd", "momentum", "nesterov", "rmsprop", "adam")),
             n=1000,
@@ -137,16 +140,16 @@ LESSONS: dict[str, Lesson] = {
         Lesson(
             "data",
             "Your data (from the Data page)",
-            "The dataset chosen on the Data page (one or two features), standardized, at half of 2/λ_max. Predict: how round "
-            "is the bowl, and how many epochs until the loss flattens? Then press play.",
+            "The dataset chosen on the Data page (one or two features), standardized, at half the limit. Predict: how round "
+            "is the bowl, and how many epochs until the loss flattens? Then press ▶ Play.",
             DATA_PAGE,
-            (Lane("lr = 0.5 × lr_max", lr_factor=0.5, standardize=True),),
+            (Lane("0.5 × the limit", lr_factor=0.5, standardize=True),),
         ),
         Lesson(
             "minibatch",
             "Mini-batch noise",
             "The same learning rate with the full batch, batches of 32 and batches of 4. Each point is the weights after one "
-            "epoch. Predict: which path is smooth, which one jitters around the optimum? Then press play.",
+            "epoch. Predict: which path is smooth, which one jitters around the best weights? Then press ▶ Play.",
             "linear_1d",
             (
                 Lane("full batch", lr_factor=0.1),
@@ -182,8 +185,18 @@ def lesson_dataset(lesson: Lesson) -> Dataset:
     return make_dataset(lesson.preset, n=min(lesson.n, MAX_ROWS), noise=lesson.noise, seed=0)
 
 
+def shown_rate(lr: float) -> float:
+    """A multiple of the limit as a rate to 4 significant digits, rounded toward zero: the rate the trainer uses is the
+    one the page shows, digit for digit, and a rate meant to sit below a boundary (0.5 × the limit is η·λ_max = 1,
+    where oscillation starts) never lands just above it."""
+    if not lr > 0:
+        return lr
+    unit = 10.0 ** (math.floor(math.log10(lr)) - 3)
+    return float(f"{math.floor(lr / unit * (1 + 1e-12)) * unit:.4g}")
+
+
 def lane_lr(lane: Lane, surf: Surface) -> float:
-    return lane.lr if lane.lr is not None else lane.lr_factor * surf.quadratic.lr_max()
+    return lane.lr if lane.lr is not None else shown_rate(lane.lr_factor * surf.quadratic.lr_max())
 
 
 def data_key(lesson: Lesson, ds: Dataset) -> tuple:

@@ -13,7 +13,7 @@ import numpy as np
 
 from core.classroom.figures import LANE_COLORS, landscape_figure
 from core.classroom.landscape import Quadratic, grid_axes, loss_grid
-from core.classroom.lessons import Lane, Lesson, LessonRun, Surface, equation, labels, param_names, path_from_history, tex
+from core.classroom.lessons import Lane, Lesson, LessonRun, Surface, equation, labels, param_names, path_from_history, shown_rate, tex
 from core.data.dataset import Dataset
 
 GRID_SIZE = 60  # contour nodes a side: each step view resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
@@ -45,8 +45,8 @@ class LessonView:
         return param_names(self.dataset.features)
 
     def axis_titles(self, i: int) -> tuple[str, str]:
-        names, std = self.param_names, " (std)" if self.lesson.lanes[i].standardize else ""
-        return names[self.axes[0]] + std, names[self.axes[1]] + std
+        names, std = self.param_names, " (standardized)" if self.lesson.lanes[i].standardize else ""
+        return param_label(names[self.axes[0]]) + std, param_label(names[self.axes[1]]) + std
 
     def loss_unit(self, i: int) -> str:
         return "training units, standardized" if self.lesson.lanes[i].standardize else f"{self.dataset.target}²"
@@ -73,24 +73,41 @@ def round_lr(lr: float) -> float:
 
 
 def preset_lr(surf: Surface, factor: float) -> float:
-    """factor × 2/λ_max, as a preset button sets it."""
-    return round_lr(factor * surf.quadratic.lr_max())
+    """factor × 2/λ_max, as a preset button sets it (as a lesson's lane would)."""
+    return shown_rate(factor * surf.quadratic.lr_max())
 
 
-def stability_text(surf: Surface, standardize: bool) -> str:
-    """The page's caption under the controls: λ_max, the stability limit 2/λ_max and the condition number."""
+def stability_text(surf: Surface, standardize: bool) -> tuple[str, str]:
+    """The caption under the controls in plain words, and its tooltip with the terms a textbook uses."""
     q = surf.quadratic
-    lr_max = q.lr_max()
-    return (
-        f"λ_max of the Hessian = {2 / lr_max:.4g}, so plain gradient descent is stable only for η < 2/λ_max = **{lr_max:.4g}**"
-        f" · condition number λ_max/λ_min = {q.condition_number():.3g}" + (" (standardized units)" if standardize else " (raw units)")
+    lr_max, kappa = q.lr_max(), q.condition_number()
+    units = "standardized" if standardize else "raw"
+    text = (
+        f"**The limit: η < {lr_max:.4g}.** Above it each step overshoots the bottom by more than it started, and the run "
+        f"diverges. The bowl is {kappa:.3g} times steeper across than along ({units} units)."
     )
+    tip = (
+        f"The limit is 2/λ_max, where λ_max = {2 / lr_max:.4g} is the largest eigenvalue of the loss's Hessian: the curvature "
+        f"of the bowl in its steepest direction. {kappa:.3g} is the condition number λ_max/λ_min. These hold for plain "
+        "full-batch gradient descent on this loss."
+    )
+    return text, tip
+
+
+def param_label(name: str) -> str:
+    """A parameter as a student reads it: "w:x" is the weight of x, "b" the intercept."""
+    return f"weight of {name[2:]}" if name.startswith("w:") else "intercept b" if name == "b" else name
 
 
 def axis_pairs(names: list[str]) -> dict[str, tuple[int, int]]:
-    """Every pair of parameters a surface can be drawn over, by its label ("w:area_m2 × b"): d(d − 1)/2 of them."""
+    """Every pair of parameters a surface can be drawn over, by its key ("w:area_m2 × b"): d(d − 1)/2 of them."""
     n = len(names)
     return {f"{names[i]} × {names[j]}": (i, j) for i in range(n) for j in range(i + 1, n)}
+
+
+def axis_pair_label(key: str) -> str:
+    """An axis_pairs key in plain words, for the page's choice."""
+    return " × ".join(param_label(name) for name in key.split(" × "))
 
 
 def gif_epochs(n_steps: int, frames: int) -> list[int]:
@@ -155,39 +172,91 @@ def fit_predictions(surf: Surface, X: np.ndarray, theta: np.ndarray) -> np.ndarr
 # -- the update equation ------------------------------------------------------------------------------------------
 
 
-def num(v: float, digits: int = 4) -> str:
-    """A number for an equation: negatives in brackets, so "+ (−2)" never reads as "+ −2"."""
-    return f"({tex(v, digits)})" if v < 0 else tex(v, digits)
+SHOWN_DIGITS = 6  # significant digits of the largest weight: the equation's results are shown to this absolute precision
+
+
+def decimals(theta: np.ndarray) -> int:
+    """Decimal places that give the largest |θⱼ| SHOWN_DIGITS significant digits: one absolute precision for the whole
+    update, so a weight of 1e-16 in float64 and 1e-9 in float32 both read 0.00000 beside a weight of 1.2."""
+    top = float(np.max(np.abs(theta[np.isfinite(theta)]), initial=0.0))
+    return int(min(max(SHOWN_DIGITS - 1 - (np.floor(np.log10(top)) if top > 0 else 0), 0), 15))
+
+
+def fixed(v: float, places: int) -> str:
+    """v to a number of decimal places, never "-0.000"."""
+    s = f"{v:.{places}f}"
+    return s[1:] if s.startswith("-") and not s.strip("-0.") else s
+
+
+def exact(v: float) -> str:
+    """v with the shortest digits that are exactly it (η as the trainer used it)."""
+    return repr(float(v)).removesuffix(".0")
+
+
+def checkable(result: str, operands: list[float], combine) -> list[str]:
+    """The operands with just enough significant digits that combine(the operands as shown) rounds to the shown result
+    the way the result is shown: a student who redoes the arithmetic by hand gets the page's number."""
+    places = len(result.partition(".")[2])
+    for digits in range(5, 18):
+        shown = [f"{v:.{digits}g}" for v in operands]
+        if fixed(combine([float(x) for x in shown]), places) == result:
+            return shown
+    return [exact(v) for v in operands]
+
+
+def shown(s: str) -> str:
+    """A number as shown, for KaTeX: 1.5e-05 becomes 1.5 × 10⁻⁵ (KaTeX would typeset "e − 05" as a difference)."""
+    mantissa, e, exponent = s.partition("e")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}" if e else s
+
+
+def num(s: str) -> str:
+    """A shown number in a sum: negatives in brackets, so "+ (−2)" never reads as "+ −2"."""
+    return f"({shown(s)})" if s.startswith("-") else shown(s)
 
 
 def equation_lines(surf: Surface, theta: np.ndarray, lr: float, plain: bool) -> list[str]:
-    """The panel's LaTeX: ŷ for the first row, the loss, each ∂L/∂θⱼ, and (plain gradient descent only) each update."""
+    """The panel's LaTeX: ŷ for the first row, the loss, each ∂L/∂θⱼ, and (plain gradient descent only) each update.
+    ŷ₁ and each update are checkable by hand: their operands carry the digits the shown result needs (checkable)."""
     eq = equation(surf.X, surf.y, theta, lr, row=0)
     d = len(theta) - 1
     syms = [f"w_{{{j + 1}}}" for j in range(d)] + ["b"]
     feats = [f"x_{{i{j + 1}}}" for j in range(d)] + ["1"]
-    x = " + ".join(rf"{num(w)}\cdot {num(xv)}" for w, xv in zip(theta[:-1], eq.x_row))
+    yhat = fixed(eq.yhat_row, decimals(np.array([eq.yhat_row])))
+    operands = checkable(yhat, [*theta[:-1], *eq.x_row, theta[-1]], lambda v: float(np.dot(v[:d], v[d:-1])) + v[-1])
+    ops = [num(x) for x in operands]
+    terms = " + ".join(rf"{w}\cdot {x}" for w, x in zip(ops[:d], ops[d:-1]))
     lines = [
-        rf"\hat y_1 = w\cdot x_1 + b = {x} + {num(theta[-1])} = {tex(eq.yhat_row, 5)} \quad (y_1 = {tex(eq.y_row, 5)})",
+        rf"\hat y_1 = w\cdot x_1 + b = {terms} + {ops[-1]} = {shown(yhat)} \quad (y_1 = {tex(eq.y_row, 6)})",
         rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {tex(eq.loss, 6)} \quad (n = {len(surf.y)})",
     ]
     for sym, feat, g in zip(syms, feats, eq.grad):
         lines.append(rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {tex(g, 6)}")
     if plain:
+        places = decimals(np.append(theta, eq.next_theta))
         for j, sym in enumerate(syms):
-            lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {tex(theta[j], 6)} - {tex(lr, 4)}\times"
-                         rf"{num(eq.grad[j], 6)} = {tex(eq.next_theta[j], 6)}")  # fmt: skip
+            after = fixed(eq.next_theta[j], places)
+            before, grad = checkable(after, [theta[j], eq.grad[j]], lambda v: v[0] - lr * v[1])
+            lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {num(before)} - {shown(exact(lr))}\times"
+                         rf"{num(grad)} = {shown(after)}")  # fmt: skip
     return lines
 
 
-def update_note(lane: Lane, path: np.ndarray, k: int) -> str:
-    """The caption under the equation: the trainer's own next θ (plain gradient descent), or why the run's step differs."""
+def update_note(lane: Lane, surf: Surface, path: np.ndarray, lr: float, k: int) -> str:
+    """The caption under the equation: the trainer's own next θ beside the equation's (plain gradient descent), saying
+    "the same numbers" only when they read the same; or why the run's step differs."""
     if not lane.plain:
         why = "each epoch takes several mini-batch steps" if lane.batch_size else f"{lane.optimizer} reshapes the step"
         return f"The gradient above is the full-batch one at this point; the run's own update differs ({why})."
-    if k + 1 < len(path):
-        return f"The trainer recorded {', '.join(f'{v:.6g}' for v in path[k + 1])} after this epoch: the same numbers."
-    return ""
+    if k + 1 >= len(path):
+        return ""
+    ours = equation(surf.X, surf.y, path[k], lr).next_theta
+    places = decimals(np.concatenate([path[k], ours]))
+    recorded = [fixed(v, places) for v in path[k + 1]]
+    if recorded == [fixed(v, places) for v in ours]:
+        return f"The trainer recorded {', '.join(recorded)} after this epoch: the same numbers."
+    return (f"The trainer recorded {', '.join(recorded)} after this epoch. The last digits differ from the equation's because "
+            "the trainer computes in 32-bit floats (about 7 significant digits) and the equation in 64-bit.")  # fmt: skip
 
 
 # -- the race -----------------------------------------------------------------------------------------------------
@@ -210,8 +279,8 @@ def race_rows(view: LessonView) -> list[dict[str, Any]]:
     rows = []
     for lane, surf, lr, (predicted, observed), status in zip(view.lesson.lanes, view.surfaces, view.lrs, view.labels, view.statuses):
         q = surf.quadratic
-        rows.append({"lane": lane.name, "optimizer": lane.optimizer, "η": lr, "η·λ_max": lr * 2 / q.lr_max(),
-                     "condition number": q.condition_number(), "predicted": predicted, "observed": observed,
+        rows.append({"lane": lane.name, "optimizer": lane.optimizer, "η": lr, "η × curvature": lr * 2 / q.lr_max(),
+                     "bowl stretch": q.condition_number(), "predicted": predicted, "observed": observed,
                      "agrees": "—" if predicted == "—" else ("yes" if predicted == observed else "no"),
                      "status": status})  # fmt: skip
     return rows

@@ -38,6 +38,10 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def speed(at: AppTest):
+    return at.segmented_control[1]
+
+
 def step_view(at: AppTest) -> AppTest:
     at.segmented_control[0].set_value("step").run()
     assert at.slider, "the timeline is in the step view"
@@ -57,7 +61,7 @@ def test_play_sends_the_whole_run_once_as_an_animated_figure():
     assert last[1]["y"][0] == pytest.approx(history["b"][-1], rel=1e-4)
     labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
     assert any("Play" in x for x in labels) and any("Pause" in x for x in labels)
-    at.select_slider[0].set_value(20).run()  # the speed is the frame duration in the browser
+    speed(at).set_value(20).run()  # the speed is the frame duration in the browser
     (fig,) = charts(at)
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 42
     assert at.query_params["speed"] == "20" and at.query_params["view"] == "play"
@@ -72,6 +76,51 @@ def test_projector_mode_draws_the_play_figure_in_high_contrast():
     at = step_view(at)
     assert all(c["layout"]["paper_bgcolor"] == "#ffffff" for c in charts(at))
     assert not at.number_input  # fewer controls: the learning rate is the lesson's
+    assert not at.title and "stSidebar" in at.get("html")[0].proto.body  # no title or sidebar: the charts start higher
+
+
+def wait_for_run(at: AppTest) -> AppTest:
+    deadline = time.monotonic() + 90
+    while not at.session_state[state.DESCENT_RUN].finished:
+        assert time.monotonic() < deadline, "the lanes never finished"
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+def test_one_play_control_a_new_learning_rate_trains_by_itself():
+    at = open_classroom()
+    assert not any(b.label in ("Run", "Train") for b in at.button)  # no separate run button: ▶ Play is the one play control
+    assert [o for o in at.segmented_control[0].options] == ["Animation", "Step by step"]
+    first = at.session_state[state.DESCENT_RUN]
+    at.number_input[0].set_value(0.05).run()  # typed (Enter): the lesson trains again at it
+    run = wait_for_run(at).session_state[state.DESCENT_RUN]
+    assert run is not first and run.lrs == [0.05]
+    button(at, "0.9 × the limit").click().run()  # a preset multiple of the limit trains at once too
+    run = wait_for_run(at).session_state[state.DESCENT_RUN]
+    assert run.lrs == [at.number_input[0].value] and run.lrs[0] == pytest.approx(0.9 * 0.2985, rel=2e-3)
+    assert not at.exception
+
+
+def test_a_new_rate_before_the_lanes_end_stops_the_old_ones():
+    at = open_classroom()
+    at.session_state[state.DESCENT_LESSON] = "house"
+    at.run()
+    old = at.session_state[state.DESCENT_RUN]
+    at.number_input[0].set_value(0.02).run()
+    from ui.cache import job_manager
+
+    manager = job_manager()
+    assert all(manager.wait(j, timeout=60).status in ("stopped", "completed") for j in old.jobs)
+    assert wait_for_run(at).session_state[state.DESCENT_RUN].lrs == [0.02]
+
+
+def test_the_limit_is_said_in_plain_words_with_the_terms_in_its_tooltip():
+    at = open_classroom()
+    (limit,) = [c for c in at.caption if c.value.startswith("**The limit")]
+    assert "λ" not in limit.value and "λ_max" in limit.help and "condition number" in limit.help
+    at = step_view(at)
+    assert not any("lr_max" in b.label for b in at.button)
 
 
 def test_page_renders_a_lesson_and_the_step_controls_move_the_step():
@@ -133,8 +182,8 @@ def test_a_shared_url_restores_every_setting_and_the_page_writes_them_back():
     # and back: change the controls, the URL follows
     button(at, "Step 1").click().run()
     at.segmented_control[0].set_value("play").run()
-    assert at.select_slider[0].value == 5
-    at.select_slider[0].set_value(20).run()
+    assert speed(at).value == 5
+    speed(at).set_value(20).run()
     toggle(at, "Projector mode").set_value(True).run()
     assert (at.query_params["step"], at.query_params["speed"], at.query_params["projector"]) == ("8", "20", "1")
     assert at.query_params["view"] == "play"
@@ -152,7 +201,7 @@ def test_invalid_url_values_fall_back_to_defaults_without_a_traceback():
     at = open_classroom(query={"lesson": "nope", "lr": "-1", "step": "x", "speed": "7", "d3": "maybe", "focus": "9", "axes": "?"})
     assert not at.exception
     assert at.selectbox[0].value == "good"
-    assert at.select_slider[0].value == 15
+    assert speed(at).value == 15
     assert not toggle(at, "3-D surface").value
     assert at.query_params["lesson"] == "good" and at.query_params["speed"] == "15"
     assert step_view(at).slider[0].value == 0
@@ -167,7 +216,7 @@ def test_history_csv_holds_every_lane():
 def test_your_data_lesson_uses_the_data_page_dataset_and_refuses_too_many_features():
     at = open_classroom(query={"lesson": "data"})  # the default dataset: house_prices, 2 features
     assert at.selectbox[0].value == "data"
-    assert any("w:area_m2" in o for o in at.selectbox[1].options)
+    assert any("weight of area_m2" in o for o in at.selectbox[1].options)  # the parameter in plain words
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state[state.DATA_PARAMS] = {"preset": "polynomial", "n": 200, "noise": 0.1, "seed": 0, "degree": 3}
     at.session_state[state.DATA_PREP] = {"standardize": True, "test_fraction": 0.2, "poly_degree": 3}

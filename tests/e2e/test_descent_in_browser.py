@@ -84,24 +84,57 @@ def test_play_animates_the_three_views_together_in_the_browser(server_url, page:
     page.wait_for_function(f"() => ({PLAY_STATE})().epoch == 60", timeout=60_000)  # and it reaches the last epoch
 
 
-def test_projector_mode_in_play_and_step_views(server_url, page: Page, tmp_path):
-    """Screenshots to look at: the race animated in projector mode, and one epoch of the step view."""
-    page.goto(f"{server_url}/descent?lesson=ravine&view=play&projector=1")
-    page.wait_for_function(f"!!({PLAY_FIG})", timeout=120_000)
-    page.set_viewport_size({"width": 1400, "height": 1900})
-    page.get_by_text("▶ Play", exact=True).click()
-    page.wait_for_function(f"() => ({PLAY_STATE})().epoch >= 20", timeout=30_000)
-    page.get_by_text("❚❚ Pause").click()
-    bg = page.evaluate(f"() => ({PLAY_FIG})._fullLayout.paper_bgcolor")
-    assert bg in ("#ffffff", "white", "rgb(255, 255, 255)"), bg
-    shot = tmp_path / "projector-play-ravine.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
-    open_lesson(page, server_url, "good", projector="1")
-    shot = tmp_path / "projector-step-good.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
-    expect(page.get_by_text(f"The update at epoch {STEP}")).to_be_visible()
+# the bottom edge, in the window, of a figure's plotting area (the lowest panel's, without ▶ Play and the slider)
+PANELS_BOTTOM = """el => { const r = el.getBoundingClientRect(), L = el._fullLayout;
+  return r.top + Math.max(...Object.keys(L).filter(k => /^yaxis\\d*$/.test(k)).map(k => L[k]._offset + L[k]._length)); }"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080)])
+def test_projector_mode_fits_the_charts_above_the_fold(server_url, browser, tmp_path, width, height):
+    """A projector shows the window, not the page: the play figure's panels and the step view's surface start and end
+    inside it, with no sidebar."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    try:
+        page.goto(f"{server_url}/descent?lesson=lr_race&view=play&projector=1")
+        page.wait_for_function(f"!!({PLAY_FIG})", timeout=120_000)
+        page.wait_for_timeout(1000)
+        expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+        bottom = page.evaluate(f"({PANELS_BOTTOM})({PLAY_FIG})")
+        assert bottom <= height, f"the play figure's panels end at {bottom:.0f} px in a {height} px window"
+        bg = page.evaluate(f"() => ({PLAY_FIG})._fullLayout.paper_bgcolor")
+        assert bg in ("#ffffff", "white", "rgb(255, 255, 255)"), bg
+        page.screenshot(path=str(tmp_path / f"projector-play-{width}x{height}.png"))
+        page.get_by_text("▶ Play", exact=True).click()
+        page.wait_for_function(f"() => ({PLAY_STATE})().epoch >= 20", timeout=30_000)
+        page.goto(f"{server_url}/descent?lesson=good&view=step&step={STEP}&projector=1")
+        expect(page.get_by_text(f"The update at epoch {STEP}")).to_be_attached(timeout=120_000)
+        page.wait_for_timeout(1500)
+        surface = page.locator(".js-plotly-plot").first
+        top = surface.bounding_box()["y"]
+        assert top < height / 2, f"the step view's surface starts at {top:.0f} px"
+        bottom = surface.evaluate(PANELS_BOTTOM)
+        assert bottom <= height, f"the step view's surface ends at {bottom:.0f} px in a {height} px window"
+        shot = tmp_path / f"projector-step-{width}x{height}.png"
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}")
+    finally:
+        page.context.close()
+
+
+def test_a_later_visitor_sees_the_lessons_own_settings_not_the_widgets_defaults(server_url, browser):
+    """With warm workers a lesson's lanes end before the browser has drawn the controls, and the page reruns at once:
+    the browser used to send the widgets' defaults back (η = 1e-12, the first lesson, projector off)."""
+    for _ in range(2):  # the second visitor meets warm workers
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            page.goto(f"{server_url}/descent?lesson=oscillates&view=step&d3=1")
+            expect(page.get_by_text("The update at epoch 0")).to_be_attached(timeout=120_000)
+            page.wait_for_timeout(1500)
+            assert page.locator("[data-testid=stNumberInput] input").first.input_value() == "0.2686"
+            assert page.get_by_role("combobox", name="Lesson").input_value() == "Too big: oscillates"
+            expect(page.get_by_role("switch", name="3-D surface")).to_be_checked()
+        finally:
+            page.context.close()
 
 
 def test_exports_download_csv_png_and_an_animated_gif(server_url, page: Page, tmp_path):

@@ -12,14 +12,17 @@ import pytest
 import torch
 
 from core.classroom import LESSONS, surface
-from core.classroom.lessons import LessonRun, labels, lane_config, lane_lr, lesson_dataset, path_from_history
+from core.classroom.lessons import LessonRun, equation, labels, lane_config, lane_lr, lesson_dataset, path_from_history
 from core.classroom.play import fit_x_title, play, play_group
 from core.classroom.step import (
     LessonView,
     at_epoch,
     axis_pairs,
+    checkable,
+    decimals,
     equation_lines,
     fit_predictions,
+    fixed,
     gif_epochs,
     lane_surface_figure,
     lesson_view,
@@ -138,38 +141,80 @@ def test_fit_predictions_are_the_trained_models(key):
     np.testing.assert_allclose(fit_predictions(surf, ds.X, path[-1]), result.predict(ds.X), rtol=1e-4, atol=1e-4 * float(ds.y.std()))
 
 
-def test_equation_lines_are_autograds_gradient_and_the_trainers_next_weights():
-    lesson = LESSONS["good"]
+def shown_numbers(tex_text: str) -> list[float]:
+    """Every number in a line of the panel as a student reads it: "(−1)", "2.5 × 10^{-5}" and "0.1493" alike."""
+    text = re.sub(r"\\times 10\^\{(-?\d+)\}", r"e\1", tex_text)
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
+
+
+def places(s: str) -> int:
+    return len(s.rsplit("=", 1)[1].strip().partition(".")[2])
+
+
+@pytest.mark.parametrize(("key", "lane_i", "k"), [("good", 0, 3), ("house", 0, 40), ("oscillates", 0, 7), ("scaling", 0, 2)])
+def test_equation_lines_are_autograds_gradient_and_arithmetic_a_student_can_redo(key, lane_i, k):
+    lesson = LESSONS[key]
     ds = lesson_dataset(lesson)
-    lane = lesson.lanes[0]
+    lane = lesson.lanes[lane_i]
     surf = surface(ds, lane.standardize)
-    cfg = lane_config(lesson, lane, surf, epochs=6)
-    path = path_from_history(train(ds, cfg).history.to_dict("list"), ds.features, lesson.start)
-    k = 3
+    cfg = lane_config(lesson, lane, surf, epochs=k + 2)
+    path = path_from_history(train(ds, cfg).history.to_dict("list"), ds.features, lesson.start_point(surf.quadratic.dim))
     lines = equation_lines(surf, path[k], cfg.lr, plain=True)
-    assert len(lines) == 2 + 2 * 2  # ŷ₁, L, a gradient per parameter, an update per parameter
+    d = surf.quadratic.dim
+    assert len(lines) == 2 + 2 * d  # ŷ₁, L, a gradient per parameter, an update per parameter
     loss = mse(surf.X, surf.y, torch.tensor(path[k]))
     assert result(lines[1]) == pytest.approx(loss.item(), rel=1e-5)
-    grads = [result(line) for line in lines[2:4]]
-    np.testing.assert_allclose(grads, autograd_grad(surf, path[k]), rtol=1e-5)
-    yhat = path[k][0] * surf.X[0, 0] + path[k][1]
-    assert result(lines[0]) == pytest.approx(yhat, rel=1e-4)
-    for j, line in enumerate(lines[4:]):  # θⱼ − η·∂L/∂θⱼ = what the trainer recorded after this epoch
-        theta_j, rest = line.split("=")[1].split(" - ")
-        lr, grad = rest.split(r"\times")
-        step = untex(lr) * untex(grad)  # η is shown to 4 digits: the step is good to 5 in 10⁴
-        assert untex(theta_j) - step == pytest.approx(result(line), abs=6e-4 * abs(step) + 1e-6 * abs(result(line)))
-        assert result(line) == pytest.approx(path[k + 1][j], rel=1e-5)
-    assert f"{path[k + 1][0]:.6g}" in update_note(lane, path, k)
-    assert update_note(lane, path, len(path) - 1) == ""  # the last epoch has no recorded next one
+    np.testing.assert_allclose([result(line) for line in lines[2 : 2 + d]], autograd_grad(surf, path[k]), rtol=1e-5)
+    # ŷ₁ = w·x + b: the shown operands, multiplied and added by hand, give the shown ŷ₁ to its last shown digit
+    yhat_part = lines[0].split(r"\quad")[0]
+    numbers = shown_numbers(yhat_part.split("=", 2)[2])
+    *ops, shown_yhat = numbers
+    by_hand = sum(w * x for w, x in zip(ops[0:-1:2], ops[1:-1:2])) + ops[-1]  # shown as w₁·x₁ + w₂·x₂ + … + b
+    assert f"{by_hand:.{places(yhat_part)}f}" == f"{shown_yhat:.{places(yhat_part)}f}"
+    assert shown_yhat == pytest.approx(path[k][:-1] @ surf.X[0] + path[k][-1], abs=10 ** -places(yhat_part))
+    for j, line in enumerate(lines[2 + d :]):  # θⱼ − η·∂L/∂θⱼ, redone by hand from the shown numbers
+        before, lr, grad, after = shown_numbers(line.split("=", 1)[1])
+        assert lr == cfg.lr  # η as trained, every digit
+        n = places(line)
+        assert f"{before - lr * grad:.{n}f}" == f"{after:.{n}f}"
+        assert after == pytest.approx(path[k + 1][j], abs=10**-n + 1e-6 * np.abs(path[k + 1]).max())  # the trainer, in float32
+    note = update_note(lane, surf, path, cfg.lr, k)
+    assert "The trainer recorded" in note
+    assert update_note(lane, surf, path, cfg.lr, len(path) - 1) == ""  # the last epoch has no recorded next one
+
+
+def test_the_same_numbers_is_said_only_when_they_read_the_same():
+    lesson, lane = LESSONS["good"], LESSONS["good"].lanes[0]
+    surf = surface(lesson_dataset(lesson), lane.standardize)
+    theta = np.array([-1.0, -2.0])
+    exact = equation(surf.X, surf.y, theta, 0.1).next_theta
+    assert update_note(lane, surf, np.array([theta, exact]), 0.1, 0).endswith("the same numbers.")
+    off = np.array([theta, exact + [0, 3e-5]])  # a float32 trainer a few units off in the 5th decimal
+    note = update_note(lane, surf, off, 0.1, 0)
+    assert "the same numbers" not in note and "32-bit" in note
+
+
+def test_numbers_far_below_the_largest_weight_read_as_zero_in_both_precisions():
+    places_ = decimals(np.array([1.2, -1.78e-16]))
+    assert places_ == 5
+    assert fixed(-1.78e-16, places_) == fixed(1.107e-09, places_) == "0.00000"
+    assert fixed(-0.5, 2) == "-0.50" and fixed(-0.001, 2) == "0.00"
+
+
+@pytest.mark.parametrize("digits_needed", [1e-3, 0.14926, 123456.789])
+def test_checkable_widens_operands_until_the_arithmetic_holds(digits_needed):
+    a, lr, g = 0.123456789 * digits_needed, 0.1493, 7.654321987
+    after = fixed(a - lr * g, 6)
+    shown_a, shown_g = checkable(after, [a, g], lambda v: v[0] - lr * v[1])
+    assert fixed(float(shown_a) - lr * float(shown_g), 6) == after
 
 
 def test_other_optimizers_get_the_gradient_but_no_update_line():
     view = finished_view("ravine", epochs=3)
     lines = equation_lines(view.surfaces[1], view.paths[1][2], view.lrs[1], plain=False)
     assert len(lines) == 2 + 3 and not any(r"\leftarrow" in x for x in lines)
-    assert "momentum reshapes the step" in update_note(LESSONS["ravine"].lanes[1], view.paths[1], 2)
-    assert "mini-batch" in update_note(LESSONS["minibatch"].lanes[2], view.paths[1], 2)
+    assert "momentum reshapes the step" in update_note(LESSONS["ravine"].lanes[1], view.surfaces[1], view.paths[1], view.lrs[1], 2)
+    assert "mini-batch" in update_note(LESSONS["minibatch"].lanes[2], view.surfaces[1], view.paths[1], view.lrs[1], 2)
 
 
 def test_negative_numbers_are_bracketed_in_the_sum():
@@ -185,8 +230,10 @@ def test_preset_rates_and_the_caption_use_the_hessians_largest_eigenvalue():
     lam = lambda_max(surf)
     assert preset_lr(surf, 0.9) == pytest.approx(0.9 * 2 / lam, rel=5e-4)
     assert preset_lr(surf, 0.9) == round_lr(preset_lr(surf, 0.9)) and len(f"{preset_lr(surf, 0.9):.10g}") <= 6
-    text = stability_text(surf, standardize=False)
-    assert f"= {lam:.4g}," in text and f"**{2 / lam:.4g}**" in text and text.endswith("(raw units)")
+    assert preset_lr(surf, 0.5) * lam < 1 < preset_lr(surf, 0.51) * lam  # rounded toward zero: half the limit stays below η·λ = 1
+    text, terms = stability_text(surf, standardize=False)
+    assert f"η < {2 / lam:.4g}" in text and text.endswith("(raw units).") and "λ" not in text  # plain words first
+    assert f"λ_max = {lam:.4g}" in terms and "condition number" in terms  # the textbook's terms in the tooltip
 
 
 @pytest.mark.parametrize("d", [2, 3, 4, 6])
@@ -222,8 +269,8 @@ def test_race_rows_scale_each_rate_by_its_own_lambda_max_and_check_the_predictio
     view = finished_view("lr_race")
     rows = race_rows(view)
     lam = lambda_max(view.surfaces[0])
-    assert [r["η·λ_max"] for r in rows] == pytest.approx([r["η"] * lam for r in rows], rel=1e-9)
-    assert [r["η·λ_max"] for r in rows] == pytest.approx([2 * lane.lr_factor for lane in view.lesson.lanes], rel=1e-9)
+    assert [r["η × curvature"] for r in rows] == pytest.approx([r["η"] * lam for r in rows], rel=1e-9)
+    assert [r["η × curvature"] for r in rows] == pytest.approx([2 * lane.lr_factor for lane in view.lesson.lanes], rel=5e-4)
     for row, lane, s, p, lr in zip(rows, view.lesson.lanes, view.surfaces, view.paths, view.lrs):
         predicted, observed = labels(view.lesson, lane, s, lr, p, "completed")
         assert (row["predicted"], row["observed"]) == (predicted, observed)
@@ -238,7 +285,7 @@ def test_race_rows_mark_optimizers_without_a_prediction():
     assert [r["agrees"] for r in rows] == ["yes" if rows[0]["predicted"] == rows[0]["observed"] else "no"] + ["—"] * 4
     A = np.column_stack([view.surfaces[0].X, np.ones(len(view.surfaces[0].y))])
     lam = np.linalg.eigvalsh(2 * A.T @ A / len(A))  # the Hessian of the MSE, from the rows
-    assert rows[0]["condition number"] == pytest.approx(lam[-1] / lam[0], rel=1e-9)
+    assert rows[0]["bowl stretch"] == pytest.approx(lam[-1] / lam[0], rel=1e-9)
 
 
 # -- the view and Play ---------------------------------------------------------------------------------------------
@@ -248,7 +295,8 @@ def test_lesson_view_starts_every_path_at_the_lessons_start_and_names_units():
     view = finished_view("scaling", epochs=4)
     assert view.n_steps == 4 and all(np.array_equal(p[0], [0.0, 0.0, 0.0]) for p in view.paths)
     assert view.param_names == ["w:area_m2", "w:rooms", "b"]
-    assert view.axis_titles(1) == ("w:area_m2 (std)", "w:rooms (std)") and view.loss_unit(0) == "price²"
+    assert view.axis_titles(1) == ("weight of area_m2 (standardized)", "weight of rooms (standardized)")
+    assert view.axis_titles(0)[1] == "weight of rooms" and view.loss_unit(0) == "price²"
 
 
 def test_play_groups_lanes_by_their_units_with_the_focus_on_top():
