@@ -5,7 +5,15 @@ from pathlib import Path
 import streamlit as st
 
 from core.data import LIMITS, PRESETS, DataError, coefficients_in_both_units, read_table, split, to_dataset
-from core.data.figures import correlation_figure, data_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
+from core.data.figures import (
+    correlation_figure,
+    data_figure,
+    fit_check_figure,
+    histogram_figure,
+    one_input,
+    scatter3d_figure,
+    scatter_matrix_figure,
+)
 from core.training.optimum import least_squares
 from ui import state
 from ui.text import md, md_list
@@ -158,6 +166,10 @@ with right:
     x = st.selectbox("x axis", ds.features, key="data_x") if len(ds.features) > 1 else ds.features[0]
     fit, label = fit_to_draw()
     st.plotly_chart(data_figure(ds, x=x, fit=fit, fit_label=label), key="data_scatter")
+    if not one_input(ds):
+        st.plotly_chart(fit_check_figure(ds, fit, fit_label=label, height=340), key="data_fit_check")
+        st.caption(f"With {len(ds.features)} features the {label} is a plane, not a line over one axis: each point is a row, "
+                   "its actual target against the fit's prediction. On the dashed line they agree.")  # fmt: skip
 
 summary_tab, coefficients_tab, scatter_3d_tab, histogram_tab, correlation_tab = st.tabs(
     ["Summary statistics", "Coefficients", "3-D / scatter matrix", "Target histogram", "Correlation"]

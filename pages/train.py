@@ -371,8 +371,9 @@ train_col.button("Train", type="primary", disabled=running or problem is not Non
 pause_col.button("Resume" if paused else "Pause", disabled=not controls or queued, key="train_pause",
                  on_click=toggle_pause, args=(manager, live), width="stretch")  # fmt: skip
 stop_col.button("Stop", disabled=not controls, key="train_stop", on_click=stop_run, args=(manager, live), width="stretch")
-seed_col.button("Seed example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
-                help="The seed document's settings: SGD, lr 0.01, 100 epochs, MSE, linear model", width="stretch")  # fmt: skip
+seed_col.button("The guide's example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
+                help="The settings of the PyTorch guide this app grew from (its 'seed' example): SGD, learning rate 0.01, "
+                "100 epochs, MSE, a linear model", width="stretch")  # fmt: skip
 if live is not None and not live.mine:
     st.info("You are watching a shared run: read-only. Its owner can pause or stop it; press Train for a run of your own.")
 if problem:

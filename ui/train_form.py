@@ -139,8 +139,12 @@ def _render(disabled: bool, devices: Sequence[str] | None) -> None:
         )
 
         momentum_col, decay_col, clip_col, batch_col = st.columns(4)
-        momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, value=_shown("momentum"), key=_key("momentum"),
-                                  disabled=disabled, help="momentum and nesterov only")  # fmt: skip
+        if st.session_state.get(_key("optimizer")) in config.MOMENTUM_OPTIMIZERS:
+            momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, value=_shown("momentum"),
+                                      key=_key("momentum"), disabled=disabled)  # fmt: skip
+        else:  # plain SGD, Adam and the rest take no momentum setting: none is shown, the value waits for those that do
+            keep(["momentum"])
+            momentum_col.caption("Momentum: only for the momentum and nesterov optimizers.")
         decay_col.number_input(
             "Weight decay",
             min_value=0.0,

@@ -173,5 +173,9 @@ def classroom_fit_figure(ds: Dataset, predicted: Sequence[float], epoch: int, he
     pad = 0.15 * (y.max() - y.min() or 1.0)
     fig["layout"]["yaxis"]["range"] = [float(y.min() - pad), float(y.max() + pad)]
     fig["layout"]["uirevision"] = "classroom-fit"
-    fig["data"][1]["name"] = f"model at epoch {epoch}"
+    if len(ds.features) == 1:
+        fig["data"][1]["name"] = f"model at epoch {epoch}"
+    else:  # prediction against actual (fit_figure): the x axis holds the data's range too
+        fig["data"][0]["name"] = f"rows at epoch {epoch}"
+        fig["layout"]["xaxis"]["range"] = fig["layout"]["yaxis"]["range"]
     return fig

@@ -37,26 +37,45 @@ def data_figure(
         {"type": "scattergl", "mode": "markers", "name": plain_text(ds.target), "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(),
          "marker": marker}  # fmt: skip
     ]
-    if fit is not None:
-        coef, intercept = fit
-        pred = ds.X.iloc[rows][list(coef)].to_numpy(dtype=float) @ np.array(list(coef.values())) + intercept
+    if fit is not None and one_input(ds):  # with more inputs the fit is no curve over x: fit_check_figure draws it
+        pred = _predict(ds, fit, rows)
         order = np.argsort(xs.to_numpy(dtype=float), kind="stable")
-        # one input (maybe expanded into x, x², …): the prediction is a curve over x; more inputs: a cloud of points
-        single = len(ds.spec.get("polynomial", {}).get("base_features", ds.features)) == 1
-        traces.append(
-            {
-                "type": "scattergl",
-                "mode": "lines" if single else "markers",
-                "name": fit_label,
-                "x": xs.to_numpy(dtype=float)[order].tolist(),
-                "y": finite(pred[order].tolist()),
-                "line": {"color": COLORS["fit"], "width": 3},
-                "marker": {"color": COLORS["fit"], "size": 4, "symbol": "x"},
-            }
-        )
+        traces.append({"type": "scattergl", "mode": "lines", "name": fit_label, "x": xs.to_numpy(dtype=float)[order].tolist(),
+                       "y": finite(pred[order].tolist()), "line": {"color": COLORS["fit"], "width": 3}})  # fmt: skip
     legend = {"orientation": "h", "y": 1.12, "x": 0}  # above the plot, clear of the colour bar
     axes = {"xaxis": {"title": {"text": plain_text(x)}}, "yaxis": {"title": {"text": plain_text(ds.target)}}}
     return {"data": traces, "layout": layout(height, legend=legend, **axes)}
+
+
+def one_input(ds: Dataset) -> bool:
+    """One input, maybe expanded into x, x², …: a fit is a curve over it. With more, it is a surface, and drawn over one
+    feature its predictions scatter like a second noisy dataset."""
+    return len(ds.spec.get("polynomial", {}).get("base_features", ds.features)) == 1
+
+
+def fit_check_figure(
+    ds: Dataset, fit: tuple[dict[str, float], float], fit_label: str = "fitted model", height: int = 420
+) -> dict[str, Any]:
+    """A fit with several inputs, the way it can be read: each row's prediction against its actual target; on the
+    dashed diagonal they agree."""
+    rows = sample_rows(len(ds), DATA_POINTS)
+    y, pred = ds.y.iloc[rows].to_numpy(dtype=float), _predict(ds, fit, rows)
+    finite_pred = pred[np.isfinite(pred)]
+    lo, hi = float(min(y.min(), finite_pred.min(initial=y.min()))), float(max(y.max(), finite_pred.max(initial=y.max())))
+    traces = [
+        {"type": "scattergl", "mode": "markers", "name": "rows", "x": y.tolist(), "y": finite(pred.tolist()),
+         "marker": {"size": 5, "opacity": 0.6, "color": COLORS["data"]}},
+        {"type": "scatter", "mode": "lines", "name": "prediction = actual", "x": [lo, hi], "y": [lo, hi],
+         "line": {"color": COLORS["fit"], "dash": "dash", "width": 2}},
+    ]  # fmt: skip
+    target = plain_text(ds.target)
+    axes = {"xaxis": {"title": {"text": f"actual {target}"}}, "yaxis": {"title": {"text": f"{plain_text(fit_label)}: predicted {target}"}}}
+    return {"data": traces, "layout": layout(height, legend={"orientation": "h", "y": 1.12, "x": 0}, **axes)}
+
+
+def _predict(ds: Dataset, fit: tuple[dict[str, float], float], rows: np.ndarray) -> np.ndarray:
+    coef, intercept = fit
+    return ds.X.iloc[rows][list(coef)].to_numpy(dtype=float) @ np.array(list(coef.values())) + intercept
 
 
 def scatter3d_figure(ds: Dataset, x: str, y: str, height: int = 520) -> dict[str, Any]:

@@ -18,6 +18,7 @@ Device = Literal["auto", "cpu", "cuda", "mps"]
 MODELS: tuple[str, ...] = Model.__args__
 ACTIVATIONS: tuple[str, ...] = Activation.__args__
 OPTIMIZERS: tuple[str, ...] = Optimizer.__args__
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")  # the ones that read TrainConfig.momentum
 LOSSES: tuple[str, ...] = Loss.__args__
 SCHEDULES: tuple[str, ...] = Schedule.__args__
 INITS: tuple[str, ...] = Init.__args__

@@ -106,50 +106,42 @@ def paths_figure(history: dict[str, list], series: dict[str, list], y_title: str
 
 
 def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_points: int = 5_000, webgl: bool = True) -> dict[str, Any]:
-    """The data and the model's predictions against the first feature: a line for one feature, points for more.
+    """With one feature, the data and the model's line over it. With more, the model is a surface, and its predictions
+    drawn over one feature scatter like a second noisy dataset: each row's prediction against its actual value instead.
 
     While a run streams, pass a few hundred points and webgl=False: the chart is redrawn every frame, and a
     WebGL context per redraw is costly (browsers also cap how many exist at once).
     """
     rows = sample_rows(len(ds), max_points)
     points = "scattergl" if webgl else "scatter"
-    first = ds.features[0]
-    x = ds.X[first].to_numpy()[rows]
-    yhat = np.asarray(predicted, dtype=float)[rows]
-    data = {
-        "type": points,
-        "mode": "markers",
-        "name": plain_text(ds.target),
-        "x": x.tolist(),
-        "y": ds.y.to_numpy()[rows].tolist(),
-        "marker": {"size": 5, "opacity": 0.5, "color": COLORS["data"]},
-    }
+    y, yhat = ds.y.to_numpy(dtype=float)[rows], np.asarray(predicted, dtype=float)[rows]
+    target = plain_text(ds.target)
     if len(ds.features) == 1:
+        x = ds.X[ds.features[0]].to_numpy(dtype=float)[rows]
         order = np.argsort(x)
-        fit = {
-            "type": "scatter",
-            "mode": "lines",
-            "name": "model",
-            "x": x[order].tolist(),
-            "y": finite(yhat[order].tolist()),
-            "line": {"color": COLORS["fit"], "width": 3},
-        }
+        data = [
+            {"type": points, "mode": "markers", "name": target, "x": x.tolist(), "y": y.tolist(),
+             "marker": {"size": 5, "opacity": 0.5, "color": COLORS["data"]}},
+            {"type": "scatter", "mode": "lines", "name": "model", "x": x[order].tolist(), "y": finite(yhat[order].tolist()),
+             "line": {"color": COLORS["fit"], "width": 3}},
+        ]  # fmt: skip
+        titles = (plain_text(ds.features[0]), target)
     else:
-        fit = {
-            "type": points,
-            "mode": "markers",
-            "name": "model's prediction",
-            "x": x.tolist(),
-            "y": finite(yhat.tolist()),
-            "marker": {"size": 4, "color": COLORS["fit"], "symbol": "x"},
-        }
+        lo, hi = float(y.min()), float(y.max())
+        data = [
+            {"type": points, "mode": "markers", "name": "rows: prediction against actual", "x": y.tolist(), "y": finite(yhat.tolist()),
+             "marker": {"size": 5, "opacity": 0.6, "color": COLORS["data"]}},
+            {"type": "scatter", "mode": "lines", "name": "prediction = actual", "x": [lo, hi], "y": [lo, hi],
+             "line": {"color": COLORS["fit"], "dash": "dash", "width": 2}},
+        ]  # fmt: skip
+        titles = (f"actual {target}", f"predicted {target}")
     return {
-        "data": [data, fit],
+        "data": data,
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
-            "xaxis": {"title": {"text": plain_text(first)}},
-            "yaxis": {"title": {"text": plain_text(ds.target)}},
+            "xaxis": {"title": {"text": titles[0]}},
+            "yaxis": {"title": {"text": titles[1]}},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": "fit",
         },

@@ -138,6 +138,19 @@ def test_seed_example_restores_the_seeds_settings():
     assert at.number_input(key="train_epochs").value == 100
 
 
+def test_momentum_is_offered_only_with_an_optimizer_that_uses_it_and_keeps_its_value():
+    at = open_page("../pages/train.py", more_settings=True)
+    assert at.selectbox(key="train_optimizer").value == "sgd"
+    assert "train_momentum" not in {w.key for w in at.number_input}  # plain SGD: no momentum beside it
+    assert any("only for the momentum and nesterov" in c.value for c in at.caption)
+    at.selectbox(key="train_optimizer").set_value("nesterov").run()
+    at.number_input(key="train_momentum").set_value(0.5).run()
+    at.selectbox(key="train_optimizer").set_value("adam").run()
+    assert "train_momentum" not in {w.key for w in at.number_input}
+    at.selectbox(key="train_optimizer").set_value("momentum").run()
+    assert at.number_input(key="train_momentum").value == 0.5  # kept while hidden
+
+
 def test_a_bad_setting_is_shown_inline_and_train_is_disabled():
     at = open_page("../pages/train.py", more_settings=True)
     at.text_input(key="train_hidden").set_value("16, lots").run()

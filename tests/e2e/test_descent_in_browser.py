@@ -48,7 +48,7 @@ def test_every_lesson_draws_surface_fit_and_loss(server_url, page: Page, tmp_pat
     assert len(charts) == 3 + (lanes + 1 if lanes > 1 else 0), names
     surface, fit, loss = names[0], names[1], names[2]
     assert surface.get("path", 0) >= 2, surface  # the trainer's path up to epoch STEP
-    assert any(n.startswith("model at epoch") for n in fit), fit
+    assert any(n.startswith(("model at epoch", "rows at epoch")) for n in fit), fit  # one feature: a line; two: prediction against actual
     assert loss.get("train loss", 0) > STEP, loss
     expect(page.get_by_text(f"The update at epoch {STEP}")).to_be_visible()
 

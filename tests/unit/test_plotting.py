@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.data import make_dataset
-from core.data.figures import data_figure
+from core.data.figures import data_figure, fit_check_figure
 from core.plotting import MAX_POINTS, decimate, plain_arrays, thin, typed_arrays
 from core.training.figures import loss_figure
 
@@ -57,13 +57,33 @@ def test_data_figure_plots_target_against_first_feature():
     assert fig["data"][0]["y"] == ds.y.tolist() and fig["layout"]["xaxis"]["title"]["text"] == "area_m2"
 
 
+def test_a_fit_is_a_line_over_one_input_and_prediction_against_actual_over_several():
+    one = make_dataset("linear_1d", n=80)
+    fit = ({"x": 2.0}, 1.0)
+    (data, line) = data_figure(one, fit=fit)["data"]
+    assert line["mode"] == "lines" and line["y"] == pytest.approx(sorted(2.0 * one.X["x"] + 1.0))
+    two = make_dataset("house_prices", n=80)
+    A = np.column_stack([two.X.to_numpy(), np.ones(len(two))])
+    w = np.linalg.lstsq(A, two.y.to_numpy(), rcond=None)[0]  # least squares, independently of core
+    fit = (dict(zip(two.features, w[:-1])), float(w[-1]))
+    assert len(data_figure(two, fit=fit)["data"]) == 1  # no cloud of × that looks like a second dataset
+    rows, diagonal = fit_check_figure(two, fit)["data"]
+    assert rows["x"] == pytest.approx(two.y.tolist()) and rows["y"] == pytest.approx((A @ w).tolist())
+    assert diagonal["x"] == diagonal["y"]
+    from core.training.figures import fit_figure  # the Train page's live fit: the same reading
+
+    rows, diagonal = fit_figure(two, A @ w)["data"]
+    assert rows["x"] == pytest.approx(two.y.tolist()) and rows["y"] == pytest.approx((A @ w).tolist())
+    assert fit_figure(one, 2.0 * one.X["x"] + 1.0)["data"][1]["mode"] == "lines"
+
+
 def test_names_a_person_typed_reach_plotly_as_text_never_as_markup():
     """Plotly renders <a href>, <b> and friends in names and titles: a crafted column name must stay text."""
     import json
 
     from core.classroom.figures import landscape_figure
     from core.data import Dataset
-    from core.data.figures import correlation_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
+    from core.data.figures import correlation_figure, fit_check_figure, histogram_figure, scatter3d_figure, scatter_matrix_figure
     from core.runs.figures import runs_overlay_figure
     from core.training.figures import fit_figure, lines_figure, predicted_actual_figure, residual_figure
 
@@ -73,7 +93,8 @@ def test_names_a_person_typed_reach_plotly_as_text_never_as_markup():
     yhat = ds.y.to_numpy()
     history = {"epoch": [1, 2], "train_loss": [2.0, 1.0]}
     figures = [
-        data_figure(ds), scatter3d_figure(ds, link, "rooms"), scatter_matrix_figure(ds), histogram_figure(ds), correlation_figure(ds),
+        data_figure(ds), fit_check_figure(ds, ({link: 1.0, "rooms": 2.0}, 0.0), fit_label=bold),
+        scatter3d_figure(ds, link, "rooms"), scatter_matrix_figure(ds), histogram_figure(ds), correlation_figure(ds),
         fit_figure(ds, yhat), loss_figure(history, target=bold), lines_figure(history, {link: [1.0, 2.0]}, "coefficient"),
         predicted_actual_figure(yhat, yhat, [0], bold), residual_figure(yhat, yhat, [0], bold),
         runs_overlay_figure({link: history}),
