@@ -53,7 +53,7 @@ source = source_col.selectbox("Show", list(SOURCES), key="runs_source", help="Le
 statuses = status_col.multiselect("Status", sorted(set(table["status"])), key="runs_status", placeholder="all")
 optimizers = optimizer_col.multiselect("Optimizer", sorted(set(table["optimizer"])), key="runs_optimizer", placeholder="all")
 sort = sort_col.selectbox("Sort", list(SORTS), key="runs_sort")
-mine = mine_col.toggle("Only my runs", key="runs_mine", help="Hide the runs of others: shared with you, or everyone's for an admin")
+mine = mine_col.toggle("Only mine", key="runs_mine", help="Hide the runs of others: shared with you, or everyone's for an admin")
 
 chosen = select_runs(runs, statuses, optimizers, owner=me if mine else None, sources=SOURCES[source])
 shown_ids = [row["id"] for row in sort_rows([row_of[r["id"]] for r in chosen], *SORTS[sort])]
@@ -67,12 +67,13 @@ event = st.dataframe(
     hide_index=True,
     width="stretch",
     height=min(420, 38 + 35 * len(shown)),
+    column_order=COLUMNS[1:],  # the full id stays in the frame for the selection; the table shows its first digits
     column_config={
-        "id": st.column_config.TextColumn("run", width="small"),
+        "run": st.column_config.TextColumn(width="small", help="The run's id, its first digits (the address of its page has it all)"),
         "name": st.column_config.TextColumn(width="medium", help="Rename one of your runs below"),
         "source": st.column_config.TextColumn(width="small", help="train: the Train page; lesson: a classroom lane"),
         "whose": st.column_config.TextColumn(width="small", help="mine: yours to rename and delete; shared: opened from a link, to view"),
-        "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "created": st.column_config.DatetimeColumn(format="MMM D, HH:mm"),
         "lr": st.column_config.NumberColumn(format="%.4g", width="small"),
         "epochs": st.column_config.NumberColumn(format="%d", width="small", help="epochs done"),
         "of": st.column_config.NumberColumn(format="%d", width="small", help="epochs planned"),

@@ -33,21 +33,23 @@ def memory_figure(
         }
         for part in parts
     ]
-    widest = max([sum(gib.values()) for _, gib in rows] + [gpu_gib])
+    right = max([sum(gib.values()) for _, gib in rows] + [gpu_gib]) * 1.08
+    # the GPU's label inside the plot, on the side of its line with room, so the chart's edge never cuts it
+    side = "right" if gpu_gib > right / 2 else "left"
+    label = {"x": gpu_gib, "y": 1, "yref": "paper", "yanchor": "top", "xanchor": side, "xshift": -6 if side == "right" else 6,
+             "text": f"{gpu_label}: {gpu_gib:.1f} GiB", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)"}  # fmt: skip
     return {
         "data": traces,
         "layout": {
-            "height": height or 150 + 56 * len(rows),
+            "height": height or 170 + 56 * len(rows),
             "barmode": "stack",
-            "margin": {"l": 20, "r": 20, "t": 30, "b": 20},
-            "xaxis": {"ticksuffix": " GiB", "range": [0, widest * 1.08]},
+            "margin": {"l": 20, "r": 20, "t": 50, "b": 30},
+            "xaxis": {"ticksuffix": " GiB", "range": [0, right]},
             "yaxis": {"automargin": True},
-            "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "traceorder": "normal"},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"},  # above: clear of the ticks
             "shapes": [
                 {"type": "line", "x0": gpu_gib, "x1": gpu_gib, "y0": 0, "y1": 1, "yref": "paper", "line": {"color": "#222", "dash": "dash"}}
             ],
-            "annotations": [
-                {"x": gpu_gib, "y": 1, "yref": "paper", "yanchor": "bottom", "text": f"{gpu_label}: {gpu_gib:.1f} GiB", "showarrow": False}
-            ],
+            "annotations": [label],
         },
     }

@@ -218,5 +218,5 @@ def fix_rows(result: Verdict) -> list[dict[str, Any]]:
 
 def bars(arch: ArchSpec, result: Verdict, fixes_shown: int = 4) -> list[tuple[str, dict[str, float]]]:
     """memory_figure's rows: the setting as chosen, then the first fixes, each as GiB per part, labels wrapped for the axis."""
-    rows = [("As set", result.estimate.gib())]
+    rows = [("Your settings", result.estimate.gib())]
     return rows + [("<br>".join(textwrap.wrap(f.change, 42)), estimate(arch, f.workload).gib()) for f in result.fixes[:fixes_shown]]

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 COLUMNS = (
-    "id", "name", "whose", "source", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss",
+    "id", "run", "name", "whose", "source", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss",
     "time (s)", "device", "data",
 )  # fmt: skip
+SHORT_ID = 6  # hex digits of a run's id the table shows: enough to tell a person's runs apart, as git's short hashes
 
 
 def table_row(run: dict, owner: str | None = None) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def table_row(run: dict, owner: str | None = None) -> dict[str, Any]:
     config = run["config"]
     return {
         "id": run["id"],
+        "run": run["id"][:SHORT_ID],
         "name": run.get("name") or "",
         "whose": "mine" if owner is None or run.get("owner") == owner else "shared",
         "source": run["dataset"].get("source", "train"),  # train: the Train page; lesson: a classroom lane
@@ -75,9 +77,10 @@ def _missing(value: Any) -> bool:
 def curve_label(run: dict) -> str:
     """Its name (made from what differs most often: optimizer, learning rate, epochs, data), else a short id."""
     if run.get("name"):
-        return f"{run['name']} ({run['id'][:6]})"
+        return f"{run['name']} ({run['id'][:SHORT_ID]})"
     lr = run["config"].get("lr")
-    return f"{run['id'][:8]} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else run["id"][:8]
+    short = run["id"][:SHORT_ID]
+    return f"{short} · {run['config'].get('optimizer', '?')} lr={lr:g}" if isinstance(lr, (int, float)) else short
 
 
 def loss_axis_title(runs: Sequence[dict]) -> str:

@@ -144,3 +144,19 @@ def test_the_owner_renames_a_run_and_the_name_shows_in_the_table(db):
     assert not at.exception
     assert db.get("run-3")["name"] == "my best run"
     assert "my best run" in list(open_runs().dataframe[0].value["name"])
+
+
+def test_the_table_shows_short_ids_and_readable_numbers_and_the_overlay_offers_a_log_axis(db):
+    ids = seed(db)
+    at = open_runs(select=[0, 1])
+    grid = at.dataframe[0]
+    shown = list(grid.proto.column_order)
+    assert "id" not in shown and shown[0] == "run"  # the full id stays out of sight
+    assert list(grid.value["run"]) == [i[:6] for i in ids]
+    formats = {c: json.loads(grid.proto.columns).get(c, {}) for c in ("train loss", "lr")}
+    assert all(f.get("type_config", {}).get("format") for f in formats.values()), formats
+    (overlay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert overlay["layout"]["yaxis"]["type"] == "log"
+    next(t for t in at.toggle if t.label == "Log scale").set_value(False).run()
+    (overlay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert overlay["layout"]["yaxis"].get("type", "linear") == "linear"

@@ -29,7 +29,7 @@ def test_two_runs_overlaid_on_the_runs_page(server_url, page: Page):
 
     page.get_by_role("link", name="Runs").click()
     expect(page.get_by_role("heading", name="Runs")).to_be_visible(timeout=30_000)
-    page.get_by_text("Only my runs").click()  # this test's two runs, whatever else the store holds
+    page.get_by_text("Only mine").click()  # this test's two runs, whatever else the store holds
     grid = page.get_by_test_id("stDataFrame")
     expect(grid).to_be_visible()
     box = grid.bounding_box()

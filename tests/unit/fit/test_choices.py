@@ -32,7 +32,7 @@ def test_fix_rows_and_bars_follow_the_verdicts_fixes():
     assert not result.fits and len(result.fixes) > 1
     assert fix_rows(result) == [{"change": f.change, "GiB per GPU": round(f.total_bytes / GIB, 1)} for f in result.fixes]
     rows = bars(LLAMA8B, result, fixes_shown=2)
-    assert [label for label, _ in rows][0] == "As set" and len(rows) == 3
+    assert [label for label, _ in rows][0] == "Your settings" and len(rows) == 3
     assert rows[0][1] == estimate(LLAMA8B, wl).gib()
     for (label, gib), fix in zip(rows[1:], result.fixes):
         assert label.replace("<br>", " ") == fix.change and all(len(line) <= 42 for line in label.split("<br>"))

@@ -265,11 +265,16 @@ def test_explain_has_a_row_per_part():
 
 def test_memory_figure_stacks_parts_against_the_gpu():
     est = estimate(LLAMA8B, Workload("inference", "bf16"))
-    fig = memory_figure([("As set", est.gib()), ("int4", est.gib())], 24.0, "RTX 4090")
+    fig = memory_figure([("Your settings", est.gib()), ("int4", est.gib())], 24.0, "RTX 4090")
     assert fig["layout"]["barmode"] == "stack"
     names = [t["name"] for t in fig["data"]]
     assert names == ["weights", "activations", "KV cache", "framework overhead"]  # parts that are zero are left out
     assert fig["layout"]["shapes"][0]["x0"] == 24.0 and "24.0 GiB" in fig["layout"]["annotations"][0]["text"]
+    label, legend = fig["layout"]["annotations"][0], fig["layout"]["legend"]
+    assert legend["y"] >= 1 and legend["yanchor"] == "bottom"  # above the plot: the tick labels below stay readable
+    assert label["yanchor"] == "top" and label["xanchor"] == "right"  # inside, left of a line near the edge: never cut off
+    wide = memory_figure([("Your settings", {"weights": 60.0})], 24.0, "RTX 4090")["layout"]["annotations"][0]
+    assert wide["xanchor"] == "left"  # a line in the chart's left half: the label to its right
 
 
 def test_memory_module_does_not_import_torch():

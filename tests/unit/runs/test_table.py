@@ -31,6 +31,7 @@ def test_a_row_has_every_column_the_page_configures():
     row = table_row(run("abc"))
     assert tuple(row) == COLUMNS
     assert row["created"] == datetime.fromtimestamp(1_700_000_003.0) and row["device"] == "" and row["data"] == "house_prices, 1,000"
+    assert row["run"] == row["id"][:6]  # the short id the table shows
 
 
 def test_the_data_label_falls_back_to_the_file_name_then_a_question_mark():
@@ -55,8 +56,8 @@ def test_the_sort_matches_pandas_with_ties_and_missing_values(ascending):
 
 
 def test_the_curve_label_says_optimizer_and_learning_rate():
-    assert curve_label(run("0123456789", optimizer="adam", lr=0.001)) == "01234567 · adam lr=0.001"
-    assert curve_label(run("0123456789", lr=None)) == "01234567"
+    assert curve_label(run("0123456789", optimizer="adam", lr=0.001)) == "012345 · adam lr=0.001"
+    assert curve_label(run("0123456789", lr=None)) == "012345"
 
 
 def test_the_loss_axis_names_its_unit_only_when_every_run_shares_it():
