@@ -26,7 +26,8 @@ from core.training.prepare import prepare
 __all__ = ["ConfigError", "TrainConfig", "TrainResult", "resolve_device", "train"]
 
 DIVERGE_FACTOR = 1e6  # a loss this many times its first value counts as diverged
-SYNC_EVERY = 64  # epochs between host syncs on an accelerator; on the CPU reading a value costs nothing
+SYNC_EVERY = 64  # at most this many epochs between host syncs on an accelerator; on the CPU reading a value costs nothing
+FLUSH_S = 0.25  # and at most this long: slow epochs (large n, an MLP) still reach the chart, and a divergence is seen, soon
 MAX_TRACKED_PARAMS = 3  # record every epoch's weights when the model has at most this many (lessons draw the path)
 
 
@@ -77,6 +78,32 @@ class TrainResult:
             buffer,
         )
         return buffer.getvalue()
+
+
+@dataclass
+class FlushClock:
+    """When pending epochs go to the host: every `every` epochs or `seconds` of host time, whichever comes first.
+
+    Reading the host's clock needs no device sync; the flush itself is the one sync."""
+
+    every: int
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    last: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.last = self.clock()
+
+    def due(self, pending: int) -> bool:
+        now = self.clock()
+        if pending >= self.every or now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+def flush_clock(device: torch.device) -> FlushClock:
+    return FlushClock(1 if device.type == "cpu" else SYNC_EVERY, FLUSH_S)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -131,7 +158,7 @@ def train(
     on_epoch: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (in chunks of SYNC_EVERY on a GPU)."""
+    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (on a GPU in chunks: see FlushClock)."""
     cfg.validate()
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
@@ -167,7 +194,7 @@ def train(
     to_original = scaler.y_std**2 if cfg.loss == "mse" else scaler.y_std  # MSE scales with σ_y², MAE and Huber (≈) with σ_y
     batch_size = cfg.batch_size or n_train
     on_cpu = device.type == "cpu"
-    sync_every = 1 if on_cpu else SYNC_EVERY
+    flush_due = flush_clock(device)
 
     no_test = torch.zeros((), device=device)
     rows: list[dict] = []
@@ -261,7 +288,7 @@ def train(
                 if track:
                     record = torch.cat((record, weights))
             pending.append((epoch, lr, record))
-            if len(pending) >= sync_every or epoch == cfg.epochs:
+            if flush_due.due(len(pending)) or epoch == cfg.epochs:
                 if ended := flush():
                     status, reason = ended
                     break
