@@ -6,6 +6,7 @@ float64 → float32 copy straight into the device's layout. Full-batch linear MS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ class Prepared:
     y_train: torch.Tensor | None
     X_test: torch.Tensor | None
     y_test: torch.Tensor | None
-    features_np: object  # () -> the training rows as the optimizer sees them, float64 (only a diverged run's advice reads them)
+    features_np: Callable[[], np.ndarray]  # the training rows as the optimizer sees them, float64 (only a diverged run's advice reads them)
 
 
 def uses_moments(cfg: TrainConfig, device: torch.device) -> bool:
