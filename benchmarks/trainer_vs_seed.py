@@ -4,7 +4,11 @@ The seed's loop: nn.Linear + nn.MSELoss + torch.optim.SGD, full batch, loss.item
 same model, loss, optimizer and start point through core.training.train (standardize off, no test split,
 so both see identical tensors). Also a plain hand-written gradient loop, the floor for this problem.
 
-    .venv/bin/python benchmarks/trainer_vs_seed.py [--device cpu|cuda] [--threads N]
+Then whole calls at n = 1M, 200 full-batch epochs, from a Dataset, interleaved so both see the same machine:
+the seed's program (its tensors made from the Dataset, then its loop) against one train() call; our setup alone
+(train() with one epoch) against the one-pass floor (reading every value of X and y once: X.sum(0), y.sum()).
+
+    .venv/bin/python benchmarks/trainer_vs_seed.py [--device cpu|cuda] [--threads N] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -93,16 +97,64 @@ def case(n: int, epochs: int, device: str, lr: float = 0.01, extra: int = 20_000
     )
 
 
+def seed_program(ds: Dataset, epochs: int, lr: float, device: str) -> list[float]:
+    """The seed's whole run from a Dataset: tensors from the frame's values, then its loop."""
+    X = torch.tensor(ds.X.to_numpy(), dtype=torch.float32, device=device)
+    y = torch.tensor(ds.y.to_numpy(), dtype=torch.float32, device=device)
+    return seed_loop(X, y, epochs, lr)
+
+
+def one_pass(ds: Dataset) -> float:
+    """The floor for any setup: every value of X and y read once."""
+    return float(ds.X.to_numpy().sum(axis=0).sum() + ds.y.to_numpy().sum())
+
+
+def whole_call(n: int, epochs: int, device: str, repeats: int, lr: float = 0.01) -> None:
+    raw = make_dataset("house_prices", n=n, seed=0)
+    s = Scaler.fit(raw.X.to_numpy(), raw.y.to_numpy())
+    Xs, ys = s.transform(raw.X.to_numpy(), raw.y.to_numpy())
+    ds = Dataset(X=raw.X.__class__(Xs, columns=raw.features), y=raw.y.__class__(ys, name="price"), name="house_prices_standardized")
+    cfg = TrainConfig(lr=lr, epochs=epochs, standardize=False, test_fraction=0.0, device=device)  # the seed's trajectory
+    defaults = TrainConfig(lr=lr, epochs=epochs, device=device)  # z-scores and a 20 % test split, on the raw data
+    setup_only = TrainConfig(**{**cfg.to_dict(), "epochs": 1})
+    runs = {
+        "seed": lambda: seed_program(ds, epochs, lr, device),
+        "ours": lambda: train(ds, cfg),
+        "ours, z-scores + 20% test": lambda: train(raw, defaults),
+        "setup": lambda: train(ds, setup_only),
+        "one pass": lambda: one_pass(ds),
+    }
+    for fn in runs.values():
+        fn()  # warm
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeats):  # interleaved: a busy moment on a shared machine hits every figure alike
+        for k, fn in runs.items():
+            times[k].append(timed(fn, repeats=1)[0])
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    same = np.allclose(runs["ours"]().history["train_loss"], runs["seed"](), rtol=1e-5)
+    print(
+        f"n={n:,} {device}, {epochs} full-batch epochs, whole call from a Dataset (median of {repeats}, interleaved): "
+        f"seed {med['seed'] * 1e3:.1f} ms | ours {med['ours'] * 1e3:.1f} ms | ratio seed/ours {med['seed'] / med['ours']:.1f} | "
+        f"same trajectory: {same} | ours with z-scores and a 20% test split {med['ours, z-scores + 20% test'] * 1e3:.1f} ms"
+    )
+    print(
+        f"n={n:,} {device}: setup (train() with 1 epoch) {med['setup'] * 1e3:.2f} ms | one pass over X and y "
+        f"{med['one pass'] * 1e3:.2f} ms | setup / one pass {med['setup'] / med['one pass']:.1f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats of the whole-call figures")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}")
     case(1_000, 5_000, args.device)
     case(1_000_000, 100, args.device)
+    whole_call(1_000_000, 200, args.device, args.repeats)
     if args.device == "cuda":
         case(100_000_000, 10, args.device)
 

@@ -9,7 +9,7 @@ import os
 import sys
 from dataclasses import fields
 
-from core.data.csv_reader import load_csv
+from core.data.csv_reader import NO_LIMITS, load_csv
 from core.data.dataset import DataError
 from core.data.presets import PRESETS, make_dataset
 from core.training import config
@@ -44,7 +44,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     quiet = _rank() != 0
 
-    ds = load_csv(args.csv, target=args.target) if args.csv else make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
+    if args.csv:  # no caps here: this machine's memory is the limit (the hosted app's caps are LIMITS)
+        ds = load_csv(args.csv, target=args.target, limits=NO_LIMITS)
+    else:
+        ds = make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})  # train() validates it
 
     def on_epoch(row: dict) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import DataError, Dataset
+from core.data.moments import ColumnStats, column_stats
 
 # ---------------------------------------------------------------- preprocessing
 
@@ -49,11 +50,14 @@ def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
     """Seeded train/test row indices. Torch-free so the server can compute the same split."""
     if not 0.0 <= test_fraction < 1.0:
         raise DataError(f"test_fraction must be in [0, 1); got {test_fraction}.")
-    order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     if n - n_test < 1:
         raise DataError("The test split leaves no training rows.")
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
+    if n_test == 0:  # every row trains: no permutation to draw (sorted, it was 0 … n−1 anyway)
+        return np.arange(n), np.arange(0)
+    test = np.zeros(n, dtype=bool)
+    test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
+    return np.flatnonzero(~test), np.flatnonzero(test)  # sorted, as np.sort gave them, in O(n) instead of O(n log n)
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,14 @@ class Scaler:
     y_std: float
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaler:
-        x_std = X.std(axis=0)
-        y_std = float(y.std())
-        return cls(X.mean(axis=0), np.where(x_std > 0, x_std, 1.0), float(y.mean()), y_std if y_std > 0 else 1.0)
+    def fit(cls, X: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None) -> Scaler:
+        """z-scores of the given rows (None: all), from one pass over them (core.data.moments)."""
+        return cls.from_stats(column_stats(X, y, rows))
+
+    @classmethod
+    def from_stats(cls, stats: ColumnStats) -> Scaler:
+        std = np.where(stats.std > 0, stats.std, 1.0)  # a constant column is left unscaled
+        return cls(stats.mean[:-1], std[:-1], float(stats.mean[-1]), float(std[-1]))
 
     @classmethod
     def identity(cls, n_features: int) -> Scaler:

@@ -12,6 +12,7 @@ import atexit
 import gc
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 import uuid
@@ -19,9 +20,11 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Any
 
+import numpy as np
+
 from core.data.dataset import Dataset
 from core.runs.history_codec import as_list
-from core.runs.job import Job, JobPolicy, Snapshot, run_name
+from core.runs.job import Job, JobPolicy, Snapshot, compact, held_bytes, run_name
 from core.runs.pool import WorkerProcess, default_workers
 from core.runs.saving import RunSaver
 from core.runs.store import RunStore
@@ -29,7 +32,10 @@ from core.training.config import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
 SAVE_S = 1.0  # the server writes a running job's new epochs to the run store this often (a server crash loses ≤ 1 s)
-KEEP_FINISHED = 200  # finished jobs kept in memory for late readers
+KEEP_FINISHED = 200  # finished jobs kept in memory for late readers (a refresh re-attaches; older ones are read from the store)
+# ... and at most this much of their histories, datasets and predictions (DESCENT_KEEP_FINISHED_MB): a few 1M-epoch runs
+# held as Python floats once took the server from ~220 MB to 1.2 GB (benchmarks/soak.py)
+KEEP_FINISHED_MB = float(os.environ.get("DESCENT_KEEP_FINISHED_MB", 64))
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
 
@@ -118,7 +124,7 @@ class JobManager:
             return Snapshot(
                 id=job.id,
                 status=job.status,
-                rows={c: v[since:n] for c, v in job.history.items()},
+                rows={c: v[since:n].tolist() if isinstance(v, np.ndarray) else v[since:n] for c, v in job.history.items()},
                 cursor=n,
                 epochs_done=n,
                 epochs_total=job.config.epochs,
@@ -296,6 +302,10 @@ class JobManager:
             self._saver.later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
         self._saver.retry(self._jobs.values())
         now, p = time.time(), self.policy
+        owners = {j.owner for j in self._jobs.values()}
+        for owner, seen in list(self._seen.items()):  # a session gone for good, with no run here, is forgotten
+            if owner not in owners and now - seen > max(3600.0, p.orphan_after_s):
+                del self._seen[owner]
         for w in self._workers:  # Stop, a cap or the reaper acts between epochs; a worker stuck inside one is ended
             job = w.job
             if job and job.stop_requested_at and time.monotonic() - job.stop_requested_at > p.stop_grace_s and w.process.is_alive():
@@ -324,11 +334,22 @@ class JobManager:
                 if job.paused_since is not None:  # stopped while paused: the pause ends with the run
                     job.paused_s, job.paused_since = job.paused_s + job.finished_at - job.paused_since, None
                 log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
-                finished = [j for j in self._jobs.values() if j.done]
-                for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-                    del self._jobs[old.id]
+                job.history = compact(job.history)
+                self._forget_finished()
 
         self._saver.then(end)
+
+    def _forget_finished(self) -> None:
+        """Keep the newest finished jobs within KEEP_FINISHED and KEEP_FINISHED_MB; the newest always stays, so whoever
+        watched it sees it end. Forgotten runs are the store's (a page then shows the saved run). Caller holds the lock."""
+        finished = [j for j in self._jobs.values() if j.done]  # oldest first: a dict keeps its insertion order
+        held = sum(map(held_bytes, finished))
+        for old in finished[:-1]:
+            if len(finished) <= KEEP_FINISHED and held <= KEEP_FINISHED_MB * 2**20:
+                break
+            del self._jobs[old.id]
+            finished.remove(old)
+            held -= held_bytes(old)
 
     def _collect(self) -> None:
         while not self._closed:
@@ -423,4 +444,5 @@ class JobManager:
             )
         log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
         self._workers[self._workers.index(dead)] = WorkerProcess(self._ctx, self._torch_threads, self.policy)
+
 

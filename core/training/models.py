@@ -62,15 +62,21 @@ class Moments:
     numbers, where the count of ops, not the arithmetic, sets the speed (~1 µs each on a CPU).
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor):
-        ones = torch.ones(len(X), 1, device=X.device, dtype=X.dtype)
-        B = torch.cat((X, ones, y[:, None].to(X.dtype)), 1).double()  # [X, 1, y]: BᵀB/n = [[G, c], [cᵀ, s]]
-        self.M = B.T @ B / len(y)
+    def __init__(self, second_moments: torch.Tensor):
+        """second_moments: BᵀB/n = [[G, c], [cᵀ, s]] for B = [X, 1, y], float64 (core.data.moments computes it in
+        one pass over the rows, without copying them)."""
+        self.M = second_moments.clone()
         self.M[-1, :-1] *= -1
         self.M[:-1, -1] *= -1
-        self.u = torch.ones(len(self.M), dtype=torch.float64, device=X.device)  # (θ, 1)
+        self.u = torch.ones(len(self.M), dtype=torch.float64, device=self.M.device)  # (θ, 1)
         self.v = torch.empty_like(self.u)
         self.u_theta, self.v_grad = self.u[:-1], self.v[:-1]  # views made once: making one costs as much as the maths
+
+    @classmethod
+    def of_rows(cls, X: torch.Tensor, y: torch.Tensor) -> Moments:
+        """From the rows themselves: the definition, for tests."""
+        B = torch.cat((X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device), y[:, None].to(X.dtype)), 1).double()
+        return cls(B.T @ B / len(y))
 
     def all_reduce(self, weight: float) -> Moments:
         """Under torchrun each rank holds a shard: the weighted sum over ranks is the whole data's statistics."""

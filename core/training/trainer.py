@@ -17,15 +17,17 @@ import pandas as pd
 import torch
 
 from core.data.dataset import Dataset
-from core.data.preprocess import Scaler, split
+from core.data.preprocess import Scaler
 from core.training.config import ConfigError, TrainConfig
-from core.training.models import Moments, build, loss_and_grad, loss_value
+from core.training.models import build, loss_and_grad, loss_value
 from core.training.optimum import stable_lr, suggested_rate_and_epochs
+from core.training.prepare import prepare
 
 __all__ = ["ConfigError", "TrainConfig", "TrainResult", "resolve_device", "train"]
 
 DIVERGE_FACTOR = 1e6  # a loss this many times its first value counts as diverged
-SYNC_EVERY = 64  # epochs between host syncs on an accelerator; on the CPU reading a value costs nothing
+SYNC_EVERY = 64  # at most this many epochs between host syncs on an accelerator; on the CPU reading a value costs nothing
+FLUSH_S = 0.25  # and at most this long: slow epochs (large n, an MLP) still reach the chart, and a divergence is seen, soon
 MAX_TRACKED_PARAMS = 3  # record every epoch's weights when the model has at most this many (lessons draw the path)
 
 
@@ -76,6 +78,32 @@ class TrainResult:
             buffer,
         )
         return buffer.getvalue()
+
+
+@dataclass
+class FlushClock:
+    """When pending epochs go to the host: every `every` epochs or `seconds` of host time, whichever comes first.
+
+    Reading the host's clock needs no device sync; the flush itself is the one sync."""
+
+    every: int
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    last: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.last = self.clock()
+
+    def due(self, pending: int) -> bool:
+        now = self.clock()
+        if pending >= self.every or now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+def flush_clock(device: torch.device) -> FlushClock:
+    return FlushClock(1 if device.type == "cpu" else SYNC_EVERY, FLUSH_S)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -130,36 +158,22 @@ def train(
     on_epoch: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (in chunks of SYNC_EVERY on a GPU)."""
+    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (on a GPU in chunks: see FlushClock)."""
     cfg.validate()
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
-    X, y = ds.X.to_numpy(dtype=np.float64), ds.y.to_numpy(dtype=np.float64)
-    n_features = X.shape[1]
+    n_features = len(ds.features)
     if cfg.init == "given" and len(cfg.init_params) != n_features + 1:
         raise ConfigError(f"init_params needs {n_features + 1} numbers (a weight per feature, then the bias); got {len(cfg.init_params)}.")
-    train_idx, test_idx = split(len(y), cfg.test_fraction, cfg.seed)
-    scaler = Scaler.fit(X[train_idx], y[train_idx]) if cfg.standardize else Scaler.identity(n_features)
-    Xs, ys = scaler.transform(X, y)
-
-    def to_device(a: np.ndarray) -> torch.Tensor:
-        # column-major X: Xᵀ·v (the gradient) is 5× faster at n = 1M than on a row-major X
-        return torch.as_tensor(np.asfortranarray(a, dtype=np.float32)).to(device)
-
-    X_train, y_train = to_device(Xs[train_idx]), to_device(ys[train_idx])
-    X_test, y_test = to_device(Xs[test_idx]), to_device(ys[test_idx])
-    n_train, has_test = len(train_idx), len(test_idx) > 0
     rank, world = _world()  # under torchrun: this process trains on every world-th training row
-    X_shard, y_shard = (X_train, y_train) if world == 1 else (X_train[rank::world], y_train[rank::world])
-    # full-batch linear MSE: sufficient statistics make an epoch independent of n (MPS has no float64)
-    moments = cfg.model == "linear" and cfg.loss == "mse" and not cfg.batch_size and not cfg.compile and device.type != "mps"
-    train_moments = Moments(X_shard, y_shard) if moments else None
-    if train_moments is not None and world > 1:
-        train_moments.all_reduce(len(y_shard) / n_train)
-    test_moments = Moments(X_test, y_test) if moments and has_test else None
+    data = prepare(ds, cfg, device, rank, world)
+    scaler, n_train, has_test = data.scaler, data.n_train, data.n_test > 0
+    train_moments, test_moments = data.train_moments, data.test_moments
+    X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
+    X_shard, y_shard = (X_train, y_train) if world == 1 or X_train is None else (X_train[rank::world], y_train[rank::world])
 
     model = build(cfg.model, n_features, cfg.hidden, cfg.activation).to(device)
     model.init_(cfg.init, gen, cfg.init_params)
@@ -180,7 +194,7 @@ def train(
     to_original = scaler.y_std**2 if cfg.loss == "mse" else scaler.y_std  # MSE scales with σ_y², MAE and Huber (≈) with σ_y
     batch_size = cfg.batch_size or n_train
     on_cpu = device.type == "cpu"
-    sync_every = 1 if on_cpu else SYNC_EVERY
+    flush_due = flush_clock(device)
 
     no_test = torch.zeros((), device=device)
     rows: list[dict] = []
@@ -210,7 +224,7 @@ def train(
                 on_epoch(row)
             first_loss = row["train_loss"] if first_loss is None else first_loss
             if not math.isfinite(tr) or (first_loss > 0 and row["train_loss"] > DIVERGE_FACTOR * first_loss):
-                return "diverged", divergence_reason(epoch, tr, cfg, X_train)
+                return "diverged", divergence_reason(epoch, tr, cfg, data.features_np)
             if cfg.early_stopping:
                 if te < best_test:
                     best_test, best_epoch = te, epoch
@@ -274,7 +288,7 @@ def train(
                 if track:
                     record = torch.cat((record, weights))
             pending.append((epoch, lr, record))
-            if len(pending) >= sync_every or epoch == cfg.epochs:
+            if flush_due.due(len(pending)) or epoch == cfg.epochs:
                 if ended := flush():
                     status, reason = ended
                     break
@@ -329,11 +343,12 @@ def _all_reduce_mean(grads: list[torch.Tensor], loss: torch.Tensor, rows: int) -
     return loss
 
 
-def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, X_train: torch.Tensor) -> str:
+def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, features: Callable[[], np.ndarray]) -> str:
+    """features: the training rows as the optimizer saw them, built only here (a diverged run's advice needs them)."""
     what = "became NaN/inf" if not math.isfinite(loss) else "grew a million-fold"
     text = f"The loss {what} at epoch {epoch} with learning rate {cfg.lr:g}: the steps overshoot."
     if cfg.model == "linear" and cfg.loss == "mse" and cfg.optimizer == "sgd":
-        X = X_train.double().cpu().numpy()
+        X = features()
         text += (
             f" For this data plain gradient descent is stable only below 2/λ_max = {stable_lr(X):.3g}"
             " (λ_max: the largest eigenvalue of the loss's Hessian)."

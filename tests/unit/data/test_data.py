@@ -325,3 +325,25 @@ def test_an_upload_far_over_the_row_cap_is_refused_without_holding_it_as_text():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 3 * len(data)
+
+
+def test_house_prices_built_in_place_are_the_plain_formulas_bit_for_bit():
+    """A preset link must rebuild the very same rows, so the in-place build is checked against the plain formulas."""
+    from core.data.presets import _house_prices
+
+    def plain(rng, n, noise):
+        area = rng.uniform(30.0, 250.0, n)
+        rooms = np.clip(np.round(area / 40.0 + rng.normal(0.0, 0.7, n)), 1, 6)
+        signal = 50_000.0 + 3_000.0 * area + 20_000.0 * rooms
+        return np.column_stack([area, rooms]), signal + rng.normal(0.0, noise * signal.std(), n)
+
+    for seed, n, noise in [(0, 1000, 0.1), (3, 70_001, 0.0), (9, 150_000, 2.5)]:
+        X, y = _house_prices(np.random.default_rng(seed), n, noise)
+        X_ref, y_ref = plain(np.random.default_rng(seed), n, noise)
+        assert np.array_equal(X.to_numpy(), X_ref) and np.array_equal(y.to_numpy(), y_ref)
+        assert list(X.columns) == ["area_m2", "rooms"] and y.name == "price"
+
+
+def test_presets_are_not_capped_at_a_million_rows_in_core():
+    ds = make_dataset("linear_1d", n=1_000_001, seed=0)
+    assert len(ds) == 1_000_001

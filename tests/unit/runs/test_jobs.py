@@ -77,7 +77,7 @@ def test_a_second_job_queues_behind_a_busy_worker(manager, ds):
     third = manager.submit(ds, LONG)
     fourth = manager.submit(ds, LONG)
     manager.stop(fourth.id)  # stopping a queued job: it never starts
-    assert fourth.status == "stopped" and fourth.history["epoch"] == []
+    assert fourth.status == "stopped" and len(fourth.history["epoch"]) == 0
     manager.stop(third.id)
     manager.wait(third.id, timeout=10)
 
@@ -296,5 +296,37 @@ def test_a_lesson_lane_does_not_wait_behind_its_owners_train_run(ds):
         time.sleep(1.0)
         assert second.status == "queued"
         assert lane.dataset["source"] == "lesson" and long.dataset["source"] == "train"
+    finally:
+        m.shutdown()
+
+
+def test_finished_jobs_are_held_compactly_and_within_the_memory_budget(monkeypatch, ds):
+    """A finished run's history is kept as float64 arrays (read back as the same lists), and the oldest finished runs
+    are forgotten once their histories, datasets and predictions pass KEEP_FINISHED_MB; the newest always stays."""
+    from core.runs import manager as manager_module
+    from core.runs.job import held_bytes
+
+    m = JobManager(n_workers=1)
+    try:
+        cfg = TrainConfig(epochs=2000, lr=0.1, test_fraction=0.0)  # no test split: test_loss is None every epoch
+        first = m.submit(ds, cfg)
+        wait_for(lambda: first.done)
+        direct = train(ds, cfg)
+        snap = m.snapshot(first.id)
+        assert snap.rows["epoch"] == list(range(1, 2001)) and all(isinstance(e, int) for e in snap.rows["epoch"])
+        assert snap.rows["train_loss"] == pytest.approx(direct.history["train_loss"].tolist(), rel=1e-6)
+        assert snap.rows["test_loss"] == [None] * 2000  # a column of None stays a list of None
+        assert m.snapshot(first.id, since=1990).rows["epoch"] == list(range(1991, 2001))
+        numbers = [c for c in first.history if c != "test_loss"]
+        assert all(first.history[c].dtype.itemsize == 8 for c in numbers)  # 8 bytes an epoch, not a Python float's 32
+        monkeypatch.setattr(manager_module, "KEEP_FINISHED_MB", 1.5 * held_bytes(first) / 2**20)  # room for one
+        second = m.submit(ds, cfg)
+        wait_for(lambda: second.done)
+        assert m.get(first.id) is None and m.snapshot(first.id) is None  # forgotten: the store has it
+        assert m.get(second.id) is second
+        monkeypatch.setattr(manager_module, "KEEP_FINISHED_MB", 0.0)  # below even one run: the newest stays
+        third = m.submit(ds, cfg)
+        wait_for(lambda: third.done)
+        assert [j.id for j in m.jobs()] == [third.id]
     finally:
         m.shutdown()

@@ -79,7 +79,7 @@ def test_sufficient_statistics_give_the_row_by_row_loss_and_gradient():
     y = X @ torch.tensor([3000.0, 20000.0]) + 50000 + torch.randn(500, generator=g) * 20000
     theta = torch.tensor([2900.0, 21000.0, 40000.0])
     theta.grad = torch.zeros(3)
-    moments = Moments(X, y)
+    moments = Moments.of_rows(X, y)
     loss = moments.loss_and_grad(theta)
     ours = [theta.grad[:-1].double(), theta.grad[-1].double()]
     Xd, yd = X.double(), y.double()

@@ -295,3 +295,30 @@ def test_each_schedule_matches_its_torch_scheduler(schedule):
         assert lr_at(cfg, epoch) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
         opt.step()
         ref.step()
+
+
+@pytest.mark.parametrize(
+    "every, seconds, flushed_before",
+    [
+        (10**9, 0.25, [0, 0, 0, 3, 3, 3, 6, 6, 6, 9]),  # by time: the fake clock moves 0.1 s an epoch, so every 3rd epoch
+        (4, float("inf"), [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]),  # by count, as SYNC_EVERY on a GPU
+    ],
+)
+def test_pending_epochs_reach_the_host_by_time_or_by_count(monkeypatch, every, seconds, flushed_before):
+    """The accelerator's batching logic, run on the CPU: on_epoch sees the rows only when the flush clock says so."""
+    import itertools
+
+    from core.training import trainer
+
+    ticks = itertools.count()
+    monkeypatch.setattr(trainer, "flush_clock", lambda device: trainer.FlushClock(every, seconds, clock=lambda: next(ticks) * 0.1))
+    seen: list[int] = []
+    received: list[dict] = []
+    result = trainer.train(
+        make_dataset("linear_1d", n=50, seed=0),
+        TrainConfig(epochs=10, lr=0.1, device="cpu"),
+        on_epoch=received.append,
+        should_stop=lambda: seen.append(len(received)) and False,
+    )
+    assert seen == flushed_before  # rows on the host before each epoch starts
+    assert [r["epoch"] for r in received] == list(range(1, 11)) and len(result.rows) == 10  # every epoch, in order, at the end
