@@ -16,7 +16,7 @@ from core.data.figures import (
 )
 from core.training.optimum import least_squares
 from ui import state
-from ui.text import md, md_list
+from ui.text import md, md_list, readable
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 SOURCES = {"preset": "Preset", "csv": "CSV file"}
@@ -160,7 +160,9 @@ def fit_to_draw() -> tuple[tuple[dict[str, float], float], str]:
 left, right = st.columns([1 + 0.25 * min(len(ds.features), 4), 2])  # wide enough for every column up to the target
 with left:
     st.subheader("Preview")
-    st.dataframe(ds.frame().head(200), height=420, width="stretch")
+    preview = ds.frame().head(200)
+    st.dataframe(preview, height=420, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in preview.columns})  # 645,033.123
 with right:
     st.subheader("Scatter")
     x = st.selectbox("x axis", ds.features, key="data_x") if len(ds.features) > 1 else ds.features[0]
@@ -175,7 +177,9 @@ summary_tab, coefficients_tab, scatter_3d_tab, histogram_tab, correlation_tab = 
     ["Summary statistics", "Coefficients", "3-D / scatter matrix", "Target histogram", "Correlation"]
 )
 with summary_tab:
-    st.dataframe(ds.summary(), column_config={"count": st.column_config.NumberColumn(format="%d")})
+    summary = ds.summary().map(readable)  # 4 significant digits with separators: 551,900, not 551915.9844
+    formats = {c: st.column_config.NumberColumn(format="%d" if c == "count" else "localized") for c in summary.columns}
+    st.dataframe(summary, column_config=formats)
 with coefficients_tab:
     st.dataframe(
         # the same fit in both units, each column saying which: what users of other tools get wrong most often

@@ -10,7 +10,7 @@ from core.runs import RunStore, StoreError
 from core.runs.compare import config_diff, export_csv, export_json
 from core.runs.figures import runs_overlay_figure
 from core.runs.store import ACTIVE, NAME_MAX
-from core.runs.table import COLUMNS, curve_label, loss_axis_title, select_runs, sort_rows, table_row
+from core.runs.table import COLUMNS, curve_label, loss_axis_title, select_runs, sort_rows, table_row, visible_columns
 from core.training import ConfigError, TrainConfig
 from ui import identity, navigation, state
 from ui.cache import run_store
@@ -67,7 +67,7 @@ event = st.dataframe(
     hide_index=True,
     width="stretch",
     height=min(420, 38 + 35 * len(shown)),
-    column_order=COLUMNS[1:],  # the full id stays in the frame for the selection; the table shows its first digits
+    column_order=visible_columns([row_of[i] for i in shown_ids], SOURCES[source]),  # the full id stays in the frame, unseen
     column_config={
         "run": st.column_config.TextColumn(width="small", help="The run's id, its first digits (the address of its page has it all)"),
         "name": st.column_config.TextColumn(width="medium", help="Rename one of your runs below"),

@@ -38,6 +38,13 @@ def table_row(run: dict, owner: str | None = None) -> dict[str, Any]:
     }
 
 
+def visible_columns(rows: Sequence[dict], sources: Collection[str]) -> list[str]:
+    """COLUMNS as the table shows them: no full id (the short one is there), no source when one source is chosen, and
+    no "whose" when every row is the person's own: the columns that say something fit the page."""
+    hidden = {"id"} | ({"source"} if len(sources) == 1 else set()) | ({"whose"} if all(r["whose"] == "mine" for r in rows) else set())
+    return [c for c in COLUMNS if c not in hidden]
+
+
 def data_label(dataset: dict) -> str:
     """The preset or file name, with the row count where it is known: "house_prices, 1,000"."""
     name = dataset.get("preset") or dataset.get("csv") or "?"

@@ -105,3 +105,17 @@ def test_the_dataset_persists_across_page_switches():
     at.switch_page("../pages/train.py").run()
     at.switch_page("../pages/data.py").run()
     assert "sine," in in_use(at) and at.selectbox(key="data_preset").value == "sine"
+
+
+def test_numbers_read_as_people_read_them_and_a_fit_over_two_features_is_prediction_against_actual():
+    at = open_data_page()  # house prices: area and rooms
+    summary = next(d for d in at.dataframe if "mean" in d.value.columns)
+    price_mean = summary.value.loc["price", "mean"]
+    assert price_mean == float(f"{price_mean:.4g}")  # 4 significant digits: 551,900, never 551915.9844
+    formats = json.loads(summary.proto.columns)
+    assert formats["mean"]["type_config"]["format"] == "localized"  # with thousands separators
+    preview = at.dataframe[0]
+    assert json.loads(preview.proto.columns)["price"]["type_config"]["format"] == "localized"
+    check = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert check["layout"]["xaxis"]["title"]["text"] == "actual price" and check["data"][1]["name"] == "prediction = actual"
+    assert any("is a plane, not a line" in c.value for c in at.caption)

@@ -6,7 +6,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from core.runs.table import COLUMNS, curve_label, data_label, loss_axis_title, select_runs, sort_rows, table_row
+from core.runs.table import COLUMNS, curve_label, data_label, loss_axis_title, select_runs, sort_rows, table_row, visible_columns
 
 DATASET = {"preset": "house_prices", "rows": 1000, "target": "price"}
 
@@ -65,3 +65,11 @@ def test_the_loss_axis_names_its_unit_only_when_every_run_shares_it():
     assert loss_axis_title([run("a", loss="mae")]) == "MAE (price)"
     assert loss_axis_title([run("a", loss="huber")]) == "huber loss"
     assert loss_axis_title([run("a"), run("b", target="rent")]) == "loss"
+
+
+def test_the_table_shows_only_the_columns_that_say_something():
+    mine = table_row(run("0123456789"), owner=None)
+    assert visible_columns([mine], ("train",))[:2] == ["run", "name"]  # no full id, no source, no "whose"
+    assert "source" in visible_columns([mine], ())  # all runs: where each came from
+    theirs = {**mine, "whose": "shared"}
+    assert "whose" in visible_columns([mine, theirs], ("train",))
