@@ -178,7 +178,7 @@ def wait_for_lanes(manager: JobManager, run: LessonRun) -> None:
         st.rerun()
     done = sum(s.epochs_done for s in snaps)
     total = sum(s.epochs_total for s in snaps)
-    st.progress(min(done / max(total, 1), 1.0), text=f"Training {len(snaps)} lane(s) in the workers… {done} of {total} epochs")
+    st.progress(min(done / max(total, 1), 1.0), text=f"Training {len(snaps)} lane(s) in the workers… {done:,} of {total:,} epochs")
     if any(s.status == "queued" for s in snaps):
         waiting_note(manager, snaps)
 

@@ -230,8 +230,8 @@ def train(
                     best_test, best_epoch = te, epoch
                 elif epoch - best_epoch >= cfg.early_stopping:
                     return "completed", (
-                        f"Early stopping at epoch {epoch}: the test loss has not improved for {cfg.early_stopping} epochs "
-                        f"(best at epoch {best_epoch})."
+                        f"Early stopping at epoch {epoch:,}: the test loss has not improved for {cfg.early_stopping:,} epochs "
+                        f"(best at epoch {best_epoch:,})."
                     )
         return None
 
@@ -248,7 +248,7 @@ def train(
     with grad_mode:
         for epoch in range(1, cfg.epochs + 1):
             if should_stop is not None and should_stop():
-                status, reason = "stopped", f"Stopped by request after {epoch - 1} of {cfg.epochs} epochs."
+                status, reason = "stopped", f"Stopped by request after {epoch - 1:,} of {cfg.epochs:,} epochs."
                 break
             lr = optimizer.param_groups[0]["lr"] = lr_at(cfg, epoch)
             if theta is not None:  # full-batch linear MSE: one step from the moments, O(d²) whatever n
@@ -346,7 +346,7 @@ def _all_reduce_mean(grads: list[torch.Tensor], loss: torch.Tensor, rows: int) -
 def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, features: Callable[[], np.ndarray]) -> str:
     """features: the training rows as the optimizer saw them, built only here (a diverged run's advice needs them)."""
     what = "became NaN/inf" if not math.isfinite(loss) else "grew a million-fold"
-    text = f"The loss {what} at epoch {epoch} with learning rate {cfg.lr:g}: the steps overshoot."
+    text = f"The loss {what} at epoch {epoch:,} with learning rate {cfg.lr:g}: the steps overshoot."
     if cfg.model == "linear" and cfg.loss == "mse" and cfg.optimizer == "sgd":
         X = features()
         text += (

@@ -48,7 +48,7 @@ def test_train_watch_it_converge_then_stop_a_second_run(server_url, page: Page):
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0 && ({LAST_EPOCH_DRAWN})() < 300000", timeout=30_000)
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1,000,000 epochs"))).to_be_visible(timeout=15_000)
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
 
 
@@ -107,8 +107,10 @@ def test_zoom_pause_resume_page_switch_and_refresh_during_a_run(server_url, page
     page.reload()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=30_000)
     page.wait_for_function(f"({LAST_EPOCH_DRAWN})() > 0", timeout=30_000)
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("1000000")  # the form shows the run's settings, not defaults
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.1")
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1,000,000 epochs"))).to_be_visible(timeout=15_000)
 
 
 def test_a_diverging_run_explains_itself_and_a_finished_run_shows_its_results(server_url, page: Page, tmp_path):
@@ -161,7 +163,7 @@ def test_a_copied_address_opens_read_only_elsewhere_and_its_closing_stops_nothin
         owner.wait_for_function(f"({LAST_EPOCH_DRAWN})() > {before}", timeout=15_000)
         expect(owner.get_by_role("button", name="Stop", exact=True)).to_be_enabled()
         owner.get_by_role("button", name="Stop", exact=True).click()
-        expect(owner.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1000000 epochs"))).to_be_visible(timeout=15_000)
+        expect(owner.get_by_text(re.compile(r"Stopped by request after [\d,]+ of 1,000,000 epochs"))).to_be_visible(timeout=15_000)
     finally:
         owner_context.close()
 
@@ -178,7 +180,7 @@ def test_more_settings_opened_the_moment_the_page_appears_keeps_the_settings(ser
             more = page.get_by_text("More settings", exact=False).first
             more.wait_for(timeout=60_000)
             more.click()
-            expect(page.get_by_label("Momentum", exact=True)).to_be_visible(timeout=15_000)
+            expect(page.get_by_label("Weight decay", exact=True)).to_be_visible(timeout=15_000)
             time.sleep(1.0)
             seen.append(tuple(page.get_by_label(name, exact=True).input_value() for name in ("Learning rate", "Epochs")))
             assert page.get_by_text("had its value set via the Session State API").count() == 0
