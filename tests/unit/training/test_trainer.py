@@ -83,7 +83,7 @@ def test_stop_takes_effect_before_the_next_epoch():
     result = train(make_dataset("linear_1d", n=50), TrainConfig(epochs=1000), should_stop=should_stop)
     assert result.status == "stopped"
     assert len(result.history) == 5
-    assert "after 5 of 1000 epochs" in result.reason
+    assert "after 5 of 1,000 epochs" in result.reason
 
 
 def test_a_huge_learning_rate_diverges_with_a_reason():
