@@ -14,6 +14,7 @@ from core.runs.table import COLUMNS, curve_label, loss_axis_title, select_runs, 
 from core.training import ConfigError, TrainConfig
 from ui import identity, navigation, state
 from ui.cache import run_store
+from ui.text import readable
 
 SORTS = {  # label → (column, ascending)
     "newest first": ("created", False),
@@ -58,6 +59,8 @@ mine = mine_col.toggle("Only mine", key="runs_mine", help="Hide the runs of othe
 chosen = select_runs(runs, statuses, optimizers, owner=me if mine else None, sources=SOURCES[source])
 shown_ids = [row["id"] for row in sort_rows([row_of[r["id"]] for r in chosen], *SORTS[sort])]
 shown = table.loc[shown_ids].reset_index(drop=True)
+for column in ("train loss", "test loss"):  # 1,340,000,000 with a "localized" column, never 1,339,677,011.364
+    shown[column] = shown[column].map(readable)
 
 event = st.dataframe(
     shown,

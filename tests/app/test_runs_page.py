@@ -155,6 +155,7 @@ def test_the_table_shows_short_ids_and_readable_numbers_and_the_overlay_offers_a
     assert list(grid.value["run"]) == [i[:6] for i in ids]
     formats = {c: json.loads(grid.proto.columns).get(c, {}) for c in ("train loss", "lr")}
     assert all(f.get("type_config", {}).get("format") for f in formats.values()), formats
+    assert all(v == float(f"{v:.4g}") for v in grid.value["train loss"])  # 4 significant digits
     (overlay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert overlay["layout"]["yaxis"]["type"] == "log"
     next(t for t in at.toggle if t.label == "Log scale").set_value(False).run()
