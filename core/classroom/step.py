@@ -193,12 +193,13 @@ def exact(v: float) -> str:
     return repr(float(v)).removesuffix(".0")
 
 
-def checkable(result: str, operands: list[float], combine) -> list[str]:
-    """The operands with just enough significant digits that combine(the operands as shown) rounds to the shown result
-    the way the result is shown: a student who redoes the arithmetic by hand gets the page's number."""
+def checkable(result: str, operands: list[float], combine, preferred: list[str] | None = None) -> list[str]:
+    """The operands with just enough digits that combine(the operands as shown) rounds to the shown result the way the
+    result is shown: a student who redoes the arithmetic by hand gets the page's number. The preferred strings (the
+    operands as the panel shows them elsewhere) are used when they suffice."""
     places = len(result.partition(".")[2])
-    for digits in range(5, 18):
-        shown = [f"{v:.{digits}g}" for v in operands]
+    tries = ([preferred] if preferred else []) + [[f"{v:.{digits}g}" for v in operands] for digits in range(5, 18)]
+    for shown in tries:
         if fixed(combine([float(x) for x in shown]), places) == result:
             return shown
     return [exact(v) for v in operands]
@@ -230,13 +231,14 @@ def equation_lines(surf: Surface, theta: np.ndarray, lr: float, plain: bool) -> 
         rf"\hat y_1 = w\cdot x_1 + b = {terms} + {ops[-1]} = {shown(yhat)} \quad (y_1 = {tex(eq.y_row, 6)})",
         rf"L = \tfrac{{1}}{{n}}\textstyle\sum_i (y_i-\hat y_i)^2 = {tex(eq.loss, 6)} \quad (n = {len(surf.y)})",
     ]
-    for sym, feat, g in zip(syms, feats, eq.grad):
-        lines.append(rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {tex(g, 6)}")
+    grads = [fixed(g, decimals(eq.grad)) for g in eq.grad]  # one precision for all: a gradient of 1e-16 reads 0.000000
+    for sym, feat, g in zip(syms, feats, grads):
+        lines.append(rf"\frac{{\partial L}}{{\partial {sym}}} = -\tfrac{{2}}{{n}}\textstyle\sum_i (y_i-\hat y_i)\,{feat} = {shown(g)}")
     if plain:
         places = decimals(np.append(theta, eq.next_theta))
         for j, sym in enumerate(syms):
             after = fixed(eq.next_theta[j], places)
-            before, grad = checkable(after, [theta[j], eq.grad[j]], lambda v: v[0] - lr * v[1])
+            before, grad = checkable(after, [theta[j], eq.grad[j]], lambda v: v[0] - lr * v[1], [fixed(theta[j], places), grads[j]])
             lines.append(rf"{sym} \leftarrow {sym} - \eta\,\frac{{\partial L}}{{\partial {sym}}} = {num(before)} - {shown(exact(lr))}\times"
                          rf"{num(grad)} = {shown(after)}")  # fmt: skip
     return lines
