@@ -201,7 +201,7 @@ def move(delta: int, n_steps: int) -> None:
 
 
 def view_controls(n_steps: int) -> str:
-    """Play or Step through, with the chosen view's own controls beside it (the columns follow the control's value)."""
+    """Animation or Step by step, with the chosen view's own controls beside it (the columns follow the control's value)."""
     view_col, *control_cols = st.columns([1.6, 0.8, 0.8, 0.8] if st.session_state[VIEW] == "step" else [1.6, 2.4])
     view = view_col.segmented_control(
         "View", VIEWS, format_func=VIEW_LABELS.get, required=True, key=VIEW, default=st.session_state[VIEW], label_visibility="collapsed",
