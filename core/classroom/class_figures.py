@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from core.classroom.class_results import ClassSetup
+from core.classroom.class_results import ClassSetup, lane_path
 from core.classroom.contrast import LIGHT_SURFACE, high_contrast
 from core.classroom.figures import LABEL_COLORS
+from core.classroom.klass import Klass
 from core.classroom.landscape import grid_axes, loss_grid
 from core.classroom.step import lane_losses, param_label
 from core.plotting import finite, plain_text
@@ -34,6 +35,14 @@ class DrawnLane:
     lr: float
     outcome: str  # "" while it trains
     highlight: bool = False
+
+
+def drawn_lanes(klass: Klass, setup: ClassSetup, highlight: str | None = None, student: str | None = None) -> list[DrawnLane]:
+    """This round's lanes as drawn: a hidden nickname as "(hidden)"; the highlighted one (by nickname), or the
+    student's own (by owner id), thick."""
+    return [DrawnLane(klass.shown_name(s.nickname), lane_path(setup, s.history), setup.default_lr if setup.optimizers else s.choice.lr,
+                      s.outcome, highlight=(s.nickname == highlight) or (student is not None and s.student == student))
+            for s in klass.lanes()]  # fmt: skip
 
 
 def _color(lane: DrawnLane, revealed: bool) -> str:

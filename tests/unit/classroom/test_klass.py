@@ -169,7 +169,7 @@ def test_outcomes_come_from_the_lanes_own_weights(factor, outcome):
 
 def finished_class(reg, setup):
     code = reg.start(TEACHER, "good").code
-    names = {"Ada": (0.4, "converges"), "=HYPERLINK(\"x\")": (0.9, "converges"), "<b>Bo</b>": (1.2, "diverges")}
+    names = {"Ada": (0.4, "converges"), '=HYPERLINK("x")': (0.9, "converges"), "<b>Bo</b>": (1.2, "diverges")}
     for i, (nick, (factor, pred)) in enumerate(names.items()):
         reg.join(code, f"s{i}", nick)
         reg.submit(code, f"s{i}", good(round(factor * setup.limit, 4), pred), setup.lr_range, lambda c, n: f"job{n}")
@@ -199,7 +199,7 @@ def test_csv_keeps_names_as_text_and_guards_formulas(reg):
     reg.hide(klass.code, TEACHER, "<B>BO</B>")  # hidden by name, whatever its case
     rows = table_rows(reg.get(klass.code), setup)
     parsed = list(csv.DictReader(io.StringIO(table_csv(rows))))
-    assert [r["nickname"] for r in parsed] == ["Ada", "'=HYPERLINK(\"x\")", "(hidden)"]
+    assert [r["nickname"] for r in parsed] == ["Ada", '\'=HYPERLINK("x")', "(hidden)"]
     assert [r["outcome"] for r in parsed] == ["converges", "oscillates", "diverges"]
     assert parsed[0]["epochs to converge"].isdigit() and parsed[2]["epochs to converge"] == ""
     assert list(parsed[0]) == ["round", "nickname", "learning rate", "prediction", "epochs guessed", "outcome", "epochs to converge"]
