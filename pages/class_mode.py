@@ -15,7 +15,8 @@ from ui.charts import plotly_chart
 from ui.classes import class_registry, follow, join_link, launcher, qr_png, setup_for
 from ui.text import md
 
-POLL_S = 1.0  # the projector and the students' summaries: lanes are short, so a second is "live"
+POLL_S = 1.0  # the projector: lanes are short, so a second is "live"
+STUDENT_POLL_S = 2.0  # a student's summary: thirty of them share the server's core with the projector
 SCREENS = {"1280×720": 1.0, "1920×1080": 1.45}  # projector size → chart heights ×
 HEIGHTS = {"surface": 400, "loss": 195, "lr": 175}  # px at 1280×720, before high_contrast's ×1.15
 PROJECTOR_CSS = """<style>
@@ -178,41 +179,44 @@ def submit_form(registry: ClassRegistry, manager: JobManager, klass: Klass, setu
     st.caption("Your prediction is locked once you submit.")
 
 
-@st.fragment(run_every=POLL_S)
+def my_lane(klass: Klass, setup: ClassSetup, me: str) -> None:
+    """The student's own lane on the surface and its loss (drawn on a full run only: a student's poll stays tiny)."""
+    mine = next((s for s in klass.lanes() if s.student == me), None)
+    own = [x for x in drawn_lanes(klass, setup, student=me) if x.highlight]
+    surface_col, loss_col = st.columns(2)
+    with surface_col:
+        plotly_chart(class_landscape(setup, own, klass.revealed, height=380), key="class_my_surface")
+    if mine is None:
+        return
+    with loss_col:
+        plotly_chart(class_losses(setup, own, klass.revealed, height=380), key="class_my_loss")
+        if mine.ended and klass.revealed:
+            when = f", within 1% of the best weights at epoch {mine.converged_at}" if mine.converged_at else ""
+            st.markdown(f"**Your lane {mine.outcome}**{when}. You predicted: {mine.choice.prediction}.")
+        elif not mine.ended:
+            st.caption("Your lane is training…")
+        else:
+            st.caption("Your lane has run. Wait for your teacher to reveal the outcomes.")
+
+
+@st.fragment(run_every=STUDENT_POLL_S)
 def student_live(registry: ClassRegistry, manager: JobManager, code: str, me: str) -> None:
-    """The student's own lane and the class summary; a change of round, open or reveal redraws the page."""
+    """The class summary; a change of round, open or reveal, or the student's lane ending, redraws the whole page."""
     try:
         klass = follow(registry, manager, registry.get(code))
     except ClassError as e:
         st.error(str(e))
         return
-    mine = next((s for s in klass.lanes() if s.student == me), None)
     if ss.get(state.CLASS_PHASE) != phase(klass, me):
         st.rerun()
-    setup = setup_for(klass.lesson_key)
-    own = drawn_lanes(klass, setup, student=me)
-    own = [x for x in own if x.highlight]  # a student sees their own lane, and the class as counts
-    surface_col, loss_col = st.columns(2)
-    with surface_col:
-        plotly_chart(class_landscape(setup, own, klass.revealed, height=380), key="class_my_surface")
-    with loss_col:
-        if mine is not None:
-            plotly_chart(class_losses(setup, own, klass.revealed, height=380), key="class_my_loss")
-            if mine.ended and klass.revealed:
-                when = f", within 1% of the best weights at epoch {mine.converged_at}" if mine.converged_at else ""
-                st.markdown(f"**Your lane {mine.outcome}**{when}. You predicted: {mine.choice.prediction}.")
-            elif not mine.ended:
-                st.caption("Your lane is training…")
-            else:
-                st.caption("Your lane has run. Wait for your teacher to reveal the outcomes.")
-    lanes = klass.lanes()
-    st.markdown(f"**The class:** {len(klass.students)} joined · {len(lanes)} submitted this round (round {klass.round})")
+    st.markdown(f"**The class:** {len(klass.students)} joined · {len(klass.lanes())} submitted this round (round {klass.round})")
     st.dataframe(pd.DataFrame(tally(klass)), hide_index=True)
 
 
 def phase(klass: Klass, me: str) -> tuple:
     """What the student's form depends on: a change (the teacher closed, revealed, started a round) redraws the page."""
-    return klass.round, klass.open, klass.revealed, any(s.student == me for s in klass.lanes())
+    mine = next((s for s in klass.lanes() if s.student == me), None)
+    return klass.round, klass.open, klass.revealed, mine is not None, mine is not None and mine.ended
 
 
 def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me: str) -> None:
@@ -236,6 +240,7 @@ def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me:
         st.info("Submissions are closed for now. Wait for your teacher.")
     else:
         submit_form(registry, manager, klass, setup, me)
+    my_lane(klass, setup, me)
     student_live(registry, manager, klass.code, me)
 
 

@@ -23,7 +23,8 @@ from core.plotting import finite, plain_text
 PENDING = "#5a6b80"  # a lane before the reveal: one quiet colour, so no outcome shows early
 HIGHLIGHT = "#000000"
 LANE_WIDTH = 1.6  # px: 30 of them stay apart on a 1280×720 projector
-GRID = 80  # contour nodes a side
+GRID = 60  # contour nodes a side: the projector resends the grid every frame
+LOSS_FLOOR = 1e-12  # loss left below this is float32's noise at the optimum
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +104,7 @@ def class_losses(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, 
     traces = []
     for lane in _ordered(lanes):
         left = (lane_losses(q, lane.path) - best) / max(first - best, 1e-300)
-        ys = finite([float(x) if 0 < x < 1e6 else None for x in left])
+        ys = finite([max(float(x), LOSS_FLOOR) if x < 1e6 else None for x in left])  # at the floor: as good as float32 gets
         traces.append({"type": "scatter", "mode": "lines", "name": plain_text(lane.name), "x": list(range(len(ys))), "y": ys,
                        "line": {"color": _color(lane, revealed), "width": 4 if lane.highlight else LANE_WIDTH},
                        "opacity": 1.0 if lane.highlight else 0.7, "meta": {"lane": True}})  # fmt: skip
@@ -111,7 +112,7 @@ def class_losses(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, 
         "height": height, "margin": {"l": 60, "r": 15, "t": 35, "b": 45}, "showlegend": False,
         "title": {"text": "Loss left (start = 1)", "x": 0.01, "font": {"size": 13}},
         "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-        "yaxis": {"type": "log", "exponentformat": "power", "dtick": 2}, "uirevision": "class-losses"}}  # fmt: skip
+        "yaxis": {"type": "log", "exponentformat": "power", "dtick": 4, "range": [-12.5, 6]}, "uirevision": "class-losses"}}  # fmt: skip
 
 
 def lr_axis(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, height: int = 200) -> dict[str, Any]:
@@ -138,42 +139,43 @@ def lr_axis(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, heigh
         {"type": "line", "xref": "x", "yref": "paper", "x0": limit / 2, "x1": limit / 2, "y0": 0, "y1": 1,
          "line": {"color": "#6a00b8", "width": 2, "dash": "dash"}},
     ]  # fmt: skip
-    notes = [
-        {"x": np.log10(limit), "y": 1, "xref": "x", "yref": "paper", "text": f"limit 2/λ_max = {limit:.3g}", "showarrow": False,
-         "xanchor": "left", "yanchor": "top", "xshift": 4, "font": {"size": 12}},
-        {"x": np.log10(limit / 2), "y": 1, "xref": "x", "yref": "paper", "text": "oscillates above", "showarrow": False,
-         "xanchor": "right", "yanchor": "top", "xshift": -4, "font": {"size": 12}},
-    ]  # fmt: skip
+    notes = [{"x": np.log10(limit / 2), "y": 0, "xref": "x", "yref": "paper", "text": "oscillates above", "showarrow": False,
+              "xanchor": "right", "yanchor": "bottom", "xshift": -4, "font": {"size": 12}}]  # fmt: skip
     dots = {"type": "scatter", "mode": "markers", "name": "students", "x": xs, "y": ys, "text": names,
             "hovertemplate": "%{text}<br>η = %{x:.4g}<extra></extra>",
             "marker": {"size": 11, "color": colors, "line": {"color": "white", "width": 1}}}  # fmt: skip
     return {"data": [dots], "layout": {
         "height": height, "margin": {"l": 60, "r": 15, "t": 35, "b": 45}, "showlegend": False, "shapes": shapes, "annotations": notes,
-        "title": {"text": "Each student's η", "x": 0.01, "font": {"size": 13}},
+        "title": {"text": f"Each student's η · red line: the limit 2/λ_max = {limit:.3g}", "x": 0.01, "font": {"size": 13}},
         "xaxis": {"title": {"text": "learning rate η"}, "type": "log", "range": [np.log10(lo), np.log10(hi)]},
         "yaxis": {"visible": False, "range": [0, top + 0.5]}, "uirevision": "class-lr"}}  # fmt: skip
 
 
 def tally_figure(rows: list[dict], height: int = 420) -> dict[str, Any]:
-    """Predictions against outcomes per category (core.classroom.class_results.tally): grey bars, then coloured ones."""
-    cats = [r["category"] for r in rows]
-    traces = [{"type": "bar", "name": "predicted", "x": cats, "y": [r["predicted"] for r in rows], "marker": {"color": "#9aa5b1"},
-               "text": [r["predicted"] for r in rows], "textposition": "outside"}]  # fmt: skip
+    """Predictions against outcomes per category (core.classroom.class_results.tally): grey bars, then coloured ones.
+    Horizontal, so the categories read on a narrow projector column."""
+    cats = [r["category"] for r in rows][::-1]  # top to bottom as the table lists them
+    predicted = [r["predicted"] for r in rows][::-1]
+    traces = [{"type": "bar", "orientation": "h", "name": "predicted", "y": cats, "x": predicted, "text": predicted,
+               "textposition": "outside", "marker": {"color": "#9aa5b1"}}]  # fmt: skip
     if rows and rows[0]["observed"] is not None:
-        observed = [r["observed"] for r in rows]
-        traces.append({"type": "bar", "name": "happened", "x": cats, "y": observed, "text": observed, "textposition": "outside",
-                       "marker": {"color": [LABEL_COLORS.get(c, PENDING) for c in cats]}})  # fmt: skip
+        observed = [r["observed"] for r in rows][::-1]
+        traces.append({"type": "bar", "orientation": "h", "name": "happened", "y": cats, "x": observed, "text": observed,
+                       "textposition": "outside", "marker": {"color": [LABEL_COLORS.get(c, PENDING) for c in cats]}})  # fmt: skip
     top = max([r["predicted"] for r in rows] + [r["observed"] or 0 for r in rows] + [1])
     return {"data": traces, "layout": {
-        "height": height, "margin": {"l": 40, "r": 10, "t": 35, "b": 45}, "barmode": "group",
+        "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 40}, "barmode": "group",
         "title": {"text": "Predicted vs happened" if len(traces) > 1 else "Predictions", "x": 0.01, "font": {"size": 13}},
-        "legend": {"orientation": "h", "y": -0.12, "x": 0}, "yaxis": {"range": [0, top * 1.25 + 0.5], "dtick": max(1, top // 5)},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        "xaxis": {"range": [0, top * 1.3 + 0.5], "dtick": max(1, top // 4)}, "yaxis": {"automargin": True},
         "uirevision": "class-tally"}}  # fmt: skip
 
 
 def projector(fig: dict[str, Any]) -> dict[str, Any]:
-    """high_contrast for a projector, with the lanes kept thin: high_contrast's 3 px floor would merge thirty of them."""
+    """high_contrast for a projector, with the lanes kept thin (its 3 px floor would merge thirty of them) and the η axis's
+    bands and limit in their own colours (it draws every shape's outline black)."""
     out = high_contrast(fig, scale=1.3)
+    out["layout"]["shapes"] = fig["layout"].get("shapes", [])
     for t, orig in zip(out["data"], fig["data"]):
         if isinstance(orig.get("meta"), dict) and orig["meta"].get("lane"):
             t["line"] = {**t["line"], "width": orig["line"]["width"] * (1.5 if orig["line"]["width"] > LANE_WIDTH else 1.2)}

@@ -231,9 +231,10 @@ def test_projector_figures_draw_thirty_lanes_thin_with_the_optimum_starred():
     assert max(t["line"]["width"] for t in paths[:-1]) < 3  # thinner than high_contrast's floor
     assert any(t.get("marker", {}).get("symbol") == "star" for t in land["data"])
     assert len(class_losses(setup, lanes, True)["data"]) == 30
-    lr = lr_axis(setup, lanes, True)
+    lr = projector(lr_axis(setup, lanes, True))
     assert lr["data"][0]["x"] == [x.lr for x in lanes]
-    assert any(s.get("x0") == setup.limit for s in lr["layout"]["shapes"])  # the limit drawn on the η axis
+    limit = [s for s in lr["layout"]["shapes"] if s.get("x0") == setup.limit and s["type"] == "line"]  # the limit on the η axis
+    assert limit and limit[0]["line"]["color"] == "#c00000" and "2/λ_max" in lr["layout"]["title"]["text"]
     assert len(tally_figure([{"category": "converges", "predicted": 2, "observed": 1, "predicted rightly": 1}])["data"]) == 2
 
 
