@@ -146,7 +146,7 @@ def lr_axis(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, heigh
             "marker": {"size": 11, "color": colors, "line": {"color": "white", "width": 1}}}  # fmt: skip
     return {"data": [dots], "layout": {
         "height": height, "margin": {"l": 60, "r": 15, "t": 35, "b": 45}, "showlegend": False, "shapes": shapes, "annotations": notes,
-        "title": {"text": f"Each student's η · red line: the limit 2/λ_max = {limit:.3g}", "x": 0.01, "font": {"size": 13}},
+        "title": {"text": f"η per student · limit 2/λ_max = {limit:.3g}", "x": 0.01, "font": {"size": 13}},
         "xaxis": {"title": {"text": "learning rate η"}, "type": "log", "range": [np.log10(lo), np.log10(hi)]},
         "yaxis": {"visible": False, "range": [0, top + 0.5]}, "uirevision": "class-lr"}}  # fmt: skip
 
@@ -164,9 +164,9 @@ def tally_figure(rows: list[dict], height: int = 420) -> dict[str, Any]:
                        "textposition": "outside", "marker": {"color": [LABEL_COLORS.get(c, PENDING) for c in cats]}})  # fmt: skip
     top = max([r["predicted"] for r in rows] + [r["observed"] or 0 for r in rows] + [1])
     return {"data": traces, "layout": {
-        "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 40}, "barmode": "group",
+        "height": height, "margin": {"l": 10, "r": 10, "t": 35, "b": 90}, "barmode": "group",
         "title": {"text": "Predicted vs happened" if len(traces) > 1 else "Predictions", "x": 0.01, "font": {"size": 13}},
-        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        "legend": {"orientation": "h", "y": -0.1, "yanchor": "top", "x": 0, "traceorder": "reversed"},  # as the bars stack
         "xaxis": {"range": [0, top * 1.3 + 0.5], "dtick": max(1, top // 4)}, "yaxis": {"automargin": True},
         "uirevision": "class-tally"}}  # fmt: skip
 

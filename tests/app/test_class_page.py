@@ -8,7 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.classroom.klass import ClassRegistry
+from core.runs.classes import load_class
 from ui import state
+from ui.cache import run_store
 from ui.classes import class_registry, setup_for
 from ui.identity import user_owner
 
@@ -162,3 +164,6 @@ def test_a_round_from_submit_to_reveal_with_the_prediction_locked():
     wait_until(student, lambda at: any("Your lane diverges" in m.value for m in at.markdown), "the student never saw the outcome")
     tally = student.dataframe[0].value.set_index("category")
     assert tally.loc["converges", "predicted"] == 1 and tally.loc["diverges", "observed"] == 1
+    saved = load_class(run_store(), code)  # kept in the run store as its lanes end, with the run's id
+    assert saved.owner == user_owner(TEACHER) and [(r["nickname"], r["outcome"]) for r in saved.rows] == [("=1+1", "diverges")]
+    assert run_store().get(saved.rows[0]["run_id"])["owner"] == user_owner(TEACHER)  # the lane is the teacher's run

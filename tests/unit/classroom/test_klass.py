@@ -96,6 +96,16 @@ def test_wrong_and_expired_codes_say_which(reg, clock):
         reg.join(code, STUDENT, "Ada")
 
 
+def test_an_idle_class_ends_and_is_handed_on_to_be_kept(clock):
+    kept = []
+    reg = ClassRegistry(idle_s=60, clock=clock, on_end=kept.append)
+    code = reg.start(TEACHER, "good").code
+    clock.t += 61
+    reg.get(reg.start(TEACHER, "good").code)  # any visit sweeps
+    assert [k.code for k in kept] == [code] and kept[0].ended_at == clock.t and not kept[0].open
+    assert [k.code for k in reg.teaching(TEACHER)] != [code]
+
+
 def test_idle_time_counts_from_the_last_activity(reg, clock):
     code = reg.start(TEACHER, "good").code
     clock.t += 500
