@@ -24,21 +24,20 @@ PROJECTOR_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 0.6rem; padding-bottom: 0.5rem; max-width: 100%; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { font-size: 1.15rem; line-height: 1.3; margin-bottom: 0.2rem; }
 </style>"""
-ss = st.session_state
 
 
 def refused(e: Exception) -> None:
     """A refused step's message, shown on the next run (callbacks run before the page draws)."""
-    ss[state.CLASS_ERROR] = str(e)
+    st.session_state[state.CLASS_ERROR] = str(e)
 
 
 def join(registry: ClassRegistry, me: str) -> None:
     try:
-        klass = registry.join(ss.get("class_join_code", ""), me, ss.get("class_nickname", ""))
+        klass = registry.join(st.session_state.get("class_join_code", ""), me, st.session_state.get("class_nickname", ""))
     except ClassError as e:
         refused(e)
         return
-    ss[state.CLASS_CODE] = klass.code
+    open_class(klass.code)
 
 
 def join_form(registry: ClassRegistry, me: str, code: str = "") -> None:
@@ -51,6 +50,11 @@ def join_form(registry: ClassRegistry, me: str, code: str = "") -> None:
         st.form_submit_button("Join", type="primary", on_click=join, args=(registry, me))
 
 
+def open_class(code: str) -> None:
+    st.session_state[state.CLASS_CODE] = code
+    st.query_params["code"] = code
+
+
 def landing(registry: ClassRegistry, me: str, code: str) -> None:
     st.title("Class mode")
     st.write("Join your class with the code on the projector and a nickname.")
@@ -59,12 +63,7 @@ def landing(registry: ClassRegistry, me: str, code: str) -> None:
     if mine:
         st.caption("Your classes on this server:")
         for k in mine:
-            st.button(
-                f"Open class {k.code} · {k.lesson.title}",
-                key=f"class_open_{k.code}",
-                on_click=ss.__setitem__,
-                args=(state.CLASS_CODE, k.code),
-            )
+            st.button(f"Open class {k.code} · {k.lesson.title}", key=f"class_open_{k.code}", on_click=open_class, args=(k.code,))
     st.caption("Teachers: open a lesson on the *Gradient descent* page and press **Start a class**.")
 
 
@@ -86,8 +85,8 @@ def teacher_header(klass: Klass, big: bool) -> None:
     with opt_col:
         st.toggle("Projector view", key=state.CLASS_PROJECTOR, value=big, help="Large type, no sidebar: for the room's screen")
         if big:
-            st.segmented_control("Screen", list(SCREENS), key=state.CLASS_SCREEN, default=ss.get(state.CLASS_SCREEN, "1280×720"),
-                                 required=True, label_visibility="collapsed")  # fmt: skip
+            st.segmented_control("Screen", list(SCREENS), key=state.CLASS_SCREEN, required=True, label_visibility="collapsed",
+                                 default=st.session_state.get(state.CLASS_SCREEN, "1280×720"))  # fmt: skip
 
 
 @st.fragment(run_every=POLL_S)
@@ -156,9 +155,10 @@ def teacher_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
 
 # -- a student --------------------------------------------------------------------------------------------------------
 def submit(registry: ClassRegistry, manager: JobManager, klass: Klass, setup: ClassSetup, me: str) -> None:
-    lr = ss.get("class_lr")
-    choice = Choice(lr=float(lr) if lr is not None else float("nan"), optimizer=ss.get("class_optimizer") or "sgd",
-                    prediction=ss.get("class_prediction") or "", epochs_guess=int(ss.get("class_epochs") or 0))  # fmt: skip
+    form = st.session_state
+    lr = form.get("class_lr")
+    choice = Choice(lr=float(lr) if lr is not None else float("nan"), optimizer=form.get("class_optimizer") or "sgd",
+                    prediction=form.get("class_prediction") or "", epochs_guess=int(form.get("class_epochs") or 0))  # fmt: skip
     try:
         registry.submit(klass.code, me, choice, setup.lr_range, launcher(manager, klass, setup))
     except (ClassError, ConfigError) as e:
@@ -181,7 +181,7 @@ def submit_form(registry: ClassRegistry, manager: JobManager, klass: Klass, setu
 
 def my_lane(klass: Klass, setup: ClassSetup, me: str) -> None:
     """The student's own lane on the surface and its loss (drawn on a full run only: a student's poll stays tiny)."""
-    mine = next((s for s in klass.lanes() if s.student == me), None)
+    mine = klass.lane_of(me)
     own = [x for x in drawn_lanes(klass, setup, student=me) if x.highlight]
     surface_col, loss_col = st.columns(2)
     with surface_col:
@@ -207,7 +207,7 @@ def student_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
     except ClassError as e:
         st.error(str(e))
         return
-    if ss.get(state.CLASS_PHASE) != phase(klass, me):
+    if st.session_state.get(state.CLASS_PHASE) != phase(klass, me):
         st.rerun()
     st.markdown(f"**The class:** {len(klass.students)} joined · {len(klass.lanes())} submitted this round (round {klass.round})")
     st.dataframe(pd.DataFrame(tally(klass)), hide_index=True)
@@ -215,12 +215,12 @@ def student_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
 
 def phase(klass: Klass, me: str) -> tuple:
     """What the student's form depends on: a change (the teacher closed, revealed, started a round) redraws the page."""
-    mine = next((s for s in klass.lanes() if s.student == me), None)
+    mine = klass.lane_of(me)
     return klass.round, klass.open, klass.revealed, mine is not None, mine is not None and mine.ended
 
 
 def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me: str) -> None:
-    ss[state.CLASS_PHASE] = phase(klass, me)
+    st.session_state[state.CLASS_PHASE] = phase(klass, me)
     nick = klass.students.get(me)
     if nick is None:
         st.title(f"Class {klass.code}")
@@ -230,7 +230,7 @@ def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me:
     setup = setup_for(klass.lesson_key)
     st.markdown(f"### {md(klass.lesson.title)}")
     st.caption(f"You are **{md(nick)}** in class {klass.code}, round {klass.round}.")
-    mine = registry.mine(klass.code, me)
+    mine = klass.lane_of(me)
     if mine is not None:
         what = f"optimizer {mine.choice.optimizer}" if setup.optimizers else f"η = {mine.choice.lr:.4g}"
         st.success(
@@ -247,27 +247,27 @@ def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me:
 # -- the page ---------------------------------------------------------------------------------------------------------
 registry, manager = class_registry(), job_manager()
 me = identity.owner_id()
-if state.CLASS_ERROR in ss:
-    st.error(ss.pop(state.CLASS_ERROR))
-code = ss.get(state.CLASS_CODE) or st.query_params.get("code", "")
+if state.CLASS_ERROR in st.session_state:
+    st.error(st.session_state.pop(state.CLASS_ERROR))
+code = st.query_params.get("code") or st.session_state.get(state.CLASS_CODE, "")  # a link opened wins
 try:
     klass = registry.get(code) if code else None
 except ClassError as e:
     st.error(str(e))
-    ss.pop(state.CLASS_CODE, None)
+    st.session_state.pop(state.CLASS_CODE, None)
     klass = None
 if klass is None:
     landing(registry, me, st.query_params.get("code", ""))
     st.stop()
-ss[state.CLASS_CODE] = klass.code
+st.session_state[state.CLASS_CODE] = klass.code
 if st.query_params.get("code") != klass.code:
     st.query_params["code"] = klass.code  # a refresh comes back here; the code lets no one control the class
 
 if registry.is_teacher(klass.code, me):
-    big = bool(ss.get(state.CLASS_PROJECTOR))
+    big = bool(st.session_state.get(state.CLASS_PROJECTOR))
     if big:
         st.html(PROJECTOR_CSS)
     teacher_header(klass, big)
-    teacher_live(registry, manager, klass.code, me, big, SCREENS.get(ss.get(state.CLASS_SCREEN), 1.0) if big else 1.0)
+    teacher_live(registry, manager, klass.code, me, big, SCREENS.get(st.session_state.get(state.CLASS_SCREEN), 1.0) if big else 1.0)
 else:
     student_view(registry, manager, klass, me)

@@ -38,14 +38,12 @@ def setup_for(lesson_key: str) -> ClassSetup:
     return class_setup(LESSONS[lesson_key])
 
 
-def keep(klass: Klass) -> bool:
-    """Save the class in the run store; False (logged) where the store cannot take it: the class goes on unsaved."""
+def keep(klass: Klass) -> None:
+    """Save the class in the run store; where the store cannot take it, the class goes on unsaved (logged)."""
     try:
         save_class(run_store(), saved_class(klass, setup_for(klass.lesson_key)))
-        return True
     except StoreError as e:
         log.warning("class %s not saved: %s", klass.code, e)
-        return False
 
 
 def follow(registry: ClassRegistry, manager: JobManager, klass: Klass) -> Klass:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.classroom.class_results import ClassSetup, lane_path
+from core.classroom.class_results import ClassSetup, lane_path, submission_lr
 from core.classroom.contrast import LIGHT_SURFACE, high_contrast
 from core.classroom.figures import LABEL_COLORS
 from core.classroom.klass import Klass
@@ -41,7 +41,7 @@ class DrawnLane:
 def drawn_lanes(klass: Klass, setup: ClassSetup, highlight: str | None = None, student: str | None = None) -> list[DrawnLane]:
     """This round's lanes as drawn: a hidden nickname as "(hidden)"; the highlighted one (by nickname), or the
     student's own (by owner id), thick."""
-    return [DrawnLane(klass.shown_name(s.nickname), lane_path(setup, s.history), setup.default_lr if setup.optimizers else s.choice.lr,
+    return [DrawnLane(klass.shown_name(s.nickname), lane_path(setup, s.history), submission_lr(setup, s),
                       s.outcome, highlight=(s.nickname == highlight) or (student is not None and s.student == student))
             for s in klass.lanes()]  # fmt: skip
 

@@ -104,7 +104,7 @@ def table_rows(klass: Klass, setup: ClassSetup, revealed: bool = True) -> list[d
     for s in klass.submissions:
         show = revealed or s.round < klass.round
         rows.append({
-            "round": s.round, "nickname": klass.shown_name(s.nickname), "learning rate": _lr(setup, s),
+            "round": s.round, "nickname": klass.shown_name(s.nickname), "learning rate": submission_lr(setup, s),
             **({"optimizer": s.choice.optimizer} if setup.optimizers else {}),
             "prediction": s.choice.prediction, "epochs guessed": s.choice.epochs_guess,
             "outcome": (s.outcome or s.status) if show else "(not revealed)",
@@ -113,7 +113,8 @@ def table_rows(klass: Klass, setup: ClassSetup, revealed: bool = True) -> list[d
     return rows
 
 
-def _lr(setup: ClassSetup, s: Submission) -> float:
+def submission_lr(setup: ClassSetup, s: Submission) -> float:
+    """The η a lane trained at: the student's, or in the optimizer lesson the lesson's own."""
     return setup.default_lr if setup.optimizers else s.choice.lr
 
 

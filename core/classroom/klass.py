@@ -112,6 +112,10 @@ class Klass:
         r = self.round if round_ is None else round_
         return [s for s in self.submissions if s.round == r]
 
+    def lane_of(self, student: str) -> Submission | None:
+        """This student's lane in the current round, if they submitted."""
+        return next((s for s in self.lanes() if s.student == student), None)
+
     def shown_name(self, nickname: str) -> str:
         return "(hidden)" if nickname.casefold() in self.hidden else nickname
 
@@ -216,12 +220,6 @@ class ClassRegistry:
             k.submissions.append(sub)
             k.last_active = sub.submitted_at
             return replace(sub)
-
-    def mine(self, code: str, student: str) -> Submission | None:
-        """This student's lane in the current round, if they submitted."""
-        with self._lock:
-            k = self._find(code)
-            return next((replace(s) for s in k.lanes() if s.student == student), None)
 
     # -- every session ------------------------------------------------------------------------------------------
     def get(self, code: str) -> Klass:

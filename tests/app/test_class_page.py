@@ -127,7 +127,7 @@ def test_learning_rate_outside_the_lessons_range_and_a_missing_prediction_are_re
     assert any(f"between {lo:.4g} and {hi:.4g}" in e for e in errors(at)), errors(at)
     submit(at, lr=-1.0)
     assert any("between" in e for e in errors(at))
-    assert registry().mine(code, at.session_state["owner"]) is None
+    assert registry().get(code).lane_of(at.session_state["owner"]) is None
 
 
 def test_submission_after_close_is_refused():

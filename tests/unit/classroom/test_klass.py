@@ -130,9 +130,9 @@ def test_a_submission_is_checked_then_locked(reg):
     assert sub.job_id == "job-Ada" and sub.round == 1
     with pytest.raises(ClassError, match="already submitted"):
         reg.submit(code, STUDENT, good(prediction="diverges"), setup.lr_range, launch)
-    assert reg.mine(code, STUDENT).choice.prediction == "converges"
+    assert reg.get(code).lane_of(STUDENT).choice.prediction == "converges"
     reg.new_round(code, TEACHER)
-    assert reg.mine(code, STUDENT) is None
+    assert reg.get(code).lane_of(STUDENT) is None
     reg.submit(code, STUDENT, good(prediction="diverges"), setup.lr_range, launch)
     assert [s.round for s in reg.get(code).submissions] == [1, 2]
 
