@@ -9,6 +9,7 @@ import streamlit as st
 from core.classroom import LESSONS, Lesson, Surface, surface
 from core.classroom.contrast import high_contrast
 from core.classroom.figures import LABEL_COLORS, classroom_fit_figure, step_loss_figure
+from core.classroom.klass import class_lessons
 from core.classroom.lessons import (
     DATA_PAGE,
     DEFAULT_LESSON,
@@ -52,6 +53,7 @@ from core.training import ConfigError
 from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
+from ui.classes import start_class
 from ui.text import md
 
 POLL_S = 0.3  # while the lanes train; they are short
@@ -385,6 +387,9 @@ pending = ss[state.DESCENT_SHARED]
 ds = dataset_for(lesson)
 surfaces = [surface(ds, lane.standardize) for lane in lesson.lanes]
 st.info(f"**{lesson.title}.** {lesson.prompt}")
+if not big and lesson.key in class_lessons() and st.button("Start a class", key="descent_class", icon=":material/groups:",
+                                                            help="The whole room runs this lesson: a join code for the students"):
+    start_class(lesson.key)
 
 run: LessonRun | None = ss.get(state.DESCENT_RUN)
 if run is None or run.data_key != data_key(lesson, ds):  # one click on a lesson runs it; a new dataset is a new run

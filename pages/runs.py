@@ -24,7 +24,7 @@ SORTS = {  # label → (column, ascending)
     "learning rate": ("lr", True),
 }
 CHART_COLUMNS = ["epoch", "train_loss", "test_loss"]
-SOURCES = {"Train runs": ("train",), "lesson runs": ("lesson",), "all runs": ()}  # label → sources shown; Train's first
+SOURCES = {"Train runs": ("train",), "lesson runs": ("lesson", "class"), "all runs": ()}  # label → sources shown; Train's first
 
 st.title("Runs")
 admin = bool(st.session_state.get(state.ADMIN_OK))

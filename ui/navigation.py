@@ -19,6 +19,7 @@ PAGES = {
     "data": ("Data", ":material/scatter_plot:", "data"),
     "train": ("Train", ":material/model_training:", "train"),
     "descent": ("Gradient descent", ":material/landscape:", "descent"),
+    "class_mode": ("Class", ":material/groups:", "class"),
     "memory": ("Will it fit?", ":material/memory_alt:", "fit"),
     "runs": ("Runs", ":material/history:", "runs"),
     "admin": ("Admin", ":material/admin_panel_settings:", "admin"),

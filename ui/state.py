@@ -147,3 +147,11 @@ ENV_SMOKE = "env_smoke"  # SmokeProcess: this session's smoke test child
 # admin view (pages/admin.py)
 ADMIN_OK = "admin_ok"  # bool: this session gave the admin password
 ADMIN_PASSWORD = "admin_password"  # str: the password field's key; cleared once checked, never kept
+
+# class mode (pages/class_mode.py): who controls a class is the registry's business (ui/classes.py), never the session's
+CLASS_CODE = "class_code"  # str: the class this session is in (as teacher or student); also in the URL as ?code=
+CLASS_ERROR = "class_error"  # str: a refused join or submission, shown once
+CLASS_PHASE = "class_phase"  # tuple: what the student's form depends on (round, open, revealed, submitted); a change redraws it
+CLASS_PROJECTOR = "class_projector"  # bool: the teacher's projector view
+CLASS_SCREEN = "class_screen"  # str: the projector's size, a key of pages/class_mode.SCREENS
+CLASS_HIGHLIGHT = "class_highlight"  # str | None: the lane the teacher draws thick

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from core.runs.history_codec import encode
 
-SCHEMA_VERSION = 3  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns; 3: holder and name
+SCHEMA_VERSION = 4  # 1: history as one JSON text per run; 2: chunked columnar history, summary columns; 3: holder and name;
+# 4: classes (class mode: a class's code, lesson, teacher and table; its lanes are ordinary runs)
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -48,6 +49,18 @@ chunks = sa.Table(
     sa.Column("merged", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Index("history_chunks_run", "run_id", "start"),
+)
+classes = sa.Table(
+    "classes",
+    meta,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("lesson", sa.String(32), nullable=False),
+    sa.Column("owner", sa.String(64), nullable=False),  # the teacher; the class's lanes are runs of this owner
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.Column("ended_at", sa.Double),
+    sa.Column("rows", sa.Text, nullable=False),  # JSON: the class table, one object per lane (core.runs.classes)
+    sa.Index("classes_owner_created", "owner", "created_at"),
 )
 SUMMARY = (
     runs.c.id,
@@ -114,7 +127,12 @@ def _migrate_2_to_3(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE runs ADD COLUMN name VARCHAR(120)"))
 
 
-MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3}
+def _migrate_3_to_4(conn: sa.Connection) -> None:
+    """v4 keeps classes (class mode); the runs are untouched."""
+    classes.create(conn)
+
+
+MIGRATIONS = {2: _migrate_1_to_2, 3: _migrate_2_to_3, 4: _migrate_3_to_4}
 
 
 

@@ -42,7 +42,7 @@ def rows(start: int, n: int, extra: bool = True) -> dict[str, list]:
 def empty_database(url: str) -> None:
     engine = sa.create_engine(database_url(url))
     with engine.begin() as conn:
-        for table in ("history_chunks", "runs", "schema_version"):
+        for table in ("history_chunks", "runs", "classes", "schema_version"):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
     engine.dispose()
 
