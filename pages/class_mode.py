@@ -129,8 +129,10 @@ def teacher_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
     st.download_button("Class table as CSV", table_csv(table_rows(klass, setup)), f"class-{code}.csv", "text/csv", key="class_csv",
                        on_click="ignore", help="Nickname, η, prediction, outcome and epochs to converge, every round")  # fmt: skip
     if rows:
+        shown = pd.DataFrame(rows)
+        shown["epochs to converge"] = shown["epochs to converge"].map(lambda v: "—" if pd.isna(v) else f"{int(v):,}")  # never "None"
         st.dataframe(
-            pd.DataFrame(rows),
+            shown,
             hide_index=True,
             width="stretch",
             column_config={"learning rate": st.column_config.NumberColumn(format="%.4g")},

@@ -161,6 +161,7 @@ def test_a_round_from_submit_to_reveal_with_the_prediction_locked():
     button(teacher, "Reveal outcomes").click().run()
     table = teacher.dataframe[0].value
     assert list(table["nickname"]) == ["=1+1"] and list(table["outcome"]) == ["diverges"]
+    assert list(table["epochs to converge"]) == ["—"]  # a diverged lane never converged: a dash, never "None"
     wait_until(student, lambda at: any("Your lane diverges" in m.value for m in at.markdown), "the student never saw the outcome")
     tally = student.dataframe[0].value.set_index("category")
     assert tally.loc["converges", "predicted"] == 1 and tally.loc["diverges", "observed"] == 1
