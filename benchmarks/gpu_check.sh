@@ -16,10 +16,13 @@ $PY -m pytest -q -rs tests/unit/test_trainer.py tests/unit/test_jobs.py tests/un
 section "trainer vs the seed's loop on the GPU: n = 1k (target ≤ 20 µs/epoch), 1M, 100M (target ≥ 60 % of HBM bandwidth)"
 $PY benchmarks/trainer_vs_seed.py --device cuda
 
-section "10 million rows on one GPU, then the same run under torchrun with nccl (one rank per GPU)"
+section "10 million rows on one GPU, then torchrun with nccl (one rank per GPU): full-batch linear, then an MLP under DDP"
 /usr/bin/time -f "wall %e s, peak host RSS %M kB" $PY -m core train --preset house_prices --n 10000000 --epochs 200 --lr 0.1 --device cuda --json | tail -1
 $PY -m torch.distributed.run --nproc-per-node "$($PY -c 'import torch; print(torch.cuda.device_count())')" -m core train \
   --preset house_prices --n 1000000 --epochs 200 --lr 0.1 --device cuda --json | tail -1
+# an MLP in mini-batches: DistributedDataParallel over nccl (the line above all-reduces statistics once)
+$PY -m torch.distributed.run --nproc-per-node "$($PY -c 'import torch; print(torch.cuda.device_count())')" -m core train \
+  --preset house_prices --n 1000000 --epochs 3 --model mlp --optimizer adam --batch-size 4096 --device cuda --json | tail -1
 
 section "memory estimator vs measured, and the environment doctor's smoke test"
 $PY benchmarks/memory_vs_estimate.py

@@ -28,6 +28,8 @@ def decimate(n: int, max_points: int = MAX_POINTS) -> slice:
 def thin(values: Sequence, keep: slice) -> list:
     """values[keep], with the first value put back where the stride skipped it: a run's start stays on the chart
     (a 400,000-epoch run otherwise began at epoch 200, after the whole descent)."""
+    if isinstance(values, np.ndarray):  # a live record's column: Python numbers, as from a list
+        return (values[:1].tolist() if keep.start else []) + values[keep].tolist()
     picked = list(values[keep])
     return [values[0], *picked] if keep.start else picked
 

@@ -200,7 +200,7 @@ def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool, p
         )
     box = st.empty()  # the progress bar, or the queue note that started() keeps fresh
     progress(box, snap, manager.get(live.job_id))
-    if live.history.get("epoch"):  # none yet while queued: no charts, so no chart toggles either
+    if len(live.history["epoch"]):  # none yet while queued: no charts, so no chart toggles either
         log_col, freeze_col, _ = st.columns([1, 1, 4])
         log_y = log_col.toggle("Log scale", value=True, key=state.TRAIN_LOG)
         frozen = freeze_col.toggle("Freeze view", key=state.TRAIN_FREEZE, help="Stop redrawing the charts; training goes on")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from core.data import Dataset
 from core.runs import Job, Snapshot
+from core.runs.columns import Columns
 from core.training import TrainConfig
 from core.training.results import RunData, run_data
 
@@ -20,7 +23,9 @@ class LiveRun:
     mine: bool  # its owner's (this browser's or user's) to pause and stop; anyone else with its link watches read-only
     status: str  # the job's, as of the last frame
     cursor: int = 0  # epochs received: each frame asks only for those after it
-    history: dict[str, list] = field(default_factory=dict)  # columnar, as the trainer records, from epoch 1
+    # columnar, as the trainer records, from epoch 1; numpy (NaN: no value), as a long run's Python floats took 32 bytes
+    # an epoch and column, for as long as Streamlit keeps a closed tab's session (ui/closed_sessions.py)
+    history: Columns = field(default_factory=Columns)
     result: dict[str, Any] | None = None  # the worker's answer, once the run has ended
     error: str = ""
     frozen_at: int = 0  # the cursor when "Freeze view" went on: the charts stop there
@@ -33,14 +38,13 @@ class LiveRun:
 
     def absorb(self, snap: Snapshot) -> None:
         """A frame's new epochs, appended, and the job's status, result and error as of now."""
-        for column, values in snap.rows.items():
-            self.history.setdefault(column, []).extend(values)
+        self.history.extend(snap.rows)
         self.cursor, self.status, self.result, self.error = snap.cursor, snap.status, snap.result, snap.error
 
-    def charted(self, frozen: bool) -> dict[str, list]:
+    def charted(self, frozen: bool) -> dict[str, np.ndarray]:
         """The epochs to draw: all of them or, while the view is frozen, those that had arrived when it froze (the
         same picture again, so the browser has nothing to redraw)."""
         if not frozen:
             self.frozen_at = self.cursor
-            return self.history
+            return dict(self.history)
         return {column: values[: self.frozen_at] for column, values in self.history.items()}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.runs.columns import Columns
 from core.training.config import TrainConfig
 
 FINAL = ("completed", "stopped", "diverged", "failed")
@@ -70,7 +72,7 @@ class Job:
     owner_label: str = ""  # the logged-in user, or a guest's address and session, for the admin page
     kind: str = "train"  # or "lesson": a classroom lane, which has an allowance of its own (JobManager._next_job)
     status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
-    history: dict[str, Any] = field(default_factory=lambda: {"epoch": []})  # columnar; lists, then arrays once done (compact)
+    history: Mapping[str, np.ndarray] = field(default_factory=Columns)  # columnar, growing; its exact-size arrays once done
     result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
     error: str = ""
     submitted_at: float = field(default_factory=time.time)
@@ -115,24 +117,9 @@ class Snapshot:
     store_problem: str = ""  # why this run is not being saved right now, and what to do; empty while it is
 
 
-def compact(history: dict[str, list]) -> dict[str, list | np.ndarray]:
-    """A finished run's columns of numbers as float64 arrays: 8 bytes an epoch instead of a Python float's 32, in one
-    block the allocator can give back. Columns holding anything else (None for a missing test loss) stay lists."""
-    out: dict[str, list | np.ndarray] = {}
-    for c, v in history.items():
-        out[c] = v
-        try:
-            a = np.asarray(v, dtype=np.int64 if c == "epoch" else np.float64)
-        except (TypeError, ValueError):
-            continue
-        if not any(v[i] is None for i in np.flatnonzero(np.isnan(a))):  # None would read back as NaN
-            out[c] = a
-    return out
-
-
 def held_bytes(job: Job) -> int:
     """Roughly what a job holds in the server's memory: its history, its dataset and its predictions."""
-    history = sum(v.nbytes if isinstance(v, np.ndarray) else 32 * len(v) for v in job.history.values())
+    history = sum(v.nbytes for v in job.history.values())
     data = 0 if job.source is None else job.source.X.memory_usage(index=False).sum() + job.source.y.nbytes
     predictions = 32 * len((job.result or {}).get("predictions") or ())
     return int(history + data + predictions)

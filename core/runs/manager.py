@@ -20,11 +20,10 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Any
 
-import numpy as np
-
 from core.data.dataset import Dataset
+from core.runs.columns import Columns, release_freed_memory
 from core.runs.history_codec import as_list
-from core.runs.job import Job, JobPolicy, Snapshot, compact, held_bytes, run_name
+from core.runs.job import Job, JobPolicy, Snapshot, held_bytes, run_name
 from core.runs.pool import WorkerProcess, default_workers
 from core.runs.saving import RunSaver
 from core.runs.store import RunStore
@@ -65,6 +64,7 @@ class JobManager:
         self._seen: dict[str, float] = {}  # owner → last heartbeat from any of its pages
         self._accelerators: list[str] = []  # as the workers' torch sees them: ["cuda:0", "cuda:1"], ["mps"] or []
         self._last_liveness = time.monotonic()
+        self._freed = False  # a run ended or was forgotten since the C library last handed free memory back
         if store is not None:  # runs cut off by a server's end keep their history and show as interrupted
             self._saver.record(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
         self._workers = [WorkerProcess(self._ctx, torch_threads, self.policy) for _ in range(n)]
@@ -124,7 +124,7 @@ class JobManager:
             return Snapshot(
                 id=job.id,
                 status=job.status,
-                rows={c: v[since:n].tolist() if isinstance(v, np.ndarray) else v[since:n] for c, v in job.history.items()},
+                rows={c: as_list(v[since:n]) for c, v in job.history.items()},  # lists, NaN as None, as pages read them
                 cursor=n,
                 epochs_done=n,
                 epochs_total=job.config.epochs,
@@ -334,8 +334,9 @@ class JobManager:
                 if job.paused_since is not None:  # stopped while paused: the pause ends with the run
                     job.paused_s, job.paused_since = job.paused_s + job.finished_at - job.paused_since, None
                 log.info("job %s %s after %d epochs at %.3f", job.id, status, len(job.history["epoch"]), job.finished_at)
-                job.history = compact(job.history)
+                job.history = job.history.compact() if isinstance(job.history, Columns) else job.history  # no room to grow
                 self._forget_finished()
+                self._freed = True
 
         self._saver.then(end)
 
@@ -361,6 +362,9 @@ class JobManager:
             with self._lock:
                 self._reap()
             self._saver.drain()
+            if self._freed:  # a long run's growing columns, a forgotten run: give the pages back (outside the lock)
+                self._freed = False
+                release_freed_memory()
             for handle in ready:
                 w = by_handle[handle]
                 with self._lock:
@@ -397,10 +401,9 @@ class JobManager:
         if job is None:
             return
         if kind == "rows":
-            if not job.history["epoch"]:
+            if not len(job.history["epoch"]):
                 log.info("job %s first epochs arrived at %.3f", job.id, time.time())
-            for c, values in msg[2].items():
-                job.history.setdefault(c, []).extend(as_list(values))
+            job.history.extend(msg[2])
             job.unsaved.append(msg[2])
             if job.history["epoch"][-1] == job.config.epochs:
                 log.info("job %s last epoch arrived at %.3f", job.id, time.time())
@@ -444,5 +447,3 @@ class JobManager:
             )
         log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
         self._workers[self._workers.index(dead)] = WorkerProcess(self._ctx, self._torch_threads, self.policy)
-
-

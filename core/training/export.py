@@ -35,7 +35,7 @@ SCHEDULE_CODE = {
 
 
 def history_csv(history: dict[str, list]) -> str:
-    return pd.DataFrame(history).to_csv(index=False)
+    return pd.DataFrame(dict(history)).to_csv(index=False)  # lists or a live record's numpy columns
 
 
 def training_script(ds: Dataset, cfg: TrainConfig) -> str:

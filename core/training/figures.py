@@ -30,7 +30,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
         },
     ]
     test = history.get("test_loss", [])
-    if any(v is not None for v in test[-1:]):
+    if any(v is not None for v in finite(test[-1:])):  # None or NaN: no test rows
         traces.append(
             {
                 "type": "scatter",

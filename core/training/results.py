@@ -78,7 +78,7 @@ def live_predictions(data: RunData, history: dict[str, list]) -> np.ndarray | No
     """The fit at the newest epoch, from the recorded weights, for every row; None before the first epoch or when
     the weights are not recorded."""
     names = _weight_columns(history, data.features)
-    if names is None or not history["b"]:
+    if names is None or not len(history["b"]):
         return None
     coef, intercept = data.scaler.to_original(np.array([history[n][-1] for n in names]), history["b"][-1])
     return data.X @ coef + intercept

@@ -177,7 +177,11 @@ def train(
 
     model = build(cfg.model, n_features, cfg.hidden, cfg.activation).to(device)
     model.init_(cfg.init, gen, cfg.init_params)
-    forward = torch.compile(model) if cfg.compile else model
+    # under torchrun an autograd model trains inside DistributedDataParallel, which all-reduces its gradients in
+    # buckets as backward runs; the linear model's hand-written gradient bypasses autograd and is reduced below
+    ddp = world > 1 and model.uses_autograd
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=None if device.type == "cpu" else [device]) if ddp else model
+    forward = torch.compile(net) if cfg.compile else net
     theta = None  # the moments path trains one flat θ = (w, b): one tensor for the optimizer, written back at the end
     if train_moments is not None:
         theta = torch.cat((model.weight.detach(), model.bias.detach()[None]))
@@ -262,7 +266,7 @@ def train(
                 total = 0.0
                 for idx in batches:
                     if idx is None:
-                        xb, yb = X_shard, y_shard
+                        xb, yb, batch_rows = X_shard, y_shard, n_train
                     else:
                         batch_rows = len(idx)  # across every rank
                         idx = idx if world == 1 else idx[rank::world]
@@ -270,9 +274,11 @@ def train(
                     with autocast:
                         pred = forward(xb)
                     loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
+                    if ddp:  # DDP averages the ranks' gradients: weighed by their rows, the mean is one process's gradient
+                        dpred = dpred * (len(yb) / batch_rows * world)
                     model.backward(xb, pred, dpred.to(pred.dtype))
-                    if world > 1:  # what DistributedDataParallel does: average the ranks' gradients, by rows
-                        loss = _all_reduce_mean([p.grad for p in params], loss, len(yb))
+                    if world > 1:  # the step's loss over every rank's rows (and, for the linear model, its gradient)
+                        loss = _all_reduce_share(loss, len(yb) / batch_rows, [] if ddp else [p.grad for p in params])
                     grad_norm = model.grad_norm()
                     update(grad_norm)
                     total = loss if idx is None else total + loss * batch_rows
@@ -330,15 +336,13 @@ def _world() -> tuple[int, int]:
     return 0, 1
 
 
-def _all_reduce_mean(grads: list[torch.Tensor], loss: torch.Tensor, rows: int) -> torch.Tensor:
-    """Row-weighted mean over ranks of each gradient and of the loss; every rank ends with the same numbers."""
-    count = torch.tensor(float(rows), device=loss.device)
-    torch.distributed.all_reduce(count)
-    weight = rows / count.item()
+def _all_reduce_share(loss: torch.Tensor, share: float, grads: list[torch.Tensor]) -> torch.Tensor:
+    """Each rank's loss (and gradients) weighed by its share of the step's rows, summed over ranks: every rank ends
+    with the numbers one process computes over all the rows."""
     for g in grads:
-        g.mul_(weight)
+        g.mul_(share)
         torch.distributed.all_reduce(g)
-    loss = loss * weight
+    loss = loss * share
     torch.distributed.all_reduce(loss)
     return loss
 

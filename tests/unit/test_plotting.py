@@ -37,6 +37,21 @@ def test_thin_keeps_the_first_value_with_the_stride(n):
     assert kept[0] == 0 and kept[-1] == n - 1 and kept == sorted(set(kept)) and len(kept) <= MAX_POINTS + 1
 
 
+@pytest.mark.parametrize("n", [1, 2001, 400_000])
+def test_a_live_records_numpy_column_thins_to_the_same_python_numbers_as_its_list(n):
+    values = np.arange(1, n + 1, dtype=np.int64)
+    kept = thin(values, decimate(n))
+    assert kept == thin(values.tolist(), decimate(n)) and all(type(v) is int for v in kept)
+
+
+def test_the_loss_figure_draws_a_live_records_numpy_columns_as_it_draws_lists():
+    n = 3000
+    epochs = np.arange(1, n + 1, dtype=np.int64)
+    arrays = {"epoch": epochs, "train_loss": 1.0 / epochs, "test_loss": np.full(n, np.nan)}  # NaN: no test rows
+    lists = {"epoch": epochs.tolist(), "train_loss": (1.0 / epochs).tolist(), "test_loss": [None] * n}
+    assert loss_figure(arrays) == loss_figure(lists) and len(loss_figure(arrays)["data"]) == 1
+
+
 def test_typed_arrays_round_trip_numbers_and_gaps():
     fig = {"data": [{"x": list(range(1, 101)), "y": [None, *[0.5 * i for i in range(99)]], "name": "train loss"},
                     {"x": ["a", "b"], "y": [1.0, 2.0]}], "layout": {"title": "t"}}  # fmt: skip
