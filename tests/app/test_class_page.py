@@ -168,3 +168,18 @@ def test_a_round_from_submit_to_reveal_with_the_prediction_locked():
     saved = load_class(run_store(), code)  # kept in the run store as its lanes end, with the run's id
     assert saved.owner == user_owner(TEACHER) and [(r["nickname"], r["outcome"]) for r in saved.rows] == [("=1+1", "diverges")]
     assert run_store().get(saved.rows[0]["run_id"])["owner"] == user_owner(TEACHER)  # the lane is the teacher's run
+
+
+def test_in_the_optimizer_lesson_students_pick_an_optimizer_and_train_at_the_lessons_rate():
+    code = new_class("ravine")
+    teacher = browser({"code": code}, user=TEACHER)
+    student = join(browser({"code": code}), "Grace")
+    assert not any(w.key == "class_lr" for w in student.number_input)  # the rate is the lesson's, not a student's
+    student.selectbox(key="class_optimizer").set_value("momentum")
+    submit(student, prediction="converges", epochs=30)
+    wait_until(teacher, lambda at: "1 done" in " ".join(m.value for m in at.markdown), "the lane never finished")
+    button(teacher, "Reveal outcomes").click().run()
+    table = teacher.dataframe[0].value
+    assert list(table["optimizer"]) == ["momentum"] and list(table["learning rate"]) == [setup_for("ravine").default_lr]
+    saved = load_class(run_store(), code)
+    assert run_store().get(saved.rows[0]["run_id"])["config"]["optimizer"] == "momentum"  # the lane trained with it
