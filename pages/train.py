@@ -73,8 +73,8 @@ def stored_run_view(run_id: str) -> None:
         return
     st.info(
         f"**{md(run['name'] or run['id'][:8])}**: {run['status']} after {run['epochs_done']:,} of {run['config'].get('epochs', 0):,} "
-        "epochs. This server no longer holds it (it restarted), so this is what was saved: read-only. Its full record is on the "
-        "Runs page."
+        "epochs. This server no longer holds it (it restarted, or the run ended a while ago), so this is what was saved: "
+        "read-only. Its full record is on the Runs page."
     )
     if history.get("epoch"):
         live_chart(loss_figure(history, target=run["dataset"].get("target", "y"), loss=run["config"].get("loss", "mse")),
@@ -188,9 +188,9 @@ def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool, p
     while worth_waiting(snap, live, running) and time.monotonic() < deadline:
         time.sleep(0.02)
         snap = manager.snapshot(live.job_id, since=live.cursor)
-    if snap is None:
-        st.warning("This run is no longer held by the server (it was restarted). Start a new run.")
-        return
+    if snap is None:  # the server restarted, or let the ended run go to keep its memory bounded: show what the store kept
+        st.session_state.pop(state.LIVE, None)
+        st.rerun()
     live.absorb(snap)
     if snap.store_problem:
         st.warning(

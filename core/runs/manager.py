@@ -35,6 +35,7 @@ KEEP_FINISHED = 200  # finished jobs kept in memory for late readers (a refresh 
 # ... and at most this much of their histories, datasets and predictions (DESCENT_KEEP_FINISHED_MB): a few 1M-epoch runs
 # held as Python floats once took the server from ~220 MB to 1.2 GB (benchmarks/soak.py)
 KEEP_FINISHED_MB = float(os.environ.get("DESCENT_KEEP_FINISHED_MB", 64))
+KEEP_RECENT_S = 120.0  # ... but a run that ended this recently stays whatever the budget: its owner sees it end
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
 
@@ -341,11 +342,11 @@ class JobManager:
         self._saver.then(end)
 
     def _forget_finished(self) -> None:
-        """Keep the newest finished jobs within KEEP_FINISHED and KEEP_FINISHED_MB; the newest always stays, so whoever
-        watched it sees it end. Forgotten runs are the store's (a page then shows the saved run). Caller holds the lock."""
+        """Keep the newest finished jobs within KEEP_FINISHED and KEEP_FINISHED_MB; the newest, and those that ended within
+        KEEP_RECENT_S, always stay, so whoever watched one sees it end. Forgotten runs are the store's. Caller holds the lock."""
         finished = [j for j in self._jobs.values() if j.done]  # oldest first: a dict keeps its insertion order
-        held = sum(map(held_bytes, finished))
-        for old in finished[:-1]:
+        held, recent = sum(map(held_bytes, finished)), time.time() - KEEP_RECENT_S
+        for old in (j for j in finished[:-1] if (j.finished_at or 0) <= recent):
             if len(finished) <= KEEP_FINISHED and held <= KEEP_FINISHED_MB * 2**20:
                 break
             del self._jobs[old.id]

@@ -344,3 +344,19 @@ def test_the_home_page_opens_first_and_each_start_leads_somewhere_real():
     gpu = AppTest.from_file(APP, default_timeout=60).run()
     gpu.button(key="home_gpu").click().run()
     assert gpu.title[0].value == "Environment"
+
+
+def test_a_watched_run_the_server_let_go_shows_what_the_store_kept_not_a_restart_warning():
+    from ui.cache import job_manager
+
+    at = open_page("../pages/train.py")
+    at.number_input(key="train_epochs").set_value(300)
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.success)  # ended, and its result drawn
+    manager, run_id = job_manager(), at.session_state["live"].job_id
+    manager.wait(run_id, timeout=30)
+    with manager._lock:  # what _forget_finished does to an old run once the memory budget is spent
+        del manager._jobs[run_id]
+    at.run()  # the page's next frame finds the run gone from the server
+    assert not at.exception and not any("restarted" in w.value for w in at.warning)
+    assert "no longer holds it" in at.info[0].value and "300 of 300" in at.info[0].value  # the stored copy, read-only
