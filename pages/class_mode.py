@@ -1,18 +1,21 @@
 """Class mode: a room runs one lesson together. Students join with a code, predict, and submit a lane; the teacher's
 projector view shows every lane live. Who controls a class is decided by ui.identity.owner_id(), never by the URL."""
 
+import time
+
 import pandas as pd
 import streamlit as st
 
 from core.classroom.class_figures import class_landscape, class_losses, drawn_lanes, lr_axis, projector, tally_figure
 from core.classroom.class_results import ClassSetup, table_csv, table_rows, tally
 from core.classroom.klass import NICK_MAX, PREDICTIONS, Choice, ClassError, ClassRegistry, Klass
+from core.classroom.lessons import LESSONS
 from core.runs import JobManager
 from core.training import ConfigError
 from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
-from ui.classes import class_registry, follow, join_link, launcher, qr_png, setup_for
+from ui.classes import class_registry, earlier_classes, follow, join_link, launcher, qr_png, setup_for
 from ui.text import md
 
 POLL_S = 1.0  # the projector: lanes are short, so a second is "live"
@@ -65,6 +68,18 @@ def landing(registry: ClassRegistry, me: str, code: str) -> None:
         for k in mine:
             st.button(f"Open class {k.code} · {k.lesson.title}", key=f"class_open_{k.code}", on_click=open_class, args=(k.code,))
     st.caption("Teachers: open a lesson on the *Gradient descent* page and press **Start a class**.")
+    earlier, problem = earlier_classes(me, {k.code for k in mine})
+    if problem:
+        st.warning(f"Your earlier classes cannot be read from the run store: {problem}")
+    if earlier:
+        st.subheader("Your earlier classes")
+        for saved in earlier:
+            lesson = LESSONS[saved.lesson].title if saved.lesson in LESSONS else saved.lesson
+            when = time.strftime("%b %d, %H:%M", time.localtime(saved.created_at))
+            label = f"Class {saved.code} · {lesson} · {when} · {len(saved.rows)} lane(s)"
+            st.download_button(label, table_csv(saved.rows), f"class-{saved.code}.csv", "text/csv", key=f"class_saved_{saved.code}",
+                               on_click="ignore", icon=":material/download:", help="Its table as CSV: every round's nickname, "
+                               "η, prediction, outcome and epochs to converge, with each lane's run id (the runs are on Runs)")  # fmt: skip
 
 
 # -- the teacher ------------------------------------------------------------------------------------------------------

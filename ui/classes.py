@@ -18,7 +18,7 @@ from core.classroom.class_results import ClassSetup, choice_config, class_setup,
 from core.classroom.klass import IDLE_S, Choice, ClassRegistry, Klass
 from core.classroom.lessons import LESSONS
 from core.runs import JobManager, StoreError
-from core.runs.classes import save_class
+from core.runs.classes import SavedClass, list_classes, save_class
 from ui import identity, navigation, state
 from ui.cache import run_store
 
@@ -36,6 +36,15 @@ def class_registry() -> ClassRegistry:
 def setup_for(lesson_key: str) -> ClassSetup:
     """A lesson's data, surface and limits, built once per server."""
     return class_setup(LESSONS[lesson_key])
+
+
+def earlier_classes(me: str, live: set[str]) -> tuple[list[SavedClass], str]:
+    """This teacher's saved classes with at least one lane that are no longer on this server (ended, or from before a
+    restart), newest first; and, if the store cannot be read, why (the page says it and goes on)."""
+    try:
+        return [c for c in list_classes(run_store(), me) if c.code not in live and c.rows], ""
+    except StoreError as e:
+        return [], str(e)
 
 
 def keep(klass: Klass) -> None:

@@ -183,3 +183,17 @@ def test_in_the_optimizer_lesson_students_pick_an_optimizer_and_train_at_the_les
     assert list(table["optimizer"]) == ["momentum"] and list(table["learning rate"]) == [setup_for("ravine").default_lr]
     saved = load_class(run_store(), code)
     assert run_store().get(saved.rows[0]["run_id"])["config"]["optimizer"] == "momentum"  # the lane trained with it
+
+
+def test_a_teacher_finds_an_ended_class_and_its_table_on_the_class_page():
+    code = new_class()
+    teacher = browser({"code": code}, user=TEACHER)
+    student = join(browser({"code": code}), "@Lin")
+    submit(student, lr=0.1, prediction="converges", epochs=15)
+    wait_until(teacher, lambda at: "1 done" in " ".join(m.value for m in at.markdown), "the lane never finished")
+    registry().end(code, user_owner(TEACHER))  # ended (or idle): no longer on this server, kept in the store
+    later = browser(user=TEACHER)
+    (saved,) = [b for b in later.get("download_button") if f"Class {code}" in b.proto.label]
+    assert "1 lane(s)" in saved.proto.label
+    stranger = browser()
+    assert not [b for b in stranger.get("download_button") if f"Class {code}" in b.proto.label]  # only its teacher's
