@@ -85,9 +85,17 @@ def start_class(lesson_key: str) -> None:
 
 def join_link(code: str) -> str:
     """The address a student opens: this server's class page with the code, and nothing else (no control rides in it)."""
-    parts = urlsplit(str(st.context.url or ""))
-    base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "http://localhost:8501"
-    return f"{base}/{PAGE_URL}?code={code}"
+    return class_address(str(st.context.url or ""), code)
+
+
+def class_address(current: str, code: str) -> str:
+    """The class page beside the page the teacher has open (its address as the browser shows it), so a server under a
+    sub-path behind a proxy (https://school.example/descent/…) gives that path too."""
+    parts = urlsplit(current)
+    if not parts.netloc:
+        return f"http://localhost:8501/{PAGE_URL}?code={code}"
+    folder = parts.path.rsplit("/", 1)[0]  # "/descent/train" → "/descent"; "/train" and "/" → ""
+    return f"{parts.scheme}://{parts.netloc}{folder}/{PAGE_URL}?code={code}"
 
 
 def qr_png(text: str) -> bytes:
