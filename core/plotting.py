@@ -98,8 +98,20 @@ def sample_rows(n: int, max_points: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
 
 
+# Latin in the app's own face, then a CJK face from whichever system has one (Linux: fonts-noto-cjk; macOS: PingFang;
+# Windows: Microsoft YaHei), so Chinese titles and labels never fall back to tofu boxes
+FONT_FAMILY = "'Source Sans', 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+
+
+def with_font(figure: dict[str, Any]) -> dict[str, Any]:
+    """The figure with the CJK-capable font stack, unless it names a family of its own."""
+    lay = figure.get("layout", {})
+    return {**figure, "layout": {**lay, "font": {"family": FONT_FAMILY, **lay.get("font", {})}}}
+
+
 def layout(height: int, **extra: Any) -> dict[str, Any]:
     return {"height": height, "margin": {"l": 60, "r": 20, "t": 30, "b": 50}, **extra}
+
 
 _EXPORT_LOCK = threading.Lock()  # kaleido's sync server is one per process: one export at a time
 
@@ -116,7 +128,7 @@ def figures_png(figs: Sequence[dict[str, Any]], width: int = 900, height: int | 
     with _EXPORT_LOCK:
         kaleido.start_sync_server(silence_warnings=True)
         try:
-            return [pio.to_image(f, format="png", width=width, height=height or f["layout"].get("height", 500)) for f in figs]
+            return [pio.to_image(with_font(f), format="png", width=width, height=height or f["layout"].get("height", 500)) for f in figs]
         finally:
             kaleido.stop_sync_server(silence_warnings=True)
 

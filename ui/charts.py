@@ -14,6 +14,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.plotting import with_font
+
 
 class _Prebuilt(go.Figure):
     def __init__(self, spec: dict[str, Any]):  # noqa: D107 - deliberately skips go.Figure's validating __init__
@@ -24,4 +26,4 @@ class _Prebuilt(go.Figure):
 
 
 def plotly_chart(spec: dict[str, Any], key: str) -> None:
-    st.plotly_chart(_Prebuilt(spec), key=key)
+    st.plotly_chart(_Prebuilt(with_font(spec)), key=key)

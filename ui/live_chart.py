@@ -18,7 +18,7 @@ from typing import Any
 import plotly
 import streamlit as st
 
-from core.plotting import typed_arrays
+from core.plotting import typed_arrays, with_font
 
 log = logging.getLogger(__name__)
 
@@ -93,4 +93,4 @@ def live_chart(figure: dict[str, Any], key: str) -> None:
     """Draw figure (a plain Plotly dict) under a stable key: the browser keeps the chart and updates it in place.
 
     Long traces travel as typed arrays (core.plotting.typed_arrays); read them back with plain_arrays."""
-    _component(key=key, data={"figure": typed_arrays(figure)}, height="content")
+    _component(key=key, data={"figure": typed_arrays(with_font(figure))}, height="content")

@@ -10,19 +10,21 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.i18n import N_, _
+
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
 # file stem → (title, icon, url path); the first is the page `streamlit run` opens
 PAGES = {
-    "home": ("Home", ":material/home:", "home"),
-    "environment": ("Environment", ":material/memory:", "environment"),
-    "data": ("Data", ":material/scatter_plot:", "data"),
-    "train": ("Train", ":material/model_training:", "train"),
-    "descent": ("Gradient descent", ":material/landscape:", "descent"),
-    "class_mode": ("Class", ":material/groups:", "class"),
-    "memory": ("Will it fit?", ":material/memory_alt:", "fit"),
-    "runs": ("Runs", ":material/history:", "runs"),
-    "admin": ("Admin", ":material/admin_panel_settings:", "admin"),
+    "home": (N_("Home"), ":material/home:", "home"),
+    "environment": (N_("Environment"), ":material/memory:", "environment"),
+    "data": (N_("Data"), ":material/scatter_plot:", "data"),
+    "train": (N_("Train"), ":material/model_training:", "train"),
+    "descent": (N_("Gradient descent"), ":material/landscape:", "descent"),
+    "class_mode": (N_("Class"), ":material/groups:", "class"),
+    "memory": (N_("Will it fit?"), ":material/memory_alt:", "fit"),
+    "runs": (N_("Runs"), ":material/history:", "runs"),
+    "admin": (N_("Admin"), ":material/admin_panel_settings:", "admin"),
 }
 
 
@@ -34,7 +36,7 @@ def path(name: str) -> str:
 def pages(admin: bool) -> list[st.Page]:
     """admin: the Admin page is listed (an admin password is configured); for everyone else it would be a dead end."""
     return [
-        st.Page(path(name), title=title, icon=icon, url_path=url, default=i == 0)
+        st.Page(path(name), title=_(title), icon=icon, url_path=url, default=i == 0)
         for i, (name, (title, icon, url)) in enumerate(PAGES.items())
         if admin or name != "admin"
     ]

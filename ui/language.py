@@ -1,0 +1,52 @@
+"""Each session's language: the URL's ?lang= (a teacher shares a Chinese link), else the choice made in this
+session, else the browser's language on a first visit. The sidebar switch changes it and the URL with it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.i18n import LANGUAGES, follow, language_of
+
+KEY = "lang"  # session state and URL query parameter
+
+
+def _session_language() -> str | None:
+    try:
+        return st.session_state.get(KEY)
+    except Exception:  # noqa: BLE001 - outside a script run (a worker thread, a test) there is no session
+        return None
+
+
+follow(_session_language)
+
+
+def choose() -> str:
+    """Settle this run's language, before anything is drawn, and keep it in the URL through page switches."""
+    asked = st.query_params.get(KEY)
+    if asked in LANGUAGES:
+        st.session_state[KEY] = asked
+    elif st.session_state.get(KEY) not in LANGUAGES:
+        st.session_state[KEY] = language_of(st.context.locale or st.context.headers.get("Accept-Language"))
+    lang = st.session_state[KEY]
+    if asked != lang and (asked is not None or lang != "en"):
+        st.query_params[KEY] = lang
+    return lang
+
+
+def switch() -> None:
+    """English / 中文, each in its own words, so either reader finds it."""
+    st.session_state["lang_switch"] = st.session_state[KEY]
+    st.segmented_control(
+        "Language · 语言",
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang_switch",
+        on_change=_switched,
+    )
+
+
+def _switched() -> None:
+    chosen = st.session_state.get("lang_switch")
+    if chosen in LANGUAGES:  # clicking the chosen one again unselects it: keep the language
+        st.session_state[KEY] = chosen
+        st.query_params[KEY] = chosen
