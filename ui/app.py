@@ -17,6 +17,7 @@ from ui.text import md, md_list
 
 st.set_page_config(page_title="Descent Lab", page_icon="📉", layout="wide")
 language.choose()
+language.frontend_words()
 
 
 def login_configured() -> bool:

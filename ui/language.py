@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, follow, language_of
+from core.i18n import LANGUAGES, _, follow, language_of
 
 KEY = "lang"  # session state and URL query parameter
 
@@ -50,3 +50,23 @@ def _switched() -> None:
     if chosen in LANGUAGES:  # clicking the chosen one again unselects it: keep the language
         st.session_state[KEY] = chosen
         st.query_params[KEY] = chosen
+
+
+def frontend_words() -> None:
+    """Streamlit's own words on the file uploader (its button and size line) come from its frontend in English; in
+    another language, CSS puts ours in their place. The selectors are Streamlit 1.67's test ids (tests/e2e pins them)."""
+    if st.session_state.get(KEY, "en") == "en":
+        return
+    upload = _("Upload")
+    limit = _("Up to {mb} MB per file · CSV, TSV, TXT", mb=st.get_option("server.maxUploadSize"))
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    size = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    st.html(
+        f'<style>{button}{{font-size:0}}{button}::after{{content:"{_css(upload)}";font-size:.875rem}}'
+        f'{size}{{font-size:0}}{size}::after{{content:"{_css(limit)}";font-size:.875rem}}</style>'
+    )
+
+
+def _css(text: str) -> str:
+    """Text as a CSS string's content: our catalogue's words, escaped all the same."""
+    return "".join(c if c.isalnum() or c in " ·、，。" else f"\\{ord(c):x} " for c in text)
