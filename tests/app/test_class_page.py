@@ -244,7 +244,7 @@ def test_a_class_in_chinese_from_join_to_reveal_for_teacher_and_student():
     assert not teacher.exception and chinese_words_left(teacher, code) == []
 
     wait_until(student, lambda at: any("你的赛道：发散" in m.value for m in at.markdown), "the student never saw the outcome")
-    assert list(student.dataframe[0].value.columns) == ["类别", "预测人数", "实际出现", "预测正确"]
+    assert list(student.dataframe[0].value.columns) == ["类别", "预测人数", "实际赛道数", "预测正确人数"]
     assert chinese_words_left(student, code) == []
 
     registry().end(code, user_owner(TEACHER))  # the teacher's landing: live classes to open, the ended one as CSV
