@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core.classroom.class_figures import class_landscape, class_losses, drawn_lanes, lr_axis, projector, tally_figure
-from core.classroom.class_results import ClassSetup, table_csv, table_rows, tally
+from core.classroom.class_results import ClassSetup, column, shown_rows, table_csv, table_rows, tally, word
 from core.classroom.klass import NICK_MAX, PREDICTIONS, Choice, ClassError, ClassRegistry, Klass
 from core.classroom.lessons import LESSONS
+from core.i18n import _
 from core.runs import JobManager
 from core.training import ConfigError
 from ui import identity, state
@@ -30,8 +31,9 @@ PROJECTOR_CSS = """<style>
 
 
 def refused(e: Exception) -> None:
-    """A refused step's message, shown on the next run (callbacks run before the page draws)."""
-    st.session_state[state.CLASS_ERROR] = str(e)
+    """A refused step's message, shown on the next run (callbacks run before the page draws); a LocalizedError's
+    Message is kept, so it reads in the language of that run."""
+    st.session_state[state.CLASS_ERROR] = getattr(e, "message", None) or str(e)
 
 
 def join(registry: ClassRegistry, me: str) -> None:
@@ -47,10 +49,18 @@ def join_form(registry: ClassRegistry, me: str, code: str = "") -> None:
     """Code and nickname; no account needed."""
     with st.form("class_join", border=True):
         st.text_input(
-            "Class code", value=code, key="class_join_code", placeholder="e.g. K7RM2Q", help="Six letters and digits, on the projector"
+            _("Class code"),
+            value=code,
+            key="class_join_code",
+            placeholder=_("e.g. {code}", code="K7RM2Q"),
+            help=_("Six letters and digits, on the projector"),
         )
-        st.text_input("Your nickname", key="class_nickname", help=f"What the class sees next to your lane: up to {NICK_MAX} characters")
-        st.form_submit_button("Join", type="primary", on_click=join, args=(registry, me))
+        st.text_input(
+            _("Your nickname"),
+            key="class_nickname",
+            help=_("What the class sees next to your lane: up to {most} characters", most=NICK_MAX),
+        )
+        st.form_submit_button(_("Join"), type="primary", on_click=join, args=(registry, me))
 
 
 def open_class(code: str) -> None:
@@ -59,27 +69,34 @@ def open_class(code: str) -> None:
 
 
 def landing(registry: ClassRegistry, me: str, code: str) -> None:
-    st.title("Class mode")
-    st.write("Join your class with the code on the projector and a nickname.")
+    st.title(_("Class mode"))
+    st.write(_("Join your class with the code on the projector and a nickname."))
     join_form(registry, me, code)
     mine = registry.teaching(me)
     if mine:
-        st.caption("Your classes on this server:")
+        st.caption(_("Your classes on this server:"))
         for k in mine:
-            st.button(f"Open class {k.code} · {k.lesson.title}", key=f"class_open_{k.code}", on_click=open_class, args=(k.code,))
-    st.caption("Teachers: open a lesson on the *Gradient descent* page and press **Start a class**.")
+            label = _("Open class {code} · {lesson}", code=k.code, lesson=_(k.lesson.title))
+            st.button(label, key=f"class_open_{k.code}", on_click=open_class, args=(k.code,))
+    st.caption(_("Teachers: open a lesson on the *Gradient descent* page and press **Start a class**."))
     earlier, problem = earlier_classes(me, {k.code for k in mine})
     if problem:
-        st.warning(f"Your earlier classes cannot be read from the run store: {problem}")
+        st.warning(_("Your earlier classes cannot be read from the run store: {problem}", problem=problem))
     if earlier:
-        st.subheader("Your earlier classes")
+        st.subheader(_("Your earlier classes"))
         for saved in earlier:
-            lesson = LESSONS[saved.lesson].title if saved.lesson in LESSONS else saved.lesson
-            when = time.strftime("%b %d, %H:%M", time.localtime(saved.created_at))
-            label = f"Class {saved.code} · {lesson} · {when} · {len(saved.rows)} lane(s)"
+            lesson = _(LESSONS[saved.lesson].title) if saved.lesson in LESSONS else saved.lesson
+            when = time.strftime(_("%b %d, %H:%M"), time.localtime(saved.created_at))
+            label = _(
+                "Class {code} · {lesson} · {when} · {lanes} lane(s)", code=saved.code, lesson=lesson, when=when, lanes=len(saved.rows)
+            )
+            # the CSV keeps its English headers and words: it is data, for spreadsheets and scripts in any language
+            hint = _(
+                "Its table as CSV: every round's nickname, η, prediction, outcome and epochs to converge, with each lane's run id "
+                "(the runs are on Runs)"
+            )
             st.download_button(label, table_csv(saved.rows), f"class-{saved.code}.csv", "text/csv", key=f"class_saved_{saved.code}",
-                               on_click="ignore", icon=":material/download:", help="Its table as CSV: every round's nickname, "
-                               "η, prediction, outcome and epochs to converge, with each lane's run id (the runs are on Runs)")  # fmt: skip
+                               on_click="ignore", icon=":material/download:", help=hint)  # fmt: skip
 
 
 # -- the teacher ------------------------------------------------------------------------------------------------------
@@ -94,13 +111,14 @@ def teacher_header(klass: Klass, big: bool) -> None:
     link = join_link(klass.code)
     text_col, qr_col, opt_col = st.columns([3, 0.7, 1.3], vertical_alignment="center")
     with text_col:
-        st.markdown(f"{'### ' if not big else '#### '}Join with code **{klass.code}** · {md(klass.lesson.title)}")
-        st.markdown(f"Open **{md(link)}** or scan the code, then pick a nickname.")
+        heading = _("Join with code **{code}** · {lesson}", code=klass.code, lesson=md(_(klass.lesson.title)))
+        st.markdown(("### " if not big else "#### ") + heading)
+        st.markdown(_("Open **{link}** or scan the code, then pick a nickname.", link=md(link)))
     qr_col.image(qr_png(link), width=110 if not big else 96)
     with opt_col:
-        st.toggle("Projector view", key=state.CLASS_PROJECTOR, value=big, help="Large type, no sidebar: for the room's screen")
+        st.toggle(_("Projector view"), key=state.CLASS_PROJECTOR, value=big, help=_("Large type, no sidebar: for the room's screen"))
         if big:
-            st.segmented_control("Screen", list(SCREENS), key=state.CLASS_SCREEN, required=True, label_visibility="collapsed",
+            st.segmented_control(_("Screen"), list(SCREENS), key=state.CLASS_SCREEN, required=True, label_visibility="collapsed",
                                  default=st.session_state.get(state.CLASS_SCREEN, "1280×720"))  # fmt: skip
 
 
@@ -116,18 +134,21 @@ def teacher_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
     setup = setup_for(klass.lesson_key)
     lanes_now = klass.lanes()
     c1, c2, c3, c4, c5 = st.columns([1.2, 1.2, 1, 1.3, 2.3], vertical_alignment="center")
-    c1.button("Close submissions" if klass.open else "Open submissions", key="class_toggle_open", width="stretch",
+    c1.button(_("Close submissions") if klass.open else _("Open submissions"), key="class_toggle_open", width="stretch",
               on_click=control, args=(registry, "set_open", code, me, not klass.open))  # fmt: skip
-    c2.button("Hide outcomes" if klass.revealed else "Reveal outcomes", key="class_reveal", width="stretch",
+    c2.button(_("Hide outcomes") if klass.revealed else _("Reveal outcomes"), key="class_reveal", width="stretch",
               type="secondary" if klass.revealed else "primary",
               on_click=control, args=(registry, "reveal", code, me, not klass.revealed))  # fmt: skip
-    c3.button("New round", key="class_round", width="stretch", on_click=control, args=(registry, "new_round", code, me))
+    c3.button(_("New round"), key="class_round", width="stretch", on_click=control, args=(registry, "new_round", code, me))
     names = sorted({s.nickname for s in lanes_now}, key=str.casefold)
-    highlight = c4.selectbox("Highlight", [None, *names], key=state.CLASS_HIGHLIGHT, label_visibility="collapsed",
-                             format_func=lambda n: "highlight a lane…" if n is None else n)  # fmt: skip
-    ended = sum(s.ended for s in lanes_now)
-    c5.markdown(f"Round {klass.round} · {len(klass.students)} joined · {len(lanes_now)} submitted · {ended} done · "
-                f"submissions **{'open' if klass.open else 'closed'}**")  # fmt: skip
+    highlight = c4.selectbox(_("Highlight"), [None, *names], key=state.CLASS_HIGHLIGHT, label_visibility="collapsed",
+                             format_func=lambda n: _("highlight a lane…") if n is None else n)  # fmt: skip
+    counts = {"round": klass.round, "joined": len(klass.students), "submitted": len(lanes_now), "done": sum(s.ended for s in lanes_now)}
+    c5.markdown(
+        _("Round {round} · {joined} joined · {submitted} submitted · {done} done · submissions **open**", **counts)
+        if klass.open
+        else _("Round {round} · {joined} joined · {submitted} submitted · {done} done · submissions **closed**", **counts)
+    )
 
     lanes = drawn_lanes(klass, setup, highlight=highlight)
     place = (lambda fig, key: plotly_chart(projector(fig), key=key)) if big else (lambda fig, key: plotly_chart(fig, key=key))
@@ -141,33 +162,38 @@ def teacher_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
         place(tally_figure(tally(klass), height=round(HEIGHTS["surface"] * scale)), "class_tally")
 
     rows = table_rows(klass, setup, revealed=klass.revealed)
-    st.download_button("Class table as CSV", table_csv(table_rows(klass, setup)), f"class-{code}.csv", "text/csv", key="class_csv",
-                       on_click="ignore", help="Nickname, η, prediction, outcome and epochs to converge, every round")  # fmt: skip
+    # the CSV keeps its English headers and words: it is data, for spreadsheets and scripts in any language
+    st.download_button(_("Class table as CSV"), table_csv(table_rows(klass, setup)), f"class-{code}.csv", "text/csv", key="class_csv",
+                       on_click="ignore", help=_("Nickname, η, prediction, outcome and epochs to converge, every round"))  # fmt: skip
     if rows:
-        shown = pd.DataFrame(rows)
-        shown["epochs to converge"] = shown["epochs to converge"].map(lambda v: "—" if pd.isna(v) else f"{int(v):,}")  # never "None"
+        epochs = "epochs to converge"
+        rows = [{**r, epochs: "—" if r[epochs] is None else f"{int(r[epochs]):,}"} for r in rows]  # never "None"
         st.dataframe(
-            shown,
+            pd.DataFrame(shown_rows(rows)),
             hide_index=True,
             width="stretch",
-            column_config={"learning rate": st.column_config.NumberColumn(format="%.4g")},
+            column_config={column("learning rate"): st.column_config.NumberColumn(format="%.4g")},
         )
-    with st.expander("Moderate and end"):
+    with st.expander(_("Moderate and end")):
         roster = sorted(klass.students.values(), key=str.casefold)
-        who = st.selectbox("Nickname", roster, index=None, key="class_hide_who", placeholder="pick a nickname")
+        who = st.selectbox(_("Nickname"), roster, index=None, key="class_hide_who", placeholder=_("pick a nickname"))
         hide_col, show_col, end_col = st.columns(3)
         hide_col.button(
-            "Hide this nickname",
+            _("Hide this nickname"),
             key="class_hide",
             disabled=who is None,
             on_click=control,
             args=(registry, "hide", code, me, who or "", True),
         )
         show_col.button(
-            "Show it again", key="class_unhide", disabled=who is None, on_click=control, args=(registry, "hide", code, me, who or "", False)
+            _("Show it again"),
+            key="class_unhide",
+            disabled=who is None,
+            on_click=control,
+            args=(registry, "hide", code, me, who or "", False),
         )
-        end_col.button("End the class", key="class_end", on_click=control, args=(registry, "end", code, me),
-                       help="Submissions stop; the lanes stay as your runs, and the class is kept in the run store")  # fmt: skip
+        end_col.button(_("End the class"), key="class_end", on_click=control, args=(registry, "end", code, me),
+                       help=_("Submissions stop; the lanes stay as your runs, and the class is kept in the run store"))  # fmt: skip
 
 
 # -- a student --------------------------------------------------------------------------------------------------------
@@ -186,14 +212,17 @@ def submit_form(registry: ClassRegistry, manager: JobManager, klass: Klass, setu
     lo, hi = setup.lr_range
     with st.form("class_submit", border=True):
         if setup.optimizers:
-            st.selectbox("Optimizer", setup.optimizers, key="class_optimizer", help=f"All at η = {setup.default_lr:.4g}")
+            st.selectbox(_("Optimizer"), setup.optimizers, key="class_optimizer", format_func=word,
+                         help=_("All at η = {lr:.4g}", lr=setup.default_lr))  # fmt: skip
         else:
-            st.number_input("Learning rate η", value=setup.default_lr, format="%.4g", key="class_lr", help=f"Between {lo:.4g} and {hi:.4g}")
-        st.radio("Before you submit, predict: this run…", PREDICTIONS, index=None, key="class_prediction", horizontal=True)
-        st.number_input("…in about how many epochs (until it settles, or blows up)?", min_value=1, max_value=10_000, value=20, step=1,
+            st.number_input(_("Learning rate η"), value=setup.default_lr, format="%.4g", key="class_lr",
+                            help=_("Between {lo:.4g} and {hi:.4g}", lo=lo, hi=hi))  # fmt: skip
+        st.radio(_("Before you submit, predict: this run…"), PREDICTIONS, index=None, key="class_prediction", horizontal=True,
+                 format_func=word)  # fmt: skip
+        st.number_input(_("…in about how many epochs (until it settles, or blows up)?"), min_value=1, max_value=10_000, value=20, step=1,
                         key="class_epochs")  # fmt: skip
-        st.form_submit_button("Submit my lane", type="primary", on_click=submit, args=(registry, manager, klass, setup, me))
-    st.caption("Your prediction is locked once you submit.")
+        st.form_submit_button(_("Submit my lane"), type="primary", on_click=submit, args=(registry, manager, klass, setup, me))
+    st.caption(_("Your prediction is locked once you submit."))
 
 
 def my_lane(klass: Klass, setup: ClassSetup, me: str) -> None:
@@ -208,12 +237,21 @@ def my_lane(klass: Klass, setup: ClassSetup, me: str) -> None:
     with loss_col:
         plotly_chart(class_losses(setup, own, klass.revealed, height=380), key="class_my_loss")
         if mine.ended and klass.revealed:
-            when = f", within 1% of the best weights at epoch {mine.converged_at}" if mine.converged_at else ""
-            st.markdown(f"**Your lane {mine.outcome}**{when}. You predicted: {mine.choice.prediction}.")
+            outcome, predicted = word(mine.outcome), word(mine.choice.prediction)
+            st.markdown(
+                _(
+                    "**Your lane {outcome}**, within 1% of the best weights at epoch {epoch}. You predicted: {prediction}.",
+                    outcome=outcome,
+                    epoch=mine.converged_at,
+                    prediction=predicted,
+                )
+                if mine.converged_at
+                else _("**Your lane {outcome}**. You predicted: {prediction}.", outcome=outcome, prediction=predicted)
+            )
         elif not mine.ended:
-            st.caption("Your lane is training…")
+            st.caption(_("Your lane is training…"))
         else:
-            st.caption("Your lane has run. Wait for your teacher to reveal the outcomes.")
+            st.caption(_("Your lane has run. Wait for your teacher to reveal the outcomes."))
 
 
 @st.fragment(run_every=STUDENT_POLL_S)
@@ -226,8 +264,15 @@ def student_live(registry: ClassRegistry, manager: JobManager, code: str, me: st
         return
     if st.session_state.get(state.CLASS_PHASE) != phase(klass, me):
         st.rerun()
-    st.markdown(f"**The class:** {len(klass.students)} joined · {len(klass.lanes())} submitted this round (round {klass.round})")
-    st.dataframe(pd.DataFrame(tally(klass)), hide_index=True)
+    st.markdown(
+        _(
+            "**The class:** {joined} joined · {submitted} submitted this round (round {round})",
+            joined=len(klass.students),
+            submitted=len(klass.lanes()),
+            round=klass.round,
+        )
+    )
+    st.dataframe(pd.DataFrame(shown_rows(tally(klass))), hide_index=True)
 
 
 def phase(klass: Klass, me: str) -> tuple:
@@ -240,21 +285,26 @@ def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me:
     st.session_state[state.CLASS_PHASE] = phase(klass, me)
     nick = klass.students.get(me)
     if nick is None:
-        st.title(f"Class {klass.code}")
-        st.write(f"Lesson: **{md(klass.lesson.title)}**. Pick a nickname to join.")
+        st.title(_("Class {code}", code=klass.code))
+        st.write(_("Lesson: **{lesson}**. Pick a nickname to join.", lesson=md(_(klass.lesson.title))))
         join_form(registry, me, klass.code)
         return
     setup = setup_for(klass.lesson_key)
-    st.markdown(f"### {md(klass.lesson.title)}")
-    st.caption(f"You are **{md(nick)}** in class {klass.code}, round {klass.round}.")
+    st.markdown(f"### {md(_(klass.lesson.title))}")
+    st.caption(_("You are **{nickname}** in class {code}, round {round}.", nickname=md(nick), code=klass.code, round=klass.round))
     mine = klass.lane_of(me)
     if mine is not None:
-        what = f"optimizer {mine.choice.optimizer}" if setup.optimizers else f"η = {mine.choice.lr:.4g}"
+        what = _("optimizer {name}", name=word(mine.choice.optimizer)) if setup.optimizers else f"η = {mine.choice.lr:.4g}"
         st.success(
-            f"Submitted: {what}. You predicted it **{mine.choice.prediction}** in about {mine.choice.epochs_guess:,} epochs (locked)."
+            _(
+                "Submitted: {what}. You predicted it **{prediction}** in about {epochs:,} epochs (locked).",
+                what=what,
+                prediction=word(mine.choice.prediction),
+                epochs=mine.choice.epochs_guess,
+            )
         )
     elif not klass.open:
-        st.info("Submissions are closed for now. Wait for your teacher.")
+        st.info(_("Submissions are closed for now. Wait for your teacher."))
     else:
         submit_form(registry, manager, klass, setup, me)
     my_lane(klass, setup, me)
@@ -265,7 +315,7 @@ def student_view(registry: ClassRegistry, manager: JobManager, klass: Klass, me:
 registry, manager = class_registry(), job_manager()
 me = identity.owner_id()
 if state.CLASS_ERROR in st.session_state:
-    st.error(st.session_state.pop(state.CLASS_ERROR))
+    st.error(str(st.session_state.pop(state.CLASS_ERROR)))
 code = st.query_params.get("code") or st.session_state.get(state.CLASS_CODE, "")  # a link opened wins
 try:
     klass = registry.get(code) if code else None

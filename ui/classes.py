@@ -17,6 +17,7 @@ import streamlit as st
 from core.classroom.class_results import ClassSetup, choice_config, class_setup, refresh, saved_class
 from core.classroom.klass import IDLE_S, Choice, ClassRegistry, Klass
 from core.classroom.lessons import LESSONS
+from core.i18n import current
 from core.runs import JobManager, StoreError
 from core.runs.classes import SavedClass, list_classes, save_class
 from ui import identity, navigation, state
@@ -84,18 +85,21 @@ def start_class(lesson_key: str) -> None:
 
 
 def join_link(code: str) -> str:
-    """The address a student opens: this server's class page with the code, and nothing else (no control rides in it)."""
-    return class_address(str(st.context.url or ""), code)
+    """The address a student opens: this server's class page with the code (and the teacher's language, when not
+    English), and nothing else (no control rides in it)."""
+    return class_address(str(st.context.url or ""), code, current())
 
 
-def class_address(current: str, code: str) -> str:
+def class_address(page: str, code: str, lang: str = "en") -> str:
     """The class page beside the page the teacher has open (its address as the browser shows it), so a server under a
-    sub-path behind a proxy (https://school.example/descent/…) gives that path too."""
-    parts = urlsplit(current)
+    sub-path behind a proxy (https://school.example/descent/…) gives that path too. A teacher in Chinese gives a link
+    with &lang=zh, so the room opens it in Chinese; English needs nothing (a browser's own language still counts)."""
+    parts = urlsplit(page)
+    query = f"code={code}" + (f"&lang={lang}" if lang != "en" else "")
     if not parts.netloc:
-        return f"http://localhost:8501/{PAGE_URL}?code={code}"
+        return f"http://localhost:8501/{PAGE_URL}?{query}"
     folder = parts.path.rsplit("/", 1)[0]  # "/descent/train" → "/descent"; "/train" and "/" → ""
-    return f"{parts.scheme}://{parts.netloc}{folder}/{PAGE_URL}?code={code}"
+    return f"{parts.scheme}://{parts.netloc}{folder}/{PAGE_URL}?{query}"
 
 
 def qr_png(text: str) -> bytes:

@@ -2,6 +2,7 @@
 
 Thirty lanes stay readable: thin, translucent lines in one colour until the teacher reveals the outcomes (then each in
 its outcome's colour), one highlighted lane thick and on top, the optimum starred. Plain dicts, like every figure here.
+Built on each page run (never cached), so their words are in the reader's language.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from core.classroom.class_results import ClassSetup, lane_path, submission_lr
+from core.classroom.class_results import WORDS, ClassSetup, lane_path, submission_lr
 from core.classroom.contrast import LIGHT_SURFACE, high_contrast
 from core.classroom.figures import LABEL_COLORS
-from core.classroom.klass import Klass
+from core.classroom.klass import HIDDEN, Klass
 from core.classroom.landscape import grid_axes, loss_grid
-from core.classroom.step import lane_losses, param_label
+from core.classroom.step import lane_losses
+from core.i18n import _
 from core.plotting import finite, plain_text
 
 PENDING = "#5a6b80"  # a lane before the reveal: one quiet colour, so no outcome shows early
@@ -31,7 +33,7 @@ LOSS_FLOOR = 1e-12  # loss left below this is float32's noise at the optimum
 class DrawnLane:
     """One lane as the projector draws it."""
 
-    name: str  # the nickname as shown (a hidden one reads "(hidden)")
+    name: str  # the nickname as shown (a hidden one reads "(hidden)", in the reader's language)
     path: np.ndarray  # θ₀ then θ per recorded epoch
     lr: float
     outcome: str  # "" while it trains
@@ -41,9 +43,14 @@ class DrawnLane:
 def drawn_lanes(klass: Klass, setup: ClassSetup, highlight: str | None = None, student: str | None = None) -> list[DrawnLane]:
     """This round's lanes as drawn: a hidden nickname as "(hidden)"; the highlighted one (by nickname), or the
     student's own (by owner id), thick."""
-    return [DrawnLane(klass.shown_name(s.nickname), lane_path(setup, s.history), submission_lr(setup, s),
+    return [DrawnLane(_shown(klass, s.nickname), lane_path(setup, s.history), submission_lr(setup, s),
                       s.outcome, highlight=(s.nickname == highlight) or (student is not None and s.student == student))
             for s in klass.lanes()]  # fmt: skip
+
+
+def _shown(klass: Klass, nickname: str) -> str:
+    name = klass.shown_name(nickname)
+    return _(HIDDEN) if name == HIDDEN else name
 
 
 def _color(lane: DrawnLane, revealed: bool) -> str:
@@ -75,14 +82,16 @@ def class_landscape(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: boo
                        "line": {"color": c, "width": 4 if lane.highlight else LANE_WIDTH}, "opacity": 1.0 if lane.highlight else 0.7,
                        "meta": {"lane": True},
                        "hovertemplate": f"{plain_text(lane.name)}<br>η = {lane.lr:.4g}<extra></extra>"})  # fmt: skip
-    traces.append({"type": "scatter", "mode": "markers", "name": "start", "x": [setup.start[0]], "y": [setup.start[1]],
+    traces.append({"type": "scatter", "mode": "markers", "name": _("start"), "x": [setup.start[0]], "y": [setup.start[1]],
                    "marker": {"size": 10, "color": "#333333", "symbol": "circle-open", "line": {"width": 2}}})  # fmt: skip
-    traces.append({"type": "scatter", "mode": "markers", "name": "optimum (least squares)", "x": [opt[0]], "y": [opt[1]],
+    traces.append({"type": "scatter", "mode": "markers", "name": _("optimum (least squares)"), "x": [opt[0]], "y": [opt[1]],
                    "marker": {"size": 18, "symbol": "star", "color": "white", "line": {"color": "black", "width": 1.5}}})  # fmt: skip
-    names = [param_label(n) for n in (f"w:{f}" for f in setup.dataset.features)] + ["intercept b"]
+    names = [_("weight of {feature}", feature=f) for f in setup.dataset.features] + [_("intercept b")]  # step.param_label's words
+    title = (_("{n} lane on the loss surface (★ = best weights)", n=len(lanes)) if len(lanes) == 1
+             else _("{n} lanes on the loss surface (★ = best weights)", n=len(lanes)))  # fmt: skip
     return {"data": traces, "layout": {
         "height": height, "margin": {"l": 60, "r": 15, "t": 40, "b": 50}, "showlegend": False,
-        "title": {"text": f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''} on the loss surface (★ = best weights)", "x": 0.01,
+        "title": {"text": title, "x": 0.01,
                   "font": {"size": 13}},
         "xaxis": {"title": {"text": plain_text(names[0])}, "range": [u[0], u[-1]]},
         "yaxis": {"title": {"text": plain_text(names[1])}, "range": [v[0], v[-1]]},
@@ -110,8 +119,8 @@ def class_losses(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, 
                        "opacity": 1.0 if lane.highlight else 0.7, "meta": {"lane": True}})  # fmt: skip
     return {"data": traces, "layout": {
         "height": height, "margin": {"l": 60, "r": 15, "t": 35, "b": 45}, "showlegend": False,
-        "title": {"text": "Loss left (start = 1)", "x": 0.01, "font": {"size": 13}},
-        "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
+        "title": {"text": _("Loss left (start = 1)"), "x": 0.01, "font": {"size": 13}},
+        "xaxis": {"title": {"text": _("epoch")}, "rangemode": "tozero"},
         "yaxis": {"type": "log", "exponentformat": "power", "dtick": 4, "range": [-12.5, 6]}, "uirevision": "class-losses"}}  # fmt: skip
 
 
@@ -139,15 +148,15 @@ def lr_axis(setup: ClassSetup, lanes: Sequence[DrawnLane], revealed: bool, heigh
         {"type": "line", "xref": "x", "yref": "paper", "x0": limit / 2, "x1": limit / 2, "y0": 0, "y1": 1,
          "line": {"color": "#6a00b8", "width": 2, "dash": "dash"}},
     ]  # fmt: skip
-    notes = [{"x": np.log10(limit / 2), "y": 0, "xref": "x", "yref": "paper", "text": "oscillates above", "showarrow": False,
+    notes = [{"x": np.log10(limit / 2), "y": 0, "xref": "x", "yref": "paper", "text": _("oscillates above"), "showarrow": False,
               "xanchor": "right", "yanchor": "bottom", "xshift": -4, "font": {"size": 12}}]  # fmt: skip
-    dots = {"type": "scatter", "mode": "markers", "name": "students", "x": xs, "y": ys, "text": names,
+    dots = {"type": "scatter", "mode": "markers", "name": _("students"), "x": xs, "y": ys, "text": names,
             "hovertemplate": "%{text}<br>η = %{x:.4g}<extra></extra>",
             "marker": {"size": 11, "color": colors, "line": {"color": "white", "width": 1}}}  # fmt: skip
     return {"data": [dots], "layout": {
         "height": height, "margin": {"l": 60, "r": 15, "t": 35, "b": 45}, "showlegend": False, "shapes": shapes, "annotations": notes,
-        "title": {"text": f"η per student · limit 2/λ_max = {limit:.3g}", "x": 0.01, "font": {"size": 13}},
-        "xaxis": {"title": {"text": "learning rate η"}, "type": "log", "range": [np.log10(lo), np.log10(hi)]},
+        "title": {"text": _("η per student · limit 2/λ_max = {limit:.3g}", limit=limit), "x": 0.01, "font": {"size": 13}},
+        "xaxis": {"title": {"text": _("learning rate η")}, "type": "log", "range": [np.log10(lo), np.log10(hi)]},
         "yaxis": {"visible": False, "range": [0, top + 0.5]}, "uirevision": "class-lr"}}  # fmt: skip
 
 
@@ -155,17 +164,18 @@ def tally_figure(rows: list[dict], height: int = 420) -> dict[str, Any]:
     """Predictions against outcomes per category (core.classroom.class_results.tally): grey bars, then coloured ones.
     Horizontal, so the categories read on a narrow projector column."""
     cats = [r["category"] for r in rows][::-1]  # top to bottom as the table lists them
+    shown = [_(WORDS[c]) if c in WORDS else c for c in cats]
     predicted = [r["predicted"] for r in rows][::-1]
-    traces = [{"type": "bar", "orientation": "h", "name": "predicted", "y": cats, "x": predicted, "text": predicted,
+    traces = [{"type": "bar", "orientation": "h", "name": _("predicted"), "y": shown, "x": predicted, "text": predicted,
                "textposition": "outside", "marker": {"color": "#9aa5b1"}}]  # fmt: skip
     if rows and rows[0]["observed"] is not None:
         observed = [r["observed"] for r in rows][::-1]
-        traces.append({"type": "bar", "orientation": "h", "name": "happened", "y": cats, "x": observed, "text": observed,
+        traces.append({"type": "bar", "orientation": "h", "name": _("happened"), "y": shown, "x": observed, "text": observed,
                        "textposition": "outside", "marker": {"color": [LABEL_COLORS.get(c, PENDING) for c in cats]}})  # fmt: skip
     top = max([r["predicted"] for r in rows] + [r["observed"] or 0 for r in rows] + [1])
     return {"data": traces, "layout": {
         "height": height, "margin": {"l": 10, "r": 10, "t": 35, "b": 90}, "barmode": "group",
-        "title": {"text": "Predicted vs happened" if len(traces) > 1 else "Predictions", "x": 0.01, "font": {"size": 13}},
+        "title": {"text": _("Predicted vs happened") if len(traces) > 1 else _("Predictions"), "x": 0.01, "font": {"size": 13}},
         "legend": {"orientation": "h", "y": -0.1, "yanchor": "top", "x": 0, "traceorder": "reversed"},  # as the bars stack
         "xaxis": {"range": [0, top * 1.3 + 0.5], "dtick": max(1, top // 4)}, "yaxis": {"automargin": True},
         "uirevision": "class-tally"}}  # fmt: skip

@@ -1,5 +1,8 @@
 """What a class's lanes did: each lane's path and outcome from its trainer record, the tally and the class table.
 
+The rows keep English keys and words (the CSV and the run store are data, read by spreadsheets and by every reader);
+shown_rows() puts them in the reader's language where a page shows them.
+
 The numbers come from the same helpers as the lessons (core.classroom.lessons and .landscape), so a lane in a class
 is labelled exactly as the same lane in a lesson would be.
 """
@@ -13,16 +16,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.classroom.klass import OUTCOMES, PREDICTIONS, Choice, ClassRegistry, Klass, Submission, optimizer_lesson
+from core.classroom.klass import HIDDEN, OUTCOMES, PREDICTIONS, Choice, ClassRegistry, Klass, Submission, optimizer_lesson
 from core.classroom.landscape import CONVERGED_RATIO, observed_lane
 from core.classroom.lessons import Lane, Lesson, Surface, lane_config, lane_lr, lesson_dataset, path_from_history, shown_rate, surface
 from core.data.dataset import Dataset
+from core.i18n import N_, _
 from core.runs.classes import SavedClass
 from core.runs.job import FINAL, Snapshot
 from core.training.config import TrainConfig
 
 LR_RANGE = (0.01, 3.0)  # × the limit 2/λ_max: the η a student may type; beyond 3× every lane just explodes
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting with one of these as a formula
+NOT_REVEALED = N_("(not revealed)")
+# the words in the table and the tally as a person reads them: outcomes (a prediction is one of them) and job statuses
+WORDS = {
+    "converges": N_("converges"), "slow": N_("slow"), "oscillates": N_("oscillates"), "diverges": N_("diverges"),
+    "queued": N_("queued"), "running": N_("running"), "paused": N_("paused"), "completed": N_("completed"),
+    "stopped": N_("stopped"), "diverged": N_("diverged"), "failed": N_("failed"), NOT_REVEALED: NOT_REVEALED,
+    "momentum": N_("momentum"),  # the one optimizer whose name is a word (sgd, nesterov, rmsprop, adam are names)
+}  # fmt: skip
+COLUMNS = {
+    "round": N_("round"), "nickname": N_("nickname"), "learning rate": N_("learning rate"), "optimizer": N_("optimizer"),
+    "prediction": N_("prediction"), "epochs guessed": N_("epochs guessed"), "outcome": N_("outcome"),
+    "epochs to converge": N_("epochs to converge"), "category": N_("category"), "predicted": N_("predicted"),
+    "observed": N_("observed"), "predicted rightly": N_("predicted rightly"),
+}  # fmt: skip
+WORD_COLUMNS = ("category", "prediction", "outcome", "optimizer")  # cells holding a word of WORDS; the others: names, numbers
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,10 +126,36 @@ def table_rows(klass: Klass, setup: ClassSetup, revealed: bool = True) -> list[d
             "round": s.round, "nickname": klass.shown_name(s.nickname), "learning rate": submission_lr(setup, s),
             **({"optimizer": s.choice.optimizer} if setup.optimizers else {}),
             "prediction": s.choice.prediction, "epochs guessed": s.choice.epochs_guess,
-            "outcome": (s.outcome or s.status) if show else "(not revealed)",
+            "outcome": (s.outcome or s.status) if show else NOT_REVEALED,
             "epochs to converge": s.converged_at if show else None,
         })  # fmt: skip
     return rows
+
+
+def word(value: object) -> object:
+    """An outcome, a prediction, a status or an optimizer in the reader's language; anything else (a name, a number) as it is."""
+    return _(WORDS[value]) if isinstance(value, str) and value in WORDS else value
+
+
+def column(name: str) -> str:
+    """A column of the table or the tally as its header reads in the reader's language."""
+    return _(COLUMNS[name]) if name in COLUMNS else name
+
+
+def shown_rows(rows: list[dict]) -> list[dict]:
+    """Rows of table_rows() or tally() as a page shows them: headers and words translated, a hidden nickname as
+    "(hidden)" in the reader's language; nicknames and numbers untouched. The English rows stay the data."""
+    out = []
+    for row in rows:
+        shown = {}
+        for key, value in row.items():
+            if key in WORD_COLUMNS:
+                value = word(value)
+            elif key == "nickname" and value == HIDDEN:
+                value = _(HIDDEN)
+            shown[column(key)] = value
+        out.append(shown)
+    return out
 
 
 def submission_lr(setup: ClassSetup, s: Submission) -> float:

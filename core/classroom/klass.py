@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.classroom.lessons import DATA_PAGE, LESSONS, Lesson
+from core.i18n import N_, LocalizedError
 from core.runs.job import FINAL
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read off a projector from the back row
@@ -25,10 +26,12 @@ IDLE_S = 2 * 3600.0  # a class nobody has touched this long ends; its lanes stay
 ENDED_KEEP_S = 24 * 3600.0  # an ended code is remembered this long, so a late student reads "ended", not "wrong"
 PREDICTIONS = ("converges", "oscillates", "diverges")
 OUTCOMES = ("converges", "slow", "oscillates", "diverges")  # core.classroom.landscape.LABELS: "slow" = not there yet
+HIDDEN = N_("(hidden)")  # a hidden nickname as the table, the CSV and the run store keep it (pages translate it)
 
 
-class ClassError(ValueError):
-    """A refused step in a class (a wrong code, a taken nickname, a closed class…), with a message a person can act on."""
+class ClassError(LocalizedError, ValueError):
+    """A refused step in a class (a wrong code, a taken nickname, a closed class…), with a message a person can act on,
+    in the language of whoever reads it (what they typed rides as a parameter)."""
 
 
 def class_lessons() -> dict[str, Lesson]:
@@ -52,7 +55,7 @@ def clean_nickname(nickname: str) -> str:
     if not nick:
         raise ClassError("Type a nickname: the class sees it next to your lane.")
     if len(nick) > NICK_MAX:
-        raise ClassError(f"A nickname has at most {NICK_MAX} characters; this one has {len(nick)}.")
+        raise ClassError("A nickname has at most {most} characters; this one has {length}.", most=NICK_MAX, length=len(nick))
     return nick
 
 
@@ -117,7 +120,7 @@ class Klass:
         return next((s for s in self.lanes() if s.student == student), None)
 
     def shown_name(self, nickname: str) -> str:
-        return "(hidden)" if nickname.casefold() in self.hidden else nickname
+        return HIDDEN if nickname.casefold() in self.hidden else nickname
 
     def copy(self) -> Klass:
         """A copy a page can read while other sessions change the class (the submissions copied one level down)."""
@@ -139,7 +142,7 @@ class ClassRegistry:
     def start(self, teacher: str, lesson_key: str) -> Klass:
         """A new class of a lesson with a fresh code, controlled by `teacher` (an owner id)."""
         if lesson_key not in class_lessons():
-            raise ClassError(f"The lesson {lesson_key!r} cannot run as a class; pick one with its own data.")
+            raise ClassError("The lesson {lesson!r} cannot run as a class; pick one with its own data.", lesson=lesson_key)
         if not teacher:
             raise ClassError("A class needs a teacher: open it from a browser with cookies on, or log in.")
         self.sweep()
@@ -194,10 +197,10 @@ class ClassRegistry:
             k = self._find(code)
             if student in k.students:
                 if k.students[student].casefold() != nick.casefold():
-                    raise ClassError(f"You are already in this class as {k.students[student]}.")
+                    raise ClassError("You are already in this class as {nickname}.", nickname=k.students[student])
                 return k.copy()
             if any(n.casefold() == nick.casefold() for n in k.students.values()):
-                raise ClassError(f"Someone in this class is already called {nick}. Pick another nickname.")
+                raise ClassError("Someone in this class is already called {nickname}. Pick another nickname.", nickname=nick)
             k.students[student] = nick
             k.last_active = self._clock()
             return k.copy()
@@ -267,10 +270,10 @@ class ClassRegistry:
         if c in self._live:
             return self._live[c]
         if c in self._ended:
-            raise ClassError(f"The class {c} has ended. Ask your teacher for the new code.")
+            raise ClassError("The class {code} has ended. Ask your teacher for the new code.", code=c)
         if not c:
             raise ClassError("Type the class code your teacher shows (six letters and digits).")
-        raise ClassError(f"No class has the code {c}. Check it against the one your teacher shows (no 0, O, 1 or I in codes).")
+        raise ClassError("No class has the code {code}. Check it against the one your teacher shows (no 0, O, 1 or I in codes).", code=c)
 
     def _control(self, code: str, who: str) -> Klass:
         k = self._find(code)
@@ -295,11 +298,11 @@ def check_choice(lesson: Lesson, choice: Choice, lr_range: tuple[float, float]) 
     if optimizer_lesson(lesson):
         names = [lane.optimizer for lane in lesson.lanes]
         if choice.optimizer not in names:
-            raise ClassError(f"Pick one of this lesson's optimizers: {', '.join(names)}.")
+            raise ClassError("Pick one of this lesson's optimizers: {names}.", names=", ".join(names))
     else:
         lo, hi = lr_range
         if not (isinstance(choice.lr, (int, float)) and math.isfinite(choice.lr) and lo <= choice.lr <= hi):
-            raise ClassError(f"The learning rate η must be between {lo:.4g} and {hi:.4g} in this lesson.")
+            raise ClassError("The learning rate η must be between {lo:.4g} and {hi:.4g} in this lesson.", lo=lo, hi=hi)
     if choice.prediction not in PREDICTIONS:
         raise ClassError("Record your prediction first: converges, oscillates or diverges.")
     if not 1 <= choice.epochs_guess <= 10_000:

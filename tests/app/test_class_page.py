@@ -8,7 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.classroom.klass import ClassRegistry
-from core.runs.classes import load_class
+from core.classroom.lessons import LESSONS
+from core.i18n.catalog import translations
+from core.runs.classes import list_classes, load_class
+from tests.app.test_chinese import KEPT
+from tests.app.words import english, texts
 from ui import state
 from ui.cache import run_store
 from ui.classes import class_registry, setup_for
@@ -50,22 +54,24 @@ def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def join(at: AppTest, nickname: str, code: str | None = None) -> AppTest:
+def join(at: AppTest, nickname: str, code: str | None = None, label: str = "Join") -> AppTest:
     if code is not None:
         at.text_input(key="class_join_code").set_value(code)
     at.text_input(key="class_nickname").set_value(nickname)
-    button(at, "Join").click().run()
+    button(at, label).click().run()
     assert not at.exception, at.exception
     return at
 
 
-def submit(at: AppTest, lr: float | None = None, prediction: str | None = "converges", epochs: int = 20) -> AppTest:
+def submit(
+    at: AppTest, lr: float | None = None, prediction: str | None = "converges", epochs: int = 20, label: str = "Submit my lane"
+) -> AppTest:
     if lr is not None:
         at.number_input(key="class_lr").set_value(lr)
     if prediction is not None:
         at.radio(key="class_prediction").set_value(prediction)
     at.number_input(key="class_epochs").set_value(epochs)
-    button(at, "Submit my lane").click().run()
+    button(at, label).click().run()
     assert not at.exception, at.exception
     return at
 
@@ -197,3 +203,53 @@ def test_a_teacher_finds_an_ended_class_and_its_table_on_the_class_page():
     assert "1 lane(s)" in saved.proto.label
     stranger = browser()
     assert not [b for b in stranger.get("download_button") if f"Class {code}" in b.proto.label]  # only its teacher's
+
+
+def chinese_words_left(at: AppTest, *codes: str) -> list[str]:
+    """The English on a class page in Chinese. Class codes are data (six random letters may spell nothing), and the
+    lessons' titles are the lessons' own text (core/classroom/lessons.py, their catalogue): kept only while untranslated."""
+    untranslated = [lesson.title for lesson in LESSONS.values() if translations("zh").gettext(lesson.title) == lesson.title]
+    shown = [t for t in texts(at) if not t.startswith("<style>")]  # the projector view's CSS is no one's reading
+    return english(shown, [*KEPT, *codes, *untranslated])
+
+
+def test_a_class_in_chinese_from_join_to_reveal_for_teacher_and_student():
+    at = join(browser({"lang": "zh"}), "小明", code="ZZZZZZ", label="加入")  # a wrong code: the refusal in Chinese
+    assert any("没有加入码为 ZZZZZZ 的课堂" in e for e in errors(at)), errors(at)
+    assert chinese_words_left(at, "ZZZZZZ") == []
+
+    code = new_class()
+    teacher = browser({"code": code, "lang": "zh"}, user=TEACHER)
+    assert {"关闭提交", "揭晓结果", "新回合", "结束课堂"} <= labels(teacher)
+    assert f"code={code}&lang=zh" in " ".join(m.value for m in teacher.markdown)  # the room opens the link in Chinese
+    assert chinese_words_left(teacher, code) == []
+
+    student = browser({"code": code, "lang": "zh"})
+    assert chinese_words_left(student, code) == []  # the join form
+    join(student, "小明", label="加入")
+    submit(student, prediction=None, label="提交我的赛道")  # no prediction: refused, in Chinese
+    assert any("请先写下你的预测" in e for e in errors(student)), errors(student)
+    assert chinese_words_left(student, code) == []
+    # AppTest picks a radio option by its label (the page's format_func shows 发散 for "diverges")
+    submit(student, lr=setup_for("good").lr_range[1] * 0.9, prediction="发散", epochs=15, label="提交我的赛道")
+    assert any("你预测它大约 15 轮内会**发散**" in s.value for s in student.success)
+    assert chinese_words_left(student, code) == []
+
+    wait_until(teacher, lambda at: "1 条完成" in " ".join(m.value for m in at.markdown), "the lane never finished")
+    button(teacher, "揭晓结果").click().run()
+    table = teacher.dataframe[0].value
+    assert list(table["昵称"]) == ["小明"] and list(table["结果"]) == ["发散"] and list(table["预测"]) == ["发散"]
+    assert chinese_words_left(teacher, code) == []
+    teacher.toggle(key=state.CLASS_PROJECTOR).set_value(True).run()  # the projector view
+    assert not teacher.exception and chinese_words_left(teacher, code) == []
+
+    wait_until(student, lambda at: any("你的赛道：发散" in m.value for m in at.markdown), "the student never saw the outcome")
+    assert list(student.dataframe[0].value.columns) == ["类别", "预测人数", "实际赛道数", "预测正确人数"]
+    assert chinese_words_left(student, code) == []
+
+    registry().end(code, user_owner(TEACHER))  # the teacher's landing: live classes to open, the ended one as CSV
+    later = browser({"lang": "zh"}, user=TEACHER)
+    (saved,) = [b for b in later.get("download_button") if f"课堂 {code}" in b.proto.label]
+    assert "1 条赛道" in saved.proto.label and "月" in saved.proto.label  # the date too: 12月05日, not Dec 05
+    codes = [k.code for k in registry().teaching(user_owner(TEACHER))] + [c.code for c in list_classes(run_store(), user_owner(TEACHER))]
+    assert chinese_words_left(later, *codes) == []

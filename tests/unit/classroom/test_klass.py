@@ -2,23 +2,26 @@
 
 import csv
 import io
+import pickle
 
 import numpy as np
 import pytest
 
-from core.classroom.class_figures import DrawnLane, class_landscape, class_losses, lr_axis, projector, tally_figure
+from core.classroom.class_figures import DrawnLane, class_landscape, class_losses, drawn_lanes, lr_axis, projector, tally_figure
 from core.classroom.class_results import (
     choice_config,
     class_setup,
     lane_outcome,
     refresh,
     saved_class,
+    shown_rows,
     table_csv,
     table_rows,
     tally,
 )
 from core.classroom.klass import ALPHABET, CODE_LEN, NICK_MAX, Choice, ClassError, ClassRegistry, class_lessons, normalize_code
 from core.classroom.lessons import LESSONS, lane_config
+from core.i18n import use
 from core.runs import RunStore
 from core.runs.classes import list_classes, load_class
 from core.runs.job import Snapshot
@@ -250,3 +253,67 @@ def test_projector_figures_draw_thirty_lanes_thin_with_the_optimum_starred():
 
 def test_normalize_code():
     assert normalize_code(" ab c-12 3 ") == "ABC123"
+
+
+@pytest.fixture
+def chinese():
+    use("zh")
+    yield
+    use("en")
+
+
+def test_a_refusal_reads_in_the_readers_language_with_what_was_typed(reg, chinese):
+    code = reg.start(TEACHER, "good").code
+    reg.join(code, STUDENT, "Ada")
+    with pytest.raises(ClassError) as taken:
+        reg.join(code, OTHER, "ADA")
+    assert str(taken.value) == "这个课堂里已经有人叫 ADA，请换一个昵称。"
+    with pytest.raises(ClassError) as wrong:
+        reg.join("zzzzzz", OTHER, "Bo")
+    assert "ZZZZZZ" in str(wrong.value) and "没有加入码" in str(wrong.value)
+    use("en")
+    assert str(taken.value) == "Someone in this class is already called ADA. Pick another nickname."
+    back = pickle.loads(pickle.dumps(wrong.value))  # the parameters ride with it
+    assert isinstance(back, ClassError) and isinstance(back, ValueError)
+    assert str(back) == "No class has the code ZZZZZZ. Check it against the one your teacher shows (no 0, O, 1 or I in codes)."
+    use("zh")
+    assert str(back) == str(wrong.value)
+
+
+def test_a_learning_rate_refusal_keeps_its_format_in_chinese(reg, chinese):
+    setup = class_setup(LESSONS["good"])
+    code = reg.start(TEACHER, "good").code
+    reg.join(code, STUDENT, "Ada")
+    lo, hi = setup.lr_range
+    with pytest.raises(ClassError) as e:
+        reg.submit(code, STUDENT, good(hi * 2), setup.lr_range, launch)
+    assert f"{lo:.4g} 到 {hi:.4g} 之间" in str(e.value)
+
+
+def test_the_table_stays_english_data_and_reads_in_chinese_where_shown(reg, chinese):
+    setup = class_setup(LESSONS["good"])
+    klass = finished_class(reg, setup)
+    reg.hide(klass.code, TEACHER, "Ada")
+    rows = table_rows(reg.get(klass.code), setup)
+    assert rows[0]["nickname"] == "(hidden)" and rows[0]["prediction"] == "converges"  # the CSV's and the store's words
+    assert list(csv.DictReader(io.StringIO(table_csv(rows))))[0]["outcome"] == "converges"
+    shown = shown_rows(rows)
+    assert list(shown[0]) == ["回合", "昵称", "学习率", "预测", "估计轮数", "结果", "收敛所用轮数"]
+    assert [r["结果"] for r in shown] == ["收敛", "振荡", "发散"] and shown[0]["昵称"] == "（已隐藏）"
+    assert shown[1]["昵称"] == '=HYPERLINK("x")'  # a nickname is never translated
+    assert shown_rows(tally(klass))[0]["类别"] == "收敛"
+    use("en")
+    assert shown_rows(rows) == rows  # English: the rows as they are
+
+
+def test_projector_figures_read_in_chinese(reg, chinese):
+    setup = class_setup(LESSONS["good"])
+    klass = finished_class(reg, setup)
+    lanes = drawn_lanes(klass, setup)
+    land = class_landscape(setup, lanes, revealed=True)
+    assert land["layout"]["title"]["text"] == "损失曲面上的 3 条赛道（★ = 最优权重）"
+    assert land["layout"]["yaxis"]["title"]["text"] == "截距 b"
+    assert "上限 2/λ_max" in lr_axis(setup, lanes, True)["layout"]["title"]["text"]
+    reg.reveal(klass.code, TEACHER)
+    bars = tally_figure(tally(reg.get(klass.code)))
+    assert bars["layout"]["title"]["text"] == "预测与实际结果" and "收敛" in bars["data"][0]["y"]

@@ -1,4 +1,5 @@
-"""The join link a teacher shows the room: the class page beside the page the teacher has open, and the code only."""
+"""The join link a teacher shows the room: the class page beside the page the teacher has open, the code, and the
+teacher's language when it is not English."""
 
 import pytest
 
@@ -17,3 +18,19 @@ from ui.classes import class_address
 )
 def test_the_join_link_keeps_the_servers_address_and_path(current, expected):
     assert class_address(current, "K7RM2Q") == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        ("http://127.0.0.1:8501/descent?lesson=good&lang=zh", "http://127.0.0.1:8501/class?code=K7RM2Q&lang=zh"),
+        ("https://school.example/lab/", "https://school.example/lab/class?code=K7RM2Q&lang=zh"),
+        ("", "http://localhost:8501/class?code=K7RM2Q&lang=zh"),
+    ],
+)
+def test_a_chinese_teachers_link_opens_the_class_in_chinese(current, expected):
+    assert class_address(current, "K7RM2Q", "zh") == expected
+
+
+def test_an_english_teachers_link_says_no_language_so_each_browser_keeps_its_own():
+    assert class_address("http://127.0.0.1:8501/descent", "K7RM2Q", "en") == "http://127.0.0.1:8501/class?code=K7RM2Q"
