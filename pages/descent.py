@@ -1,7 +1,9 @@
 """Gradient descent: the loss surface, the trainer's own path on it and the update equation, at one epoch."""
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -103,6 +105,12 @@ def race_table(rows: list[dict]) -> pd.DataFrame:
               "observed": outcome_text(r["observed"]), "agrees": _(AGREES[r["agrees"]]) if r["agrees"] in AGREES else r["agrees"],
               "status": _(STATUSES[r["status"]]) if r["status"] in STATUSES else r["status"]} for r in rows]  # fmt: skip
     return pd.DataFrame(shown).rename(columns={k: _(v) for k, v in RACE_LABELS.items() if k != "η"})
+
+
+def shown(labels: dict) -> Callable[[Any], str]:
+    """A widget's format_func from its labels, translated now, in this run's language: Streamlit may call format_func
+    later and elsewhere (AppTest calls it in the test's thread, where the session's language is unknown)."""
+    return lambda v: labels.get(v, str(v))
 
 
 def index(options, key: str) -> int | None:
@@ -232,7 +240,7 @@ def view_controls(n_steps: int) -> str:
     """Animation or Step by step, with the chosen view's own controls beside it (the columns follow the control's value)."""
     view_col, *control_cols = st.columns([1.6, 0.8, 0.8, 0.8] if st.session_state[VIEW] == "step" else [1.6, 2.4])
     view = view_col.segmented_control(
-        _("View"), VIEWS, format_func=lambda v: _(VIEW_LABELS[v]), required=True, key=VIEW, default=st.session_state[VIEW],
+        _("View"), VIEWS, format_func=shown({v: _(VIEW_LABELS[v]) for v in VIEWS}), required=True, key=VIEW, default=st.session_state[VIEW],
         label_visibility="collapsed",
         help=_("Animation: the whole run, played with ▶ Play under the chart. Step by step: one epoch with its numbers."),
     )  # fmt: skip
@@ -256,7 +264,8 @@ def choose_axes(names: list[str], projector: bool) -> tuple[int, int]:
     if st.session_state.get(state.DESCENT_AXES) not in pairs:  # e.g. a shared link for another dataset
         st.session_state.pop(state.DESCENT_AXES, None)
     choice = st.selectbox(
-        _("Surface over"), list(pairs), key=state.DESCENT_AXES, format_func=axis_pair_label, index=index(pairs, state.DESCENT_AXES) or 0,
+        _("Surface over"), list(pairs), key=state.DESCENT_AXES, format_func=shown({p: axis_pair_label(p) for p in pairs}),
+        index=index(pairs, state.DESCENT_AXES) or 0,
         help=_("A slice: the other parameter stays at its optimum. The path is the run's projection onto these two axes."),
     )  # fmt: skip
     share(axes=choice)
@@ -268,7 +277,8 @@ def choose_focus(lesson: Lesson, projector: bool) -> int:
     if len(lesson.lanes) == 1:
         share(focus=None)
         return 0
-    lanes, name = range(len(lesson.lanes)), lambda i: _(lesson.lanes[i].name)
+    lanes = range(len(lesson.lanes))
+    name = shown({i: _(lesson.lanes[i].name) for i in lanes})
     kept = index(lanes, state.DESCENT_FOCUS) or 0
     if projector:
         focus = st.selectbox(
@@ -417,7 +427,8 @@ if big:
 else:
     st.title(_("Gradient descent"))
 lesson_col, projector_col, d3_col, focus_col = st.columns([2.2, 1, 1, 1.4] if big else [2.2, 1, 1, 1])
-lesson_col.selectbox(_("Lesson"), list(LESSONS), format_func=lambda k: _(LESSONS[k].title), key=state.DESCENT_LESSON,
+lesson_col.selectbox(_("Lesson"), list(LESSONS), format_func=shown({k: _(x.title) for k, x in LESSONS.items()}),
+                     key=state.DESCENT_LESSON,
                      index=index(LESSONS, state.DESCENT_LESSON),
                      label_visibility="collapsed" if big else "visible")  # fmt: skip
 big = projector_col.toggle(_("Projector mode"), key=state.DESCENT_PROJECTOR, value=big,
@@ -451,6 +462,7 @@ if run is None:
     st.stop()
 
 if len(lesson.lanes) == 1 and not big:
+    ss.setdefault(state.DESCENT_LR, run.lrs[0])  # Streamlit drops the input's state while projector mode hides it
     lr_controls(manager, lesson, ds, surfaces)
 if not big:
     limit_text, limit_terms = stability_text(surfaces[0], lesson.lanes[0].standardize)
