@@ -17,6 +17,7 @@ import numpy as np
 
 from core.classroom.contrast import scale_color
 from core.classroom.lessons import Surface
+from core.i18n import _
 from core.plotting import plain_text
 
 MAX_FRAMES = 200  # frames a figure carries; longer runs are decimated (first and last epoch always kept)
@@ -118,7 +119,7 @@ def _level_traces(u: Sequence[float], v: Sequence[float], Z: np.ndarray) -> list
     the scale, so core.classroom.contrast can recolour it for a projector.
     """
     box = {"x": [u[0], u[-1], u[-1], u[0], u[0]], "y": [v[0], v[0], v[-1], v[-1], v[0]]}
-    base = {"type": "scatter", "mode": "lines", "fill": "toself", "hoverinfo": "skip", "showlegend": False, "name": "loss"}
+    base = {"type": "scatter", "mode": "lines", "fill": "toself", "hoverinfo": "skip", "showlegend": False, "name": _("loss")}
     out = [{**base, **box, "fillcolor": scale_color(VIRIDIS, 1.0), "line": {"width": 0}, "meta": {"level": 1.0}}]
     fit = _quadratic(u, v, Z)
     if fit is None:
@@ -200,8 +201,8 @@ def play_figure(
     data_y: Sequence[float],
     x_ends: tuple[float, float],
     data_titles: tuple[str, str],
-    loss_title: str = "loss",
-    fit_title: str = "Fit on the data",
+    loss_title: str | None = None,
+    fit_title: str | None = None,
     speed: float = 15.0,
     max_frames: int = MAX_FRAMES,
     height: int = 620,
@@ -211,10 +212,12 @@ def play_figure(
     u, v, Z: the loss on a grid (Z[row = v, col = u]), drawn as filled level sets.
     lanes: drawn in order, so put the one to watch last (on top).
     speed: epochs per second while playing. Frames are decimated to ≤ max_frames; a frame's path keeps every shown epoch.
+    loss_title, fit_title: None for the plain words, in the reader's language.
     """
     Z = np.asarray(Z, dtype=np.float64)
     axis_titles, data_titles = tuple(map(plain_text, axis_titles)), tuple(map(plain_text, data_titles))  # names a person typed
-    loss_title = plain_text(loss_title)
+    loss_title = plain_text(_("loss") if loss_title is None else loss_title)
+    fit_title = _("Fit on the data") if fit_title is None else fit_title
     n_points = max(len(lane.path) for lane in lanes)
     shown = frame_epochs(n_points, max_frames)
     stride = (n_points - 1) / max(len(shown) - 1, 1)
@@ -223,13 +226,14 @@ def play_figure(
     loss_range = _log_range(lanes)
     sample = np.unique(np.linspace(0, len(data_x) - 1, min(len(data_x), DATA_POINTS)).round().astype(int)) if len(data_x) else []
 
+    data_name = _("data")
     static: list[dict[str, Any]] = [
         *_level_traces(u, v, Z),
-        {"type": "scatter", "mode": "markers", "name": "optimum (least squares)", "x": _nums([optimum[0]]),
+        {"type": "scatter", "mode": "markers", "name": _("optimum (least squares)"), "x": _nums([optimum[0]]),
          "y": _nums([optimum[1]]), "marker": {"size": 16, "symbol": "star", "color": "white", "line": {"color": "black", "width": 1.5}}},
-        {"type": "scatter", "mode": "markers", "name": "data", "x": _nums(np.asarray(data_x)[sample]),
+        {"type": "scatter", "mode": "markers", "name": data_name, "x": _nums(np.asarray(data_x)[sample]),
          "y": _nums(np.asarray(data_y)[sample]), "xaxis": "x2", "yaxis": "y2", "showlegend": False,
-         "marker": {"size": 5, "opacity": 0.45, "color": "#4c78a8"}, "hovertemplate": "%{x:.4g}, %{y:.4g}<extra>data</extra>"},
+         "marker": {"size": 5, "opacity": 0.45, "color": "#4c78a8"}, "hovertemplate": "%{x:.4g}, %{y:.4g}<extra>" + data_name + "</extra>"},
     ]  # fmt: skip
     moving_style: list[dict[str, Any]] = []
     for lane in lanes:
@@ -265,13 +269,13 @@ def play_figure(
         "xaxis2": {"domain": [0.6, 1], "anchor": "y2", "range": [x_ends[0] - x_pad, x_ends[1] + x_pad], "title": {"text": data_titles[0]}},
         "yaxis2": {"domain": [min(0.5 + gap, 0.9), 1], "anchor": "x2", "title": {"text": data_titles[1]},
                    "range": [float(y.min() - pad), float(y.max() + pad)] if len(y) else None},
-        "xaxis3": {"domain": [0.6, 1], "anchor": "y3", "range": [-0.5, n_points - 0.5], "title": {"text": "epoch"}},
+        "xaxis3": {"domain": [0.6, 1], "anchor": "y3", "range": [-0.5, n_points - 0.5], "title": {"text": _("epoch")}},
         "yaxis3": {"domain": [0, max(0.5 - gap, 0.1)], "anchor": "x3", "type": "log", "range": loss_range, "title": {"text": loss_title},
                    "exponentformat": "power", "dtick": _decade_step(loss_range, (0.5 - gap) / px)},
         "annotations": [
-            {**panel, "x": 0, "y": 1.0, "text": "<b>Path on the loss surface</b>"},
+            {**panel, "x": 0, "y": 1.0, "text": "<b>" + _("Path on the loss surface") + "</b>"},
             {**panel, "x": 0.6, "y": 1.0, "text": f"<b>{fit_title}</b>"},
-            {**panel, "x": 0.6, "y": max(0.5 - gap, 0.1) + 4 * px, "text": "<b>Loss per epoch</b>"},
+            {**panel, "x": 0.6, "y": max(0.5 - gap, 0.1) + 4 * px, "text": "<b>" + _("Loss per epoch") + "</b>"},
         ],
         "legend": {"orientation": "h", "x": 0, "y": 1.1, "yanchor": "bottom"},
         "hovermode": "closest",
@@ -279,14 +283,14 @@ def play_figure(
             "type": "buttons", "direction": "left", "showactive": False, "x": 0, "y": -62 * px, "xanchor": "left", "yanchor": "top",
             "pad": {"r": 10, "t": 10}, "font": {"size": 14},
             "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, {**play, "fromcurrent": True}]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
-                {"label": "⟲ From the start", "method": "animate", "args": [None, play]},
+                {"label": _("▶ Play"), "method": "animate", "args": [None, {**play, "fromcurrent": True}]},
+                {"label": _("❚❚ Pause"), "method": "animate", "args": [[None], still]},
+                {"label": _("⟲ From the start"), "method": "animate", "args": [None, play]},
             ],
         }],
         "sliders": [{
             "active": 0, "x": 0, "y": -110 * px, "len": 1.0, "xanchor": "left", "yanchor": "top", "pad": {"t": 10, "b": 10},
-            "currentvalue": {"prefix": "Epoch ", "visible": True, "xanchor": "left", "font": {"size": 15, "color": "#31333f"}},
+            "currentvalue": {"prefix": _("Epoch") + " ", "visible": True, "xanchor": "left", "font": {"size": 15, "color": "#31333f"}},
             "font": {"color": "rgba(0,0,0,0)"}, "ticklen": 0, "minorticklen": 0,  # 200 tick labels would overlap
             "transition": {"duration": 0},
             "steps": [{"label": str(int(e)), "method": "animate", "args": [[str(int(e))], still]} for e in shown],

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.i18n import _
 from core.plotting import finite, loss_axis, plain_text
 from core.training.figures import fit_figure
 
@@ -45,14 +46,15 @@ def landscape_figure(
     k = min(max(step, 0), len(path) - 1)
     inside = _inside(path, u, v)
     past, now = path[: k + 1], path[k]
+    loss = _("loss")
     if surface3d:
         zpath = _surface_height(u, v, Z, past)
         traces = [
             {"type": "surface", "x": list(u), "y": list(v), "z": Z.tolist(), "colorscale": "Viridis", "opacity": 0.85,
-             "showscale": False, "name": "loss"},
-            {"type": "scatter3d", "mode": "lines+markers", "name": "path", "x": past[:, 0].tolist(), "y": past[:, 1].tolist(),
+             "showscale": False, "name": loss},
+            {"type": "scatter3d", "mode": "lines+markers", "name": _("path"), "x": past[:, 0].tolist(), "y": past[:, 1].tolist(),
              "z": zpath, "line": {"color": color, "width": 6}, "marker": {"size": 3, "color": color}},
-            {"type": "scatter3d", "mode": "markers", "name": "optimum", "x": [optimum[0]], "y": [optimum[1]],
+            {"type": "scatter3d", "mode": "markers", "name": _("optimum"), "x": [optimum[0]], "y": [optimum[1]],
              "z": [zmin], "marker": {"size": 7, "symbol": "diamond", "color": "white", "line": {"color": "black", "width": 2}}},
         ]  # fmt: skip
         layout = {
@@ -62,7 +64,7 @@ def landscape_figure(
                 "camera": {"eye": {"x": 1.55, "y": 1.55, "z": 1.1}},  # back from the default 1.25s: no axis title at the edge
                 "xaxis": {"title": {"text": axis_titles[0]}},
                 "yaxis": {"title": {"text": axis_titles[1]}},
-                "zaxis": {"title": {"text": "loss"}},
+                "zaxis": {"title": {"text": loss}},
             },
             "showlegend": False,
             "uirevision": "landscape3d",
@@ -72,12 +74,12 @@ def landscape_figure(
             {"type": "contour", "x": list(u), "y": list(v), "z": root.tolist(), "colorscale": "Viridis", "ncontours": 18,
              "contours": {"coloring": "heatmap"}, "line": {"width": 0.5, "color": "rgba(255,255,255,0.5)"},
              "customdata": Z.tolist(), "hovertemplate": "%{x:.3g}, %{y:.3g}<br>L = %{customdata:.4g}<extra></extra>",
-             "colorbar": {"title": {"text": "loss"}, "tickvals": ticks.tolist(), "ticktext": [f"{zmin + t * t:.3g}" for t in ticks]}},
-            {"type": "scatter", "mode": "lines+markers", "name": "path", "x": past[inside[: k + 1], 0].tolist(),
+             "colorbar": {"title": {"text": loss}, "tickvals": ticks.tolist(), "ticktext": [f"{zmin + t * t:.3g}" for t in ticks]}},
+            {"type": "scatter", "mode": "lines+markers", "name": _("path"), "x": past[inside[: k + 1], 0].tolist(),
              "y": past[inside[: k + 1], 1].tolist(), "line": {"color": color, "width": 2}, "marker": {"size": 5, "color": color}},
-            {"type": "scatter", "mode": "markers", "name": "optimum (least squares)", "x": [optimum[0]], "y": [optimum[1]],
+            {"type": "scatter", "mode": "markers", "name": _("optimum (least squares)"), "x": [optimum[0]], "y": [optimum[1]],
              "marker": {"size": 16, "symbol": "star", "color": "white", "line": {"color": "black", "width": 1.5}}},
-            {"type": "scatter", "mode": "markers", "name": f"epoch {k}", "x": [now[0]] if inside[k] else [],
+            {"type": "scatter", "mode": "markers", "name": _("epoch {k}", k=k), "x": [now[0]] if inside[k] else [],
              "y": [now[1]] if inside[k] else [], "marker": {"size": 13, "color": color, "line": {"color": "white", "width": 2}}},
         ]  # fmt: skip
         layout = {
@@ -132,12 +134,13 @@ def _surface_height(u: Sequence[float], v: Sequence[float], Z: np.ndarray, pts: 
 def step_loss_figure(
     curves: dict[str, Sequence[float]],
     step: int,
-    y_title: str = "loss",
+    y_title: str | None = None,
     log_y: bool = True,
     colors: Sequence[str] = LANE_COLORS,
     height: int = 320,
 ) -> dict[str, Any]:
-    """Loss per epoch for one or more lanes, with a marker at the selected epoch on each and a vertical line there."""
+    """Loss per epoch for one or more lanes, with a marker at the selected epoch on each and a vertical line there.
+    y_title: None for the plain word, in the reader's language."""
     traces = []
     for i, (name, ys) in enumerate(curves.items()):
         ys = finite(list(ys))
@@ -152,8 +155,8 @@ def step_loss_figure(
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
-            "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": loss_axis(y_title, log_y),
+            "xaxis": {"title": {"text": _("epoch")}, "rangemode": "tozero"},
+            "yaxis": loss_axis(_("loss") if y_title is None else y_title, log_y),
             "shapes": [_vline(step)],
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": "step-loss",
@@ -174,8 +177,8 @@ def classroom_fit_figure(ds: Dataset, predicted: Sequence[float], epoch: int, he
     fig["layout"]["yaxis"]["range"] = [float(y.min() - pad), float(y.max() + pad)]
     fig["layout"]["uirevision"] = "classroom-fit"
     if len(ds.features) == 1:
-        fig["data"][1]["name"] = f"model at epoch {epoch}"
+        fig["data"][1]["name"] = _("model at epoch {epoch}", epoch=epoch)
     else:  # prediction against actual (fit_figure): the x axis holds the data's range too
-        fig["data"][0]["name"] = f"rows at epoch {epoch}"
+        fig["data"][0]["name"] = _("rows at epoch {epoch}", epoch=epoch)
         fig["layout"]["xaxis"]["range"] = fig["layout"]["yaxis"]["range"]
     return fig

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import N_
+
 # -- the classroom's landscape: MSE of ŷ = X·w + b as a quadratic form in θ = (w₁, …, w_d, b) -------------
 #
 # Every function below works in the units the optimizer sees (after z-scoring when the run standardizes), so the
@@ -15,7 +17,8 @@ import numpy as np
 DIVERGE_AT = 2.0  # lr·λ ≥ 2: the error along that eigenvector grows every step (|1 − lr·λ| ≥ 1)
 OSCILLATE_AT = 1.0  # 1 < lr·λ < 2: the factor 1 − lr·λ is negative, so the step overshoots and flips side each epoch
 CONVERGED_RATIO = 1e-2  # ‖θ_T − θ*‖ ≤ 1% of ‖θ₀ − θ*‖ after the run counts as converged; more than that is "slow"
-LABELS = ("converges", "slow", "oscillates", "diverges")
+# the four outcomes: keys in code and in the stored records (English), catalogue ids where shown (_(label))
+LABELS = (N_("converges"), N_("slow"), N_("oscillates"), N_("diverges"))
 
 
 @dataclass(frozen=True)

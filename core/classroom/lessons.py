@@ -15,17 +15,22 @@ from core.classroom.landscape import Quadratic, observed_lane, predict_lane
 from core.data.dataset import Dataset
 from core.data.preprocess import Scaler
 from core.data.presets import make_dataset
+from core.i18n import N_
 from core.training.config import TrainConfig
 
 MAX_EPOCHS = 500  # classroom runs are short: every epoch is a frame on the timeline
 MAX_ROWS = 1_000  # rows of a preset lesson
+# the ravine race's optimizers: each lane is named by its optimizer, marked for the catalogue so a lane's name reads
+# in the reader's language (momentum → 动量) wherever it is shown as _(lane.name) or _(lane.optimizer)
+RACE_OPTIMIZERS = (N_("sgd"), N_("momentum"), N_("nesterov"), N_("rmsprop"), N_("adam"))
 DATA_PAGE = ""  # a lesson's preset: the session's own dataset (ui.state.current_dataset), when it has MAX_DATA_FEATURES or fewer
 MAX_DATA_FEATURES = 2  # the surface is over (w, b) or a slice; the path and equation stay readable
 
 
 @dataclass(frozen=True)
 class Lane:
-    """One run of a lesson. lr_factor is a multiple of this lane's 2/λ_max; lr, when set, is absolute."""
+    """One run of a lesson. lr_factor is a multiple of this lane's 2/λ_max; lr, when set, is absolute.
+    name is an English catalogue id (N_): show it as _(lane.name); it stays English in a CSV and a run's record."""
 
     name: str
     optimizer: str = "sgd"
@@ -42,6 +47,8 @@ class Lane:
 
 @dataclass(frozen=True)
 class Lesson:
+    """title and prompt are English catalogue ids (N_): pages show them as _(lesson.title), _(lesson.prompt)."""
+
     key: str
     title: str
     prompt: str  # what the teacher asks the class before pressing play
@@ -62,76 +69,88 @@ LESSONS: dict[str, Lesson] = {
     for x in (
         Lesson(
             "good",
-            "A good learning rate",
-            "One feature, y ≈ 2x + 1. The learning rate η is half the limit (the largest rate that still settles). "
-            "Predict: how many epochs until the line fits? Does the path head straight for the best weights (the star)? "
-            "Then press ▶ Play.",
+            N_("A good learning rate"),
+            N_(
+                "One feature, y ≈ 2x + 1. The learning rate η is half the limit (the largest rate that still settles). "
+                "Predict: how many epochs until the line fits? Does the path head straight for the best weights (the star)? "
+                "Then press ▶ Play."
+            ),
             "linear_1d",
-            (Lane("0.5 × the limit", lr_factor=0.5),),
+            (Lane(N_("0.5 × the limit"), lr_factor=0.5),),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "oscillates",
-            "Too big: oscillates",
-            "Same data, η at 0.9 × the limit. Predict: will it still reach the best weights? What shape will the path have, "
-            "and will the loss curve notice? Then press ▶ Play.",
+            N_("Too big: oscillates"),
+            N_(
+                "Same data, η at 0.9 × the limit. Predict: will it still reach the best weights? What shape will the path have, "
+                "and will the loss curve notice? Then press ▶ Play."
+            ),
             "linear_1d",
-            (Lane("0.9 × the limit", lr_factor=0.9),),
+            (Lane(N_("0.9 × the limit"), lr_factor=0.9),),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "diverges",
-            "Way too big: diverges",
-            "η at 1.1 × the limit, just past it. Predict: a bit slower, or something else entirely? Then press ▶ Play.",
+            N_("Way too big: diverges"),
+            N_("η at 1.1 × the limit, just past it. Predict: a bit slower, or something else entirely? Then press ▶ Play."),
             "linear_1d",
-            (Lane("1.1 × the limit", lr_factor=1.1),),
+            (Lane(N_("1.1 × the limit"), lr_factor=1.1),),
             start=(-1.0, -2.0),
             epochs=30,
         ),
         Lesson(
             "lr_race",
-            "Learning-rate race",
-            "Four learning rates from the same start, in lockstep. Each lane is labelled in advance from how its η compares "
-            "with the limit; predict which one wins, then press ▶ Play and check the labels against what happens.",
+            N_("Learning-rate race"),
+            N_(
+                "Four learning rates from the same start, in lockstep. Each lane is labelled in advance from how its η compares "
+                "with the limit; predict which one wins, then press ▶ Play and check the labels against what happens."
+            ),
             "linear_1d",
             (
-                Lane("0.02 × the limit", lr_factor=0.02),
-                Lane("0.5 × the limit", lr_factor=0.5),
-                Lane("0.9 × the limit", lr_factor=0.9),
-                Lane("1.05 × the limit", lr_factor=1.05),
+                Lane(N_("0.02 × the limit"), lr_factor=0.02),
+                Lane(N_("0.5 × the limit"), lr_factor=0.5),
+                Lane(N_("0.9 × the limit"), lr_factor=0.9),
+                Lane(N_("1.05 × the limit"), lr_factor=1.05),
             ),
             start=(-1.0, -2.0),
         ),
         Lesson(
             "house",
-            "House prices, the guide's example",
-            "The example of the PyTorch guide this app grew from: price from area and rooms, standardized, SGD with η = 0.01 for "
-            "100 epochs. The two features are correlated, so the bowl is a long valley. Predict: does the guide's run reach the "
-            "best weights (least squares)? Then press ▶ Play.",
+            N_("House prices, the guide's example"),
+            N_(
+                "The example of the PyTorch guide this app grew from: price from area and rooms, standardized, SGD with η = 0.01 for "
+                "100 epochs. The two features are correlated, so the bowl is a long valley. Predict: does the guide's run reach the "
+                "best weights (least squares)? Then press ▶ Play."
+            ),
             "house_prices",
-            (Lane("the guide's SGD, η 0.01", lr=0.01, standardize=True),),
+            (Lane(N_("the guide's SGD, η 0.01"), lr=0.01, standardize=True),),
             n=1000,
             noise=0.1,
             epochs=100,
         ),
         Lesson(
             "scaling",
-            "Why scale features",
-            "The same house prices, raw and standardized, each at half its own limit. Predict: which contours are round, "
-            "and which run reaches the best weights in 100 epochs? Compare how stretched the two bowls are.",
+            N_("Why scale features"),
+            N_(
+                "The same house prices, raw and standardized, each at half its own limit. Predict: which contours are round, "
+                "and which run reaches the best weights in 100 epochs? Compare how stretched the two bowls are."
+            ),
             "house_prices",
-            (Lane("raw features", lr_factor=0.5), Lane("standardized", lr_factor=0.5, standardize=True)),
+            (Lane(N_("raw features"), lr_factor=0.5), Lane(N_("standardized"), lr_factor=0.5, standardize=True)),
             n=1000,
             noise=0.1,
             epochs=100,
         ),
         Lesson(
             "ravine",
-            "Momentum through a ravine",
-            "Standardized house prices: a long narrow valley. Five optimizers, one learning rate, one start. Predict the order "
-            "they reach the best weights, and which ones zig-zag, then press ▶ Play.",
+            N_("Momentum through a ravine"),
+            N_(
+                "Standardized house prices: a long narrow valley. Five optimizers, one learning rate, one start. Predict the order "
+                "they reach the best weights, and which ones zig-zag, then press ▶ Play."
+            ),
             "house_prices",
-            tuple(Lane(o, optimizer=o, lr_factor=0.3, standardize=True) for o in ("sgd", "momentum", "nesterov", "rmsprop", "adam")),
+            tuple(Lane(o, optimizer=o, lr_factor=0.3, standardize=True) for o in RACE_OPTIMIZERS),
             n=1000,
             noise=0.1,
             epochs=80,
@@ -139,22 +158,26 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "data",
-            "Your data (from the Data page)",
-            "The dataset chosen on the Data page (one or two features), standardized, at half the limit. Predict: how round "
-            "is the bowl, and how many epochs until the loss flattens? Then press ▶ Play.",
+            N_("Your data (from the Data page)"),
+            N_(
+                "The dataset chosen on the Data page (one or two features), standardized, at half the limit. Predict: how round "
+                "is the bowl, and how many epochs until the loss flattens? Then press ▶ Play."
+            ),
             DATA_PAGE,
-            (Lane("0.5 × the limit", lr_factor=0.5, standardize=True),),
+            (Lane(N_("0.5 × the limit"), lr_factor=0.5, standardize=True),),
         ),
         Lesson(
             "minibatch",
-            "Mini-batch noise",
-            "The same learning rate with the full batch, batches of 32 and batches of 4. Each point is the weights after one "
-            "epoch. Predict: which path is smooth, which one jitters around the best weights? Then press ▶ Play.",
+            N_("Mini-batch noise"),
+            N_(
+                "The same learning rate with the full batch, batches of 32 and batches of 4. Each point is the weights after one "
+                "epoch. Predict: which path is smooth, which one jitters around the best weights? Then press ▶ Play."
+            ),
             "linear_1d",
             (
-                Lane("full batch", lr_factor=0.1),
-                Lane("batch 32", lr_factor=0.1, batch_size=32),
-                Lane("batch 4", lr_factor=0.1, batch_size=4),
+                Lane(N_("full batch"), lr_factor=0.1),
+                Lane(N_("batch 32"), lr_factor=0.1, batch_size=32),
+                Lane(N_("batch 4"), lr_factor=0.1, batch_size=4),
             ),
             start=(-1.0, -2.0),
             epochs=40,

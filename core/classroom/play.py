@@ -11,8 +11,9 @@ from core.classroom.animation import PlayLane, fit_ends, play_figure
 from core.classroom.figures import LANE_COLORS
 from core.classroom.landscape import grid_axes, loss_grid
 from core.classroom.lessons import Lesson
-from core.classroom.step import GRID_SIZE, LessonView, lane_losses
+from core.classroom.step import GRID_SIZE, LessonView, lane_losses, outcome_text
 from core.data.dataset import Dataset
+from core.i18n import _
 
 
 def play_group(lesson: Lesson, focus: int) -> list[int]:
@@ -23,15 +24,16 @@ def play_group(lesson: Lesson, focus: int) -> list[int]:
 
 def lane_name(view: LessonView, i: int) -> str:
     """A race lane's legend name carries its prediction, so the class can check it as the run plays."""
-    predicted = view.labels[i][0]
-    race = len(view.lesson.lanes) > 1
-    return view.lesson.lanes[i].name + (f" · predicted: {predicted}" if race and predicted != "—" else "")
+    predicted, name = view.labels[i][0], _(view.lesson.lanes[i].name)
+    if len(view.lesson.lanes) > 1 and predicted != "—":
+        return _("{lane} · predicted: {outcome}", lane=name, outcome=outcome_text(predicted))
+    return name
 
 
 def fit_x_title(ds: Dataset) -> str:
     """The fit panel's x axis: the first feature; the others are held at their mean (animation.fit_ends)."""
     others = ", ".join(ds.features[1:])
-    return ds.features[0] + (f" ({others} at its mean)" if others else "")
+    return _("{feature} ({others} at its mean)", feature=ds.features[0], others=others) if others else ds.features[0]
 
 
 @dataclass(frozen=True)
@@ -57,5 +59,5 @@ def play(view: LessonView, speed: float, height: int = 720, grid_size: int = GRI
         lanes.append(PlayLane(lane_name(view, i), color, view.paths[i][:, ax], lane_losses(view.surfaces[i].quadratic, view.paths[i]), fit))
     fig = play_figure(u, v, loss_grid(q, u, v, axes=view.axes), optimum, view.axis_titles(view.focus), lanes, X[:, 0],
                       ds.y.to_numpy(dtype=float), x_ends, (fit_x_title(ds), ds.target),
-                      loss_title=f"MSE ({view.loss_unit(view.focus)})", speed=speed, height=height)  # fmt: skip
+                      loss_title=_("MSE ({unit})", unit=view.loss_unit(view.focus)), speed=speed, height=height)  # fmt: skip
     return Play(fig, len(view.lesson.lanes) - len(group), view.n_steps + 1 > len(fig["frames"]))

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from core.classroom.figures import LANE_COLORS, landscape_figure
-from core.classroom.landscape import Quadratic, grid_axes, loss_grid
+from core.classroom.landscape import LABELS, Quadratic, grid_axes, loss_grid
 from core.classroom.lessons import Lane, Lesson, LessonRun, Surface, equation, labels, param_names, path_from_history, shown_rate, tex
 from core.data.dataset import Dataset
+from core.i18n import _
 
 GRID_SIZE = 60  # contour nodes a side: each step view resends the grid (60² ≈ 150 kB of JSON, 120² ≈ 570 kB)
 
@@ -45,11 +46,14 @@ class LessonView:
         return param_names(self.dataset.features)
 
     def axis_titles(self, i: int) -> tuple[str, str]:
-        names, std = self.param_names, " (standardized)" if self.lesson.lanes[i].standardize else ""
-        return param_label(names[self.axes[0]]) + std, param_label(names[self.axes[1]]) + std
+        """The surface's two axes in words, in the reader's language."""
+        names = [param_label(self.param_names[a]) for a in self.axes]
+        if self.lesson.lanes[i].standardize:
+            return _("{name} (standardized)", name=names[0]), _("{name} (standardized)", name=names[1])
+        return names[0], names[1]
 
     def loss_unit(self, i: int) -> str:
-        return "training units, standardized" if self.lesson.lanes[i].standardize else f"{self.dataset.target}²"
+        return _("training units, standardized") if self.lesson.lanes[i].standardize else f"{self.dataset.target}²"
 
 
 def lesson_view(
@@ -81,22 +85,31 @@ def stability_text(surf: Surface, standardize: bool) -> tuple[str, str]:
     """The caption under the controls in plain words, and its tooltip with the terms a textbook uses."""
     q = surf.quadratic
     lr_max, kappa = q.lr_max(), q.condition_number()
-    units = "standardized" if standardize else "raw"
-    text = (
-        f"**The limit: η < {lr_max:.4g}.** Above it each step overshoots the bottom by more than it started, and the run "
-        f"diverges. The bowl is {kappa:.3g} times steeper across than along ({units} units)."
+    text = _(
+        "**The limit: η < {lr_max:.4g}.** Above it each step overshoots the bottom by more than it started, and the run "
+        "diverges. The bowl is {kappa:.3g} times steeper across than along ({units} units).",
+        lr_max=lr_max,
+        kappa=kappa,
+        units=_("standardized") if standardize else _("raw"),
     )
-    tip = (
-        f"The limit is 2/λ_max, where λ_max = {2 / lr_max:.4g} is the largest eigenvalue of the loss's Hessian: the curvature "
-        f"of the bowl in its steepest direction. {kappa:.3g} is the condition number λ_max/λ_min. These hold for plain "
-        "full-batch gradient descent on this loss."
+    tip = _(
+        "The limit is 2/λ_max, where λ_max = {lam:.4g} is the largest eigenvalue of the loss's Hessian: the curvature "
+        "of the bowl in its steepest direction. {kappa:.3g} is the condition number λ_max/λ_min. These hold for plain "
+        "full-batch gradient descent on this loss.",
+        lam=2 / lr_max,
+        kappa=kappa,
     )
     return text, tip
 
 
 def param_label(name: str) -> str:
     """A parameter as a student reads it: "w:x" is the weight of x, "b" the intercept."""
-    return f"weight of {name[2:]}" if name.startswith("w:") else "intercept b" if name == "b" else name
+    return _("weight of {name}", name=name[2:]) if name.startswith("w:") else _("intercept b") if name == "b" else name
+
+
+def outcome_text(word: str) -> str:
+    """An outcome (core.classroom.landscape.LABELS: "converges", …) in the reader's language; "—" and "" as they are."""
+    return _(word) if word in LABELS else word
 
 
 def axis_pairs(names: list[str]) -> dict[str, tuple[int, int]]:
@@ -248,17 +261,18 @@ def update_note(lane: Lane, surf: Surface, path: np.ndarray, lr: float, k: int) 
     """The caption under the equation: the trainer's own next θ beside the equation's (plain gradient descent), saying
     "the same numbers" only when they read the same; or why the run's step differs."""
     if not lane.plain:
-        why = "each epoch takes several mini-batch steps" if lane.batch_size else f"{lane.optimizer} reshapes the step"
-        return f"The gradient above is the full-batch one at this point; the run's own update differs ({why})."
+        mini_batch = _("each epoch takes several mini-batch steps")
+        why = mini_batch if lane.batch_size else _("{optimizer} reshapes the step", optimizer=_(lane.optimizer))
+        return _("The gradient above is the full-batch one at this point; the run's own update differs ({why}).", why=why)
     if k + 1 >= len(path):
         return ""
     ours = equation(surf.X, surf.y, path[k], lr).next_theta
     places = decimals(np.concatenate([path[k], ours]))
     recorded = [fixed(v, places) for v in path[k + 1]]
     if recorded == [fixed(v, places) for v in ours]:
-        return f"The trainer recorded {', '.join(recorded)} after this epoch: the same numbers."
-    return (f"The trainer recorded {', '.join(recorded)} after this epoch. The last digits differ from the equation's because "
-            "the trainer computes in 32-bit floats (about 7 significant digits) and the equation in 64-bit.")  # fmt: skip
+        return _("The trainer recorded {numbers} after this epoch: the same numbers.", numbers=", ".join(recorded))
+    return _("The trainer recorded {numbers} after this epoch. The last digits differ from the equation's because the trainer "
+             "computes in 32-bit floats (about 7 significant digits) and the equation in 64-bit.", numbers=", ".join(recorded))  # fmt: skip
 
 
 # -- the race -----------------------------------------------------------------------------------------------------
@@ -272,12 +286,13 @@ def relative_losses(q: Quadratic, path: np.ndarray) -> np.ndarray:
 
 
 def race_losses(view: LessonView) -> dict[str, np.ndarray]:
-    """Every lane's relative loss, by lane name: the race's loss chart."""
-    return {lane.name: relative_losses(s.quadratic, p) for lane, s, p in zip(view.lesson.lanes, view.surfaces, view.paths)}
+    """Every lane's relative loss, by lane name (in the reader's language): the race's loss chart."""
+    return {_(lane.name): relative_losses(s.quadratic, p) for lane, s, p in zip(view.lesson.lanes, view.surfaces, view.paths)}
 
 
 def race_rows(view: LessonView) -> list[dict[str, Any]]:
-    """The race's table, a row per lane: its rate against its own λ_max, the prediction and what happened."""
+    """The race's table, a row per lane: its rate against its own λ_max, the prediction and what happened. Keys and
+    outcome words are English (tests and code compare them); the page translates the labels and words it shows."""
     rows = []
     for lane, surf, lr, (predicted, observed), status in zip(view.lesson.lanes, view.surfaces, view.lrs, view.labels, view.statuses):
         q = surf.quadratic

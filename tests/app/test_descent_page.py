@@ -226,3 +226,69 @@ def test_your_data_lesson_uses_the_data_page_dataset_and_refuses_too_many_featur
     at.run()
     assert not at.exception
     assert any("1 or 2 features" in w.value for w in at.warning)
+
+
+def chinese_left(at: AppTest) -> list[str]:
+    """English still on the page, but for projector mode's stylesheet (st.html's CSS is not read by anyone)."""
+    from tests.app.test_chinese import KEPT
+    from tests.app.words import english, texts
+
+    return english([t for t in texts(at) if not t.lstrip().startswith("<style>")], KEPT)
+
+
+def wait_for_charts(at: AppTest) -> AppTest:
+    deadline = time.monotonic() + 90
+    while not at.get("plotly_chart"):  # AppTest cannot fire run_every: rerun as the browser's timer would
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the lanes never finished"
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_classroom_in_chinese_through_both_views_a_race_and_projector_mode():
+    """The page walked as a Chinese class sees it: the first lesson animated and step by step, the learning-rate race
+    with its table, and projector mode. Nothing English is left but names, code and the maths; the numbers are the same."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("../pages/descent.py")
+    at.run()
+    wait_for_charts(at)
+    assert chinese_left(at) == []
+    assert at.title[0].value == "梯度下降" and at.info[0].value.startswith("**合适的学习率。** 一个特征")
+    assert list(at.segmented_control[0].options) == ["动画", "逐步"]
+    assert any(c.value.startswith("**上限：η <") for c in at.caption)
+    (fig,) = charts(at)
+    assert [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == ["▶ 播放", "❚❚ 暂停", "⟲ 从头开始"]
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("x 的权重", "截距 b")
+    assert fig["layout"]["sliders"][0]["currentvalue"]["prefix"] == "轮次 "
+
+    at = step_view(at)
+    button(at, "前进 1 步").click().run()
+    assert at.slider[0].value == 1 and chinese_left(at) == []
+    assert any("训练器在这一轮之后记录的是" in c.value for c in at.caption)
+    assert any(m.value.startswith("**第 1 轮的更新**（0.5 × 上限；原始单位）") for m in at.markdown)
+    english = button(step_view(open_classroom()), "Step 1").click().run()
+    assert [x.value for x in at.latex] == [x.value for x in english.latex]  # the equation is maths: the same in both languages
+
+    at.session_state[state.DESCENT_LESSON] = "lr_race"
+    at.run()
+    wait_for_charts(at)
+    assert at.segmented_control[0].value == "step"  # the view is kept from lesson to lesson
+    assert chinese_left(at) == [] and "同步赛跑" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "预测" in getattr(d.value, "data", d.value).columns)
+    table = getattr(table, "data", table)
+    assert list(table.columns) == ["赛道", "优化器", "η", "η × 曲率", "碗的拉伸", "预测", "实际", "一致", "状态"]
+    assert list(table["预测"]) == list(table["实际"]) and set(table["实际"]) == {"偏慢", "收敛", "振荡", "发散"}
+
+    at.segmented_control[0].set_value("play").run()
+    assert chinese_left(at) == []
+    assert all("· 预测：" in t["name"] for t in charts(at)[0]["data"] if t.get("mode") == "lines+markers")  # legend: the prediction
+
+    at.toggle(key=state.DESCENT_PROJECTOR).set_value(True).run()
+    assert not at.exception and not at.title and chinese_left(at) == []
+    assert charts(at)[0]["layout"]["paper_bgcolor"] == "#ffffff"
+    step_view(at)
+    assert chinese_left(at) == []

@@ -193,3 +193,28 @@ def test_the_play_modules_stay_light():
     code = "import sys, core.classroom.animation, core.classroom.contrast\n"
     code += "assert 'torch' not in sys.modules and 'streamlit' not in sys.modules\n"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_play_figure_speaks_the_readers_language_and_keeps_its_frames():
+    """Buttons, slider prefix, panel titles, axis titles and trace names are words; frames and numbers are not."""
+    from core.classroom.figures import landscape_figure, step_loss_figure
+    from core.i18n import use
+
+    english, *_ = build()
+    use("zh")
+    try:
+        fig, *_ = build()
+        surface = landscape_figure([0, 1], [0, 1], np.zeros((2, 2)), np.zeros((2, 2)), 0, [0, 0], ("w", "b"))
+        loss = step_loss_figure({"a": [3, 2, 1]}, 1)
+    finally:
+        use("en")
+    assert [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == ["▶ 播放", "❚❚ 暂停", "⟲ 从头开始"]
+    assert fig["layout"]["sliders"][0]["currentvalue"]["prefix"] == "轮次 "
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["<b>损失曲面上的路径</b>", "<b>在数据上的拟合</b>", "<b>每轮的损失</b>"]
+    assert fig["layout"]["xaxis3"]["title"]["text"] == "轮次" and fig["layout"]["yaxis3"]["title"]["text"] == "损失"
+    assert {t.get("name") for t in fig["data"]} >= {"损失", "最优点（最小二乘）", "数据"}
+    assert fig["frames"] == english["frames"] and fig["layout"]["sliders"][0]["steps"] == english["layout"]["sliders"][0]["steps"]
+    assert [t.get("name") for t in surface["data"]] == [None, "路径", "最优点（最小二乘）", "第 0 轮"]
+    assert surface["data"][0]["colorbar"]["title"]["text"] == "损失"
+    assert loss["layout"]["xaxis"]["title"]["text"] == "轮次" and loss["layout"]["yaxis"]["title"]["text"] == "损失"
+    assert [b["label"] for b in high_contrast(fig)["layout"]["updatemenus"][0]["buttons"]][0] == "▶ 播放"  # projector mode keeps them

@@ -17,6 +17,7 @@ from core.classroom.play import fit_x_title, play, play_group
 from core.classroom.step import (
     LessonView,
     at_epoch,
+    axis_pair_label,
     axis_pairs,
     checkable,
     decimals,
@@ -26,6 +27,7 @@ from core.classroom.step import (
     gif_epochs,
     lane_surface_figure,
     lesson_view,
+    outcome_text,
     preset_lr,
     race_losses,
     race_rows,
@@ -35,6 +37,7 @@ from core.classroom.step import (
     surface_view,
     update_note,
 )
+from core.i18n import use
 from core.training import train
 
 
@@ -330,3 +333,55 @@ def test_the_step_modules_stay_light():
     """The page imports them on every rerun: no torch, no streamlit."""
     code = "import sys, core.classroom.step, core.classroom.play\nassert 'torch' not in sys.modules and 'streamlit' not in sys.modules\n"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], check=True)
+
+
+# -- in Chinese ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chinese():
+    """Speak Chinese in this thread for one test (the app sets it per session; tests and the CLI call use())."""
+    use("zh")
+    yield
+    use("en")
+
+
+def numbers_in(text: str) -> list[str]:
+    return re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)
+
+
+def test_the_limit_reads_in_chinese_with_the_same_numbers(chinese):
+    surf = surface(lesson_dataset(LESSONS["good"]), standardize=False)
+    text, terms = stability_text(surf, standardize=False)
+    lam = lambda_max(surf)
+    assert text.startswith(f"**上限：η < {2 / lam:.4g}。**") and text.endswith("（原始单位）。")
+    assert f"λ_max = {lam:.4g}" in terms and "条件数" in terms
+    use("en")
+    english, english_terms = stability_text(surf, standardize=False)
+    assert numbers_in(text) == numbers_in(english) and numbers_in(terms) == numbers_in(english_terms)  # only the words change
+
+
+def test_the_update_note_and_the_axes_read_in_chinese(chinese):
+    lesson, lane = LESSONS["good"], LESSONS["good"].lanes[0]
+    surf = surface(lesson_dataset(lesson), lane.standardize)
+    theta = np.array([-1.0, -2.0])
+    exact = equation(surf.X, surf.y, theta, 0.1).next_theta
+    note = update_note(lane, surf, np.array([theta, exact]), 0.1, 0)
+    assert note.startswith("训练器在这一轮之后记录的是") and note.endswith("数字完全相同。")
+    assert "32 位浮点数" in update_note(lane, surf, np.array([theta, exact + [0, 3e-5]]), 0.1, 0)
+    view = finished_view("ravine", epochs=3)
+    assert "动量" in update_note(LESSONS["ravine"].lanes[1], view.surfaces[1], view.paths[1], view.lrs[1], 2)
+    assert view.axis_titles(0) == ("area_m2 的权重（标准化）", "rooms 的权重（标准化）")
+    assert axis_pair_label("w:rooms × b") == "rooms 的权重 × 截距 b"
+
+
+def test_a_race_reads_in_chinese_while_its_keys_stay_english(chinese):
+    view = finished_view("lr_race")
+    assert list(race_losses(view)) == ["0.02 × 上限", "0.5 × 上限", "0.9 × 上限", "1.05 × 上限"]  # the loss chart's legend
+    rows = race_rows(view)
+    assert [r["observed"] for r in rows] == ["slow", "converges", "oscillates", "diverges"]  # code and tests compare these
+    assert [outcome_text(r["observed"]) for r in rows] == ["偏慢", "收敛", "振荡", "发散"]
+    assert outcome_text("—") == "—" and outcome_text("") == ""  # "" would be gettext's header
+    names = [t["name"] for t in play(view, speed=15).figure["data"] if t.get("mode") == "lines+markers"]
+    assert names[-1] == "0.02 × 上限 · 预测：偏慢"
+    assert fit_x_title(lesson_dataset(LESSONS["house"])) == "area_m2（rooms 取均值）"
