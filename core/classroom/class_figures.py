@@ -166,7 +166,7 @@ def tally_figure(rows: list[dict], height: int = 420) -> dict[str, Any]:
     cats = [r["category"] for r in rows][::-1]  # top to bottom as the table lists them
     shown = [_(WORDS[c]) if c in WORDS else c for c in cats]
     predicted = [r["predicted"] for r in rows][::-1]
-    traces = [{"type": "bar", "orientation": "h", "name": _("predicted"), "y": shown, "x": predicted, "text": predicted,
+    traces = [{"type": "bar", "orientation": "h", "name": _("students predicting"), "y": shown, "x": predicted, "text": predicted,
                "textposition": "outside", "marker": {"color": "#9aa5b1"}}]  # fmt: skip
     if rows and rows[0]["observed"] is not None:
         observed = [r["observed"] for r in rows][::-1]

@@ -38,8 +38,8 @@ WORDS = {
 COLUMNS = {
     "round": N_("round"), "nickname": N_("nickname"), "learning rate": N_("learning rate"), "optimizer": N_("optimizer"),
     "prediction": N_("prediction"), "epochs guessed": N_("epochs guessed"), "outcome": N_("outcome"),
-    "epochs to converge": N_("epochs to converge"), "category": N_("category"), "predicted": N_("predicted"),
-    "observed": N_("observed"), "predicted rightly": N_("predicted rightly"),
+    "epochs to converge": N_("epochs to converge"), "category": N_("category"), "predicted": N_("students predicting"),
+    "observed": N_("lanes observed"), "predicted rightly": N_("predicted rightly"),
 }  # fmt: skip
 WORD_COLUMNS = ("category", "prediction", "outcome", "optimizer")  # cells holding a word of WORDS; the others: names, numbers
 

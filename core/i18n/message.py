@@ -14,7 +14,7 @@ from core.i18n.language import current
 
 def _(msgid: str, /, **params: Any) -> str:
     """msgid in the current language, its {fields} filled from params (none: the text as is, braces and all)."""
-    text = translations(current()).gettext(msgid)
+    text = translations(current()).gettext(msgid) if msgid else msgid  # gettext's "" is the catalogue's header
     return text.format(**{k: render(v) for k, v in params.items()}) if params else text
 
 

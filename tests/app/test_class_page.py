@@ -170,7 +170,7 @@ def test_a_round_from_submit_to_reveal_with_the_prediction_locked():
     assert list(table["epochs to converge"]) == ["—"]  # a diverged lane never converged: a dash, never "None"
     wait_until(student, lambda at: any("Your lane diverges" in m.value for m in at.markdown), "the student never saw the outcome")
     tally = student.dataframe[0].value.set_index("category")
-    assert tally.loc["converges", "predicted"] == 1 and tally.loc["diverges", "observed"] == 1
+    assert tally.loc["converges", "students predicting"] == 1 and tally.loc["diverges", "lanes observed"] == 1
     saved = load_class(run_store(), code)  # kept in the run store as its lanes end, with the run's id
     assert saved.owner == user_owner(TEACHER) and [(r["nickname"], r["outcome"]) for r in saved.rows] == [("=1+1", "diverges")]
     assert run_store().get(saved.rows[0]["run_id"])["owner"] == user_owner(TEACHER)  # the lane is the teacher's run

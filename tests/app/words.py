@@ -25,6 +25,7 @@ ALLOWED = {
         "bfloat16 int8 int64 dtype Hz fps FLOP FLOPs TFLOPS TF32 API CLI ETA ID id ok OK vs max min log ln exp lambda"
     ).split()
 }
+_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S | re.I)  # a page's CSS is not prose
 _SKIP = re.compile(r"`[^`]*`|\$[^$]*\$|https?://\S+|\{[^}]*\}|<[^>]+>|:material/[a-z_]+:|\S*[_\d./\\]\S*")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -95,7 +96,7 @@ def english(strings: Iterable[str], allowed: Iterable[str] = ()) -> list[str]:
     keep = ALLOWED | {w.lower() for a in allowed for w in _WORD.findall(str(a))}
     found = []
     for s in strings:
-        words = [w for w in _WORD.findall(_SKIP.sub(" ", s)) if w.lower() not in keep]
+        words = [w for w in _WORD.findall(_SKIP.sub(" ", _STYLE.sub(" ", s))) if w.lower() not in keep]
         if words:
             found.append(f"{s!r} ← {' '.join(words)}")
     return sorted(set(found))

@@ -23,6 +23,8 @@ def test_a_message_id_is_always_a_plain_string_literal():
     language. Only _() may take a name (an id marked with N_ where it was defined, in a table of labels)."""
     bad = []
     for path in extract.source_files():
+        if path.parent.name == "i18n":
+            continue  # the machinery itself passes ids along
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             name = getattr(node, "func", None) and getattr(node.func, "id", getattr(node.func, "attr", None))
             if isinstance(node, ast.Call) and name in extract.KEYWORDS:

@@ -35,6 +35,7 @@ def test_a_message_renders_in_the_language_of_the_thread_that_shows_it():
 
 def test_an_id_without_a_translation_is_shown_as_written_with_its_fields_filled():
     use("zh")
+    assert _("") == ""  # not the catalogue's header
     assert _("Not in any catalogue: {n}", n=3) == "Not in any catalogue: 3"
     assert _("{braces} kept when nothing fills them") == "{braces} kept when nothing fills them"
 
