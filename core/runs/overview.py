@@ -49,35 +49,36 @@ def active_row(job: Job, snap: Snapshot, now: float) -> dict[str, str]:
 
 
 def failure_rows(jobs: Sequence[Job], now: float, limit: int) -> list[dict]:
-    """The last `limit` failed jobs, newest first: when (local time), who, how far it got, and why; a table to show,
-    its column names and messages in the reader's language."""
+    """The last `limit` failed jobs, newest first: when (local time), who, how far it got, and why (in the reader's
+    language). The keys stay English, ids of the headings a page shows (_(key))."""
     failed = [j for j in jobs if j.status == "failed"][-limit:][::-1]
     return [
         {
-            _("finished"): time.strftime("%H:%M:%S", time.localtime(j.finished_at or now)),
-            _("owner"): owner_name(j),
-            _("epochs"): len(j.history["epoch"]),
-            _("message"): str(j.error or (j.result or {}).get("reason", "")),
+            N_("finished"): time.strftime("%H:%M:%S", time.localtime(j.finished_at or now)),
+            N_("owner"): owner_name(j),
+            N_("epochs"): len(j.history["epoch"]),
+            N_("message"): str(j.error or (j.result or {}).get("reason", "")),
         }
         for j in failed
     ]
 
 
 def limits_in_force(policy: JobPolicy, workers: int) -> dict[str, str]:
-    """Each limit, named with the environment variable that sets it, and its value as text, in the reader's language."""
+    """Each limit, named with the environment variable that sets it (an id: show it with _(name)), and its value as text
+    in the reader's language."""
     orphans = _("kept running") if policy.keep_orphans else _("{seconds:g} s", seconds=policy.orphan_after_s)
     return {
-        _("worker processes (DESCENT_WORKERS)"): f"{workers}",
-        _("runs at a time per person, a browser or a login (DESCENT_RUNS_PER_SESSION)"): f"{policy.runs_per_session}",
-        _("closed browser: runs stopped after (DESCENT_ORPHAN_AFTER_S)"): orphans,
-        _("wall time per run (DESCENT_MAX_RUN_S)"): _("{seconds:g} s", seconds=policy.max_run_s) if policy.max_run_s else _("no limit"),
-        _("runs at a time per GPU (DESCENT_RUNS_PER_GPU)"): f"{policy.runs_per_gpu}",
-        _("memory per run beyond the worker (DESCENT_WORKER_MEMORY_MB; default from RAM and workers)"): _memory(policy),
-        _("a run that will not stop is ended after (DESCENT_STOP_GRACE_S)"): _("{seconds:g} s", seconds=policy.stop_grace_s),
-        _("epochs per run (DESCENT_MAX_EPOCHS)"): f"{MAX_EPOCHS:,}",
-        _("rows (DESCENT_MAX_ROWS)"): f"{LIMITS.max_rows:,}",
-        _("columns (DESCENT_MAX_COLUMNS)"): f"{LIMITS.max_columns}",
-        _("upload size (DESCENT_MAX_UPLOAD_MB)"): f"{LIMITS.max_bytes / 2**20:g} MB",
+        N_("worker processes (DESCENT_WORKERS)"): f"{workers}",
+        N_("runs at a time per person, a browser or a login (DESCENT_RUNS_PER_SESSION)"): f"{policy.runs_per_session}",
+        N_("closed browser: runs stopped after (DESCENT_ORPHAN_AFTER_S)"): orphans,
+        N_("wall time per run (DESCENT_MAX_RUN_S)"): _("{seconds:g} s", seconds=policy.max_run_s) if policy.max_run_s else _("no limit"),
+        N_("runs at a time per GPU (DESCENT_RUNS_PER_GPU)"): f"{policy.runs_per_gpu}",
+        N_("memory per run beyond the worker (DESCENT_WORKER_MEMORY_MB; default from RAM and workers)"): _memory(policy),
+        N_("a run that will not stop is ended after (DESCENT_STOP_GRACE_S)"): _("{seconds:g} s", seconds=policy.stop_grace_s),
+        N_("epochs per run (DESCENT_MAX_EPOCHS)"): f"{MAX_EPOCHS:,}",
+        N_("rows (DESCENT_MAX_ROWS)"): f"{LIMITS.max_rows:,}",
+        N_("columns (DESCENT_MAX_COLUMNS)"): f"{LIMITS.max_columns}",
+        N_("upload size (DESCENT_MAX_UPLOAD_MB)"): f"{LIMITS.max_bytes / 2**20:g} MB",
     }
 
 
