@@ -129,7 +129,7 @@ if not selected:
 
 # -- overlay --------------------------------------------------------------------------------------
 st.subheader(_("Loss curves"))
-test_loss_col, log_scale_col, _rest = st.columns([1, 1, 4])
+test_loss_col, log_scale_col, _rest = st.columns([1.4, 1, 3.6])  # 测试损失（虚线） needs the room
 show_test = test_loss_col.toggle(_("Test loss (dotted)"), value=True, key="runs_show_test")
 log_y = log_scale_col.toggle(_("Log scale"), value=True, key="runs_log_y")
 try:
