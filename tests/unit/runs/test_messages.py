@@ -182,3 +182,22 @@ def test_a_run_too_big_for_the_memory_cap_is_refused_in_the_readers_language():
     english, chinese = in_both(caught.value)
     assert "more than the 1 MB a run may use on this server" in english
     assert "超过了本服务器允许每次训练使用的 1 MB" in chinese and "GiB" in chinese
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_job_failed_by_the_manager_is_stored_as_a_message_and_read_back_in_either_language(tmp_path):
+    from core.data import make_dataset
+
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    m = JobManager(n_workers=1, store=store)
+    try:
+        job = m.wait(m.submit(make_dataset("house_prices", n=50), TrainConfig(epochs=5, device="cuda")).id, timeout=90)
+        assert job.status == "failed" and isinstance(job.error, Message)
+    finally:
+        m.shutdown()
+    stored = RunStore(store.url).get(job.id)
+    assert stored["status"] == "failed" and stored["result"]["reason"] == job.error
+    english, chinese = in_both(stored["result"]["reason"])
+    assert english == "This server has no usable CUDA GPU: its training processes' torch sees none. Choose device auto or cpu."
+    assert chinese == "本服务器没有可用的 CUDA GPU：训练进程中的 torch 一个也看不到。请把设备选为 auto 或 cpu。"
+    store.close()
