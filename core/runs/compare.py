@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import _
 from core.runs.history_codec import jsonable
 
 
 def config_diff(runs: Sequence[dict]) -> list[dict]:
     """The settings whose values differ between runs, config and dataset alike: [{"setting": name, run id: value…}].
 
-    Values are strings, so a column mixing numbers, lists and "—" (not set) displays as one type.
+    Values are strings, so a column mixing numbers, lists and "—" (not set) displays as one type; "none" is in the reader's
+    language. The "setting" key stays: the page labels it.
     """
     flat = [{**run["config"], **{f"data: {k}": v for k, v in run["dataset"].items()}} for run in runs]
     names = list(dict.fromkeys(name for f in flat for name in f))
@@ -54,7 +56,7 @@ def export_csv(runs: Sequence[dict], histories: dict[str, dict[str, list]]) -> s
 def _show(value: Any) -> str:
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, default=jsonable)
-    return "none" if value is None else str(value)
+    return _("none") if value is None else str(value)
 
 
 def _json_safe(value: Any) -> Any:

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import Message
+
 
 # -- the history codec ----------------------------------------------------------------------------
 # blob = u32 header length, JSON header {"n": rows, "columns": [[name, kind, nbytes], …]}, then each column's bytes.
@@ -20,8 +22,11 @@ def encode(rows: dict[str, Sequence]) -> tuple[int, bytes]:
         if n is None:
             n = len(values)
         elif len(values) != n:
-            raise ValueError(
-                f"History column {name!r} has {len(values)} values where the others have {n}; every column needs one per epoch."
+            raise ValueError(  # a Message: the run store's error says it in the reader's language
+                Message(
+                    "History column {name} has {count} values where the others have {n}; every column needs one per epoch.",
+                    {"name": repr(name), "count": len(values), "n": n},
+                )
             )
         kind, raw = _pack(values)
         header.append([name, kind, len(raw)])
@@ -98,6 +103,7 @@ def as_list(values: Any) -> list:
             obj[missing] = None
             return obj.tolist()
     return values.tolist()
+
 
 def dumps(value: Any) -> str:
     return json.dumps(value, default=jsonable)

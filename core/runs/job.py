@@ -11,10 +11,26 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.i18n import N_, Message, _
 from core.runs.columns import Columns
 from core.training.config import TrainConfig
 
 FINAL = ("completed", "stopped", "diverged", "failed")
+STATUS_LABELS = {  # a run's status as a person reads it; the status itself stays English (the store, filters, tests)
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "completed": N_("completed"),
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+
+
+def status_label(status: str) -> str:
+    """The status in the reader's language (an unknown one as it is)."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 def run_name(cfg: TrainConfig, data: str) -> str:
@@ -74,7 +90,7 @@ class Job:
     status: str = "queued"  # queued → running ⇄ paused → completed | stopped | diverged | failed
     history: Mapping[str, np.ndarray] = field(default_factory=Columns)  # columnar, growing; its exact-size arrays once done
     result: dict[str, Any] | None = None  # coef, intercept, device, reason, elapsed_s
-    error: str = ""
+    error: Message | str = ""  # why it failed: a Message, shown in each reader's language (str() it)
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -82,7 +98,7 @@ class Job:
     paused_since: float | None = None  # when the current pause began
     stop_requested: bool = False
     stop_requested_at: float | None = None  # time.monotonic(): past the policy's grace its worker is killed
-    stop_reason: str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
+    stop_reason: Message | str = ""  # why the server stopped it (closed tab, wall-time cap); empty when the user did
     payload: tuple | None = field(default=None, repr=False)  # what the worker needs; dropped once sent
     source: Dataset | None = field(default=None, repr=False)  # the data itself, so a page can re-attach after a refresh
     accelerator: str | None = None  # the GPU it holds while it runs ("cuda:1", "mps"); None on the CPU
@@ -109,12 +125,12 @@ class Snapshot:
     epochs_total: int
     queue_position: int | None
     result: dict[str, Any] | None
-    error: str
+    error: Message | str
     started_at: float | None
     finished_at: float | None
     waiting_for_gpu: bool = False  # queued because every GPU has DESCENT_RUNS_PER_GPU runs
     paused_s: float = 0.0  # time it has spent paused so far
-    store_problem: str = ""  # why this run is not being saved right now, and what to do; empty while it is
+    store_problem: Message | str = ""  # why this run is not being saved right now, and what to do; empty while it is
 
 
 def held_bytes(job: Job) -> int:

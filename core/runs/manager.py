@@ -21,6 +21,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from core.data.dataset import Dataset
+from core.i18n import Message
 from core.runs.columns import Columns, release_freed_memory
 from core.runs.history_codec import as_list
 from core.runs.job import Job, JobPolicy, Snapshot, held_bytes, run_name
@@ -49,9 +50,10 @@ class JobManager:
         torch_threads: int = 1,
         store: RunStore | None = None,
         policy: JobPolicy | None = None,
-        store_problem: str = "",
+        store_problem: Message | str = "",
     ):
-        """store_problem: why there is no store (it could not be opened); runs then train unsaved, and say so."""
+        """store_problem: why there is no store (it could not be opened); runs then train unsaved, and say so. It, a job's
+        error and its reason are Messages (or older plain text): process-wide, so each reader reads them in their language."""
         self._ctx = mp.get_context("spawn")  # CUDA cannot survive fork
         self._torch_threads = torch_threads
         self._lock = threading.Lock()
@@ -74,19 +76,17 @@ class JobManager:
         atexit.register(self.shutdown)  # before multiprocessing's own exit hook kills the workers (LIFO)
 
     # -- public API -------------------------------------------------------------------------------
-    def submit(
-        self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "", name: str = "", kind: str = "train"
-    ) -> Job:
+    def submit(self, ds: Dataset, cfg: TrainConfig, owner: str | None = None, label: str = "", name: str = "", kind: str = "train") -> Job:
         """Queue a run. owner: who controls it (fairness, isolation); label: who that is, for the admin; name: what
         its owner calls it (default: made from its settings and data); kind: "train" or "lesson" (a classroom lane)."""
         cfg.validate()
         need = cfg.memory_bytes(len(ds), len(ds.features))
         if self.policy.worker_memory_mb and need > self.policy.worker_memory_mb * 2**20:
             raise ConfigError(
-                f"This run needs about {need / 2**30:,.1f} GiB for one training step, more than the "
-                f"{self.policy.worker_memory_mb:,} MB a run may use on this server. Use fewer or narrower hidden layers, "
-                "a batch size (More settings), or fewer rows."
-            )
+                "This run needs about {gib:,.1f} GiB for one training step, more than the {mb:,} MB a run may use on this server. "
+                "Use fewer or narrower hidden layers, a batch size (More settings), or fewer rows.",
+                gib=need / 2**30, mb=self.policy.worker_memory_mb,
+            )  # fmt: skip
         job = Job(
             id=uuid.uuid4().hex,
             config=cfg,
@@ -147,11 +147,11 @@ class JobManager:
                 self._stop(job)
         self._saver.drain()
 
-    def _stop(self, job: Job, reason: str = "") -> None:
+    def _stop(self, job: Job, reason: Message | str = "") -> None:
         job.stop_requested, job.stop_reason, job.stop_requested_at = True, reason, time.monotonic()
         if job.status == "queued":
             self._queue.remove(job)
-            self._finish(job, "stopped", reason=reason or "Stopped before it started.")
+            self._finish(job, "stopped", reason=reason or Message("Stopped before it started."))
         for w in self._workers:
             if w.job is job:
                 w.stop.set()
@@ -262,13 +262,13 @@ class JobManager:
     def _check_device(self, cfg: TrainConfig) -> None:
         """Refuse a device this server lacks at once: queued, such a run would wait forever. Caller holds the lock."""
         if self.workers_ready() and (problem := self._missing_device(cfg)):
-            raise ConfigError(problem)
+            raise problem
 
-    def _missing_device(self, cfg: TrainConfig) -> str:
+    def _missing_device(self, cfg: TrainConfig) -> ConfigError | None:
         if cfg.device not in ("cuda", "mps") or any(a.startswith(cfg.device) for a in self._accelerators):
-            return ""
-        name = "CUDA GPU" if cfg.device == "cuda" else "Apple GPU (MPS)"
-        return f"This server has no usable {name}: its training processes' torch sees none. Choose device auto or cpu."
+            return None
+        return ConfigError("This server has no usable {name}: its training processes' torch sees none. Choose device auto or cpu.",
+                           name="CUDA GPU" if cfg.device == "cuda" else "Apple GPU (MPS)")  # fmt: skip
 
     def devices(self) -> list[str]:
         """The devices a run can ask for here, as the workers' torch sees them ("auto" and "cpu" always)."""
@@ -317,11 +317,13 @@ class JobManager:
                 continue
             seen = self._seen.get(job.owner) if job.owner else None
             if not p.keep_orphans and seen is not None and now - seen > p.orphan_after_s:
-                self._stop(job, f"Stopped: its browser tab was closed (no page of that session seen for {p.orphan_after_s:.0f} s).")
+                self._stop(job, Message("Stopped: its browser tab was closed (no page of that session seen for {s:.0f} s).",
+                                        {"s": p.orphan_after_s}))  # fmt: skip
             elif p.max_run_s and job.started_at and now - job.started_at > p.max_run_s:
-                self._stop(job, f"Stopped at this server's time limit of {p.max_run_s:.0f} s per run; the epochs done are kept.")
+                self._stop(job, Message("Stopped at this server's time limit of {s:.0f} s per run; the epochs done are kept.",
+                                        {"s": p.max_run_s}))  # fmt: skip
 
-    def _finish(self, job: Job, status: str, result: dict | None = None, error: str = "", reason: str = "") -> None:
+    def _finish(self, job: Job, status: str, result: dict | None = None, error: Message | str = "", reason: Message | str = "") -> None:
         """Queue the job's last epochs and its end for the store; it reads as ended once they are written, so
         whoever sees it end finds every epoch and the status saved. Caller holds the lock."""
         result = result if result is not None else {"reason": reason or error}
@@ -396,7 +398,7 @@ class JobManager:
             self._accelerators = msg[2]  # the same machine for every worker
             for job in [j for j in self._queue if self._missing_device(j.config)]:  # queued before anyone knew
                 self._queue.remove(job)
-                self._finish(job, "failed", error=self._missing_device(job.config))
+                self._finish(job, "failed", error=self._missing_device(job.config).message)
             return
         job = self._jobs.get(msg[1])
         if job is None:
@@ -433,18 +435,14 @@ class JobManager:
         code = dead.process.exitcode
         job = dead.job
         if job is not None and not job.done and not job.ending and job.stop_requested:
-            n = len(job.history["epoch"])
-            self._finish(job, "stopped", reason=(job.stop_reason or "Stopped.") + f" Its training process did not stop within "
-                         f"{self.policy.stop_grace_s:g} s, so it was ended and replaced; the {n:,} epochs done are kept.")  # fmt: skip
+            self._finish(job, "stopped", reason=Message(
+                "{reason} Its training process did not stop within {grace:g} s, so it was ended and replaced; the {n:,} epochs done "
+                "are kept.", {"reason": job.stop_reason or Message("Stopped."), "grace": self.policy.stop_grace_s,
+                              "n": len(job.history["epoch"])}))  # fmt: skip
         elif job is not None and not job.done and not job.ending:
-            self._finish(
-                dead.job,
-                "failed",
-                error=(
-                    f"The training process died (exit code {code}) after {len(dead.job.history['epoch'])} epochs. "
-                    "The epochs done so far are kept and other runs are unaffected; start the run again, "
-                    "perhaps with fewer rows or epochs."
-                ),
-            )
+            self._finish(job, "failed", error=Message(
+                "The training process died (exit code {code}) after {n} epochs. The epochs done so far are kept and other runs are "
+                "unaffected; start the run again, perhaps with fewer rows or epochs.",
+                {"code": code, "n": len(job.history["epoch"])}))  # fmt: skip
         log.warning("worker %s died with exit code %s; starting a new one", dead.process.pid, code)
         self._workers[self._workers.index(dead)] = WorkerProcess(self._ctx, self._torch_threads, self.policy)

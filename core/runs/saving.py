@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import Message
 from core.runs.job import Job
 from core.runs.store import RunStore, StoreError
 
@@ -26,10 +27,10 @@ BIG_RESULTS = ("predictions", "model_file", "safetensors", "weights")  # kept in
 
 
 class RunSaver:
-    def __init__(self, store: RunStore | None, lock: threading.Lock, problem: str = ""):
+    def __init__(self, store: RunStore | None, lock: threading.Lock, problem: Message | str = ""):
         """lock: the job manager's, which guards each job's unsaved epochs. problem: why there is no store."""
         self.store = store
-        self.problem = problem  # why runs are not being saved now, and what to do; "" while every write lands
+        self.problem = problem  # why runs are not being saved now, and what to do (a Message); "" while every write lands
         self._lock = lock
         self._writes: deque[Callable[[], Any]] = deque()  # queued under the manager's lock, run outside it (drain)
         self._write_lock = threading.Lock()  # one drainer at a time, so writes land in the order they were queued
@@ -61,7 +62,11 @@ class RunSaver:
         try:
             write(self.store)
         except Exception as e:  # noqa: BLE001 - StoreError, or a bug: either way the runs go on
-            problem = str(e) if isinstance(e, StoreError) else f"an unexpected {type(e).__name__} in the run store: {e}"
+            problem = (
+                e.message
+                if isinstance(e, StoreError)
+                else Message("an unexpected {kind} in the run store: {error}", {"kind": type(e).__name__, "error": str(e)})
+            )
             if problem != self.problem:
                 (log.warning if isinstance(e, StoreError) else log.exception)("run store: %s", problem)
             self.problem = problem

@@ -35,6 +35,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from core.i18n import LocalizedError
+from core.i18n import decode as decode_message
+from core.i18n import encode as encode_message
 from core.runs.history_codec import concat_parts, decode, dumps, encode, join_parts
 from core.runs.schema import MIGRATIONS, SCHEMA_VERSION, SUMMARY, chunks, last_finite, meta, runs, schema_version
 
@@ -47,8 +50,9 @@ MERGE_MAX_ROWS = 50_000  # epochs; bigger groups of chunks are not worth rewriti
 _PG_MIGRATION_LOCK = 0x44455343  # "DESC": pg_advisory_xact_lock key that serializes migrations across servers
 
 
-class StoreError(RuntimeError):
-    """The run store cannot be opened, read or written; the message names the database and what to do."""
+class StoreError(LocalizedError, RuntimeError):
+    """The run store cannot be opened, read or written; the message names the database and what to do, in the
+    reader's language (the JobManager keeps it for every session)."""
 
 
 # built once: append runs ~10×/s per job, and building a statement costs more than executing it
@@ -86,8 +90,10 @@ class RunStore:
             self._file = _sqlite_file(self.url)
         except (sa.exc.SQLAlchemyError, OSError) as e:
             raise StoreError(
-                f"Cannot open the run store at {self.display_url}: {_reason(e)}. "
-                "Check the path or database URL (environment variable DESCENT_DB) and that the database is reachable."
+                "Cannot open the run store at {url}: {reason}. "
+                "Check the path or database URL (environment variable DESCENT_DB) and that the database is reachable.",
+                url=self.display_url,
+                reason=_reason(e),
             ) from e
 
     @property
@@ -106,7 +112,7 @@ class RunStore:
             self._create(run_id, owner, config, dataset, device, now, name)
         except StoreError as e:
             if isinstance(e.__cause__, sa.exc.IntegrityError):
-                raise StoreError(f"A run with id {run_id!r} is already stored; give each run a unique id (e.g. a uuid).") from e
+                raise StoreError("A run with id {id} is already stored; give each run a unique id (e.g. a uuid).", id=repr(run_id)) from e
             raise
 
     def _create(
@@ -133,8 +139,8 @@ class RunStore:
         """New epochs, columnar. One UPDATE and one INSERT whatever the batch size; a deleted run's rows are dropped."""
         try:
             n, blob = encode(rows)
-        except ValueError as e:
-            raise StoreError(str(e)) from e
+        except ValueError as e:  # columns of different lengths: the codec's Message says which
+            raise StoreError("These epochs cannot be stored: {problem}", problem=e.args[0] if e.args else "") from e
         if n == 0:
             return
         params = {
@@ -169,6 +175,8 @@ class RunStore:
     def finish(self, run_id: str, status: str, result: dict) -> None:
         """The final status and result (coef, intercept, device, reason, elapsed_s, metrics); history merged to one chunk."""
         now = time.time()
+        if "reason" in result:  # a Message: kept as its id and parameters, so each reader reads it in their language
+            result = {**result, "reason": encode_message(result["reason"])}
         values: dict[str, Any] = {"status": status, "result": dumps(result), "updated_at": now, "finished_at": now}
         if result.get("device"):
             values["device"] = str(result["device"])
@@ -249,6 +257,8 @@ class RunStore:
             return None
         out = _summary(row)
         out["result"] = json.loads(row["result"]) if row["result"] else None
+        if out["result"] and "reason" in out["result"]:  # a Message, or an older run's English text as it was written
+            out["result"]["reason"] = decode_message(out["result"]["reason"])
         return out
 
     def history(self, run_id: str, columns: Sequence[str] | None = None) -> dict[str, list]:
@@ -279,8 +289,10 @@ class RunStore:
                 yield conn
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(
-                f"Could not write to the run store at {self.display_url}: {_reason(e)}. "
-                "Another process may hold it locked for long, the disk may be full or read-only, or the file may be damaged."
+                "Could not write to the run store at {url}: {reason}. "
+                "Another process may hold it locked for long, the disk may be full or read-only, or the file may be damaged.",
+                url=self.display_url,
+                reason=_reason(e),
             ) from e
 
     @contextmanager
@@ -289,9 +301,9 @@ class RunStore:
             with self._engine.connect() as conn:
                 yield conn
         except sa.exc.SQLAlchemyError as e:
-            raise StoreError(f"Could not read the run store at {self.display_url}: {_reason(e)}.") from e
+            raise StoreError("Could not read the run store at {url}: {reason}.", url=self.display_url, reason=_reason(e)) from e
         except (ValueError, struct.error) as e:  # a damaged history blob
-            raise StoreError(f"The run store at {self.display_url} holds a damaged run history: {e}.") from e
+            raise StoreError("The run store at {url} holds a damaged run history: {error}.", url=self.display_url, error=str(e)) from e
 
     def _check_file(self) -> None:
         """SQLite writes on into a file deleted or replaced under it, and nobody would see those writes again."""
@@ -303,8 +315,9 @@ class RunStore:
             st = None
         if st is None or (st.st_dev, st.st_ino) != self._file[1]:
             raise StoreError(
-                f"The run store file {self._file[0]} was deleted or replaced while the server ran: new runs are not saved. "
-                "Restart the server to open it again (a new file is made if it is gone)."
+                "The run store file {path} was deleted or replaced while the server ran: new runs are not saved. "
+                "Restart the server to open it again (a new file is made if it is gone).",
+                path=self._file[0],
             )
 
     def _merge(self, conn: sa.Connection, run_id: str, whole: bool) -> None:
@@ -334,15 +347,20 @@ class RunStore:
             inspector = sa.inspect(conn)
             if not inspector.has_table("schema_version"):
                 if inspector.has_table("runs"):
-                    raise StoreError(f"{self.display_url} holds a 'runs' table that is not Descent Lab's; point DESCENT_DB elsewhere.")
+                    raise StoreError(
+                        "{url} holds a 'runs' table that is not Descent Lab's; point DESCENT_DB elsewhere.", url=self.display_url
+                    )
                 meta.create_all(conn)
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
                 return
             version = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
             if version > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.display_url} was written by a newer Descent Lab (schema {version}; this one knows {SCHEMA_VERSION}). "
-                    "Upgrade the app, or point DESCENT_DB at another database."
+                    "{url} was written by a newer Descent Lab (schema {version}; this one knows {known}). "
+                    "Upgrade the app, or point DESCENT_DB at another database.",
+                    url=self.display_url,
+                    version=version,
+                    known=SCHEMA_VERSION,
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[target](conn)
@@ -360,7 +378,7 @@ def database_url(url: str | None = None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     if not url.startswith(("sqlite://", "postgresql+psycopg://")):
-        raise StoreError(f"Unsupported run store URL {url!r}: use a file path, sqlite:///path or postgresql://user@host/db.")
+        raise StoreError("Unsupported run store URL {url}: use a file path, sqlite:///path or postgresql://user@host/db.", url=repr(url))
     return url
 
 
@@ -421,8 +439,6 @@ def _summary(row: Any) -> dict:
     out["config"] = json.loads(out["config"])
     out["dataset"] = json.loads(out["dataset"])
     return out
-
-
 
 
 def _reason(e: Exception) -> str:

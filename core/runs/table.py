@@ -7,10 +7,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from core.i18n import N_, _
+
+# the frame's keys, and the ids of the labels the table shows (_(column)): the frame keeps English keys, which tests read
 COLUMNS = (
-    "id", "run", "name", "whose", "source", "created", "status", "optimizer", "lr", "epochs", "of", "train loss", "test loss",
-    "time (s)", "device", "data",
+    N_("id"), N_("run"), N_("name"), N_("whose"), N_("source"), N_("created"), N_("status"), N_("optimizer"), N_("lr"), N_("epochs"),
+    N_("of"), N_("train loss"), N_("test loss"), N_("time (s)"), N_("device"), N_("data"),
 )  # fmt: skip
+# what the table's text cells say, in the reader's language; the frame keeps the values (filters and tests read them)
+VALUE_LABELS = {"mine": N_("mine"), "shared": N_("shared"), "train": N_("train"), "lesson": N_("lesson"), "class": N_("class")}
 SHORT_ID = 6  # hex digits of a run's id the table shows: enough to tell a person's runs apart, as git's short hashes
 
 
@@ -96,5 +101,5 @@ def loss_axis_title(runs: Sequence[dict]) -> str:
     targets = {r["dataset"].get("target", "y") for r in runs}
     if len(losses) == 1 and len(targets) == 1:
         loss, target = losses.pop(), targets.pop()
-        return {"mse": f"MSE ({target}²)", "mae": f"MAE ({target})"}.get(loss, f"{loss} loss")
-    return "loss"
+        return {"mse": f"MSE ({target}²)", "mae": f"MAE ({target})"}.get(loss) or _("{loss} loss", loss=loss)
+    return _("loss")

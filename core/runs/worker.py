@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.i18n import LocalizedError, Message
 from core.training import weights
 from core.training.config import TrainConfig
 
@@ -54,7 +55,9 @@ def main(conn: Connection, stop: Any, pause: Any, torch_threads: int, memory: tu
             run(conn, job_id, ds, TrainConfig.from_dict(cfg), stop, pause)
         except (BrokenPipeError, EOFError):
             return
-        except ValueError as e:  # ConfigError and DataError: the message is for the user
+        except LocalizedError as e:  # ConfigError and DataError: the message is for the user, in whichever language reads it
+            conn.send(("error", job_id, e.message))
+        except ValueError as e:  # any other bad value the user gave
             conn.send(("error", job_id, str(e)))
         except Exception as e:  # noqa: BLE001 - a bug must fail one job, never the worker
             if out_of_memory(e, torch):
@@ -64,7 +67,8 @@ def main(conn: Connection, stop: Any, pause: Any, torch_threads: int, memory: tu
                 conn.send(("error", job_id, OUT_OF_MEMORY))
             else:
                 traceback.print_exc()
-                conn.send(("error", job_id, f"Training failed with an internal error ({type(e).__name__}: {e})."))
+                internal = Message("Training failed with an internal error ({kind}: {error}).", {"kind": type(e).__name__, "error": str(e)})
+                conn.send(("error", job_id, internal))
 
 
 def accelerators(torch: Any) -> list[str]:
@@ -73,7 +77,7 @@ def accelerators(torch: Any) -> list[str]:
     return ["mps"] if torch.backends.mps.is_available() else []
 
 
-OUT_OF_MEMORY = (
+OUT_OF_MEMORY = Message(
     "The run ran out of memory (the GPU's, or this server's per-run cap). The epochs done so far are kept. "
     "Train on the CPU, or use fewer rows, a smaller batch or a smaller model."
 )

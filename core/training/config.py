@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from core.i18n import LocalizedError
+
 Model = Literal["linear", "mlp"]
 Activation = Literal["tanh", "relu", "gelu"]
 Optimizer = Literal["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"]
@@ -30,8 +32,8 @@ MAX_WIDTH = 4096  # units per hidden layer
 MAX_SEED = 2**32 - 1  # torch, numpy and the exported script all take it
 
 
-class ConfigError(ValueError):
-    """A setting a person has to change; the message names it and the allowed range."""
+class ConfigError(LocalizedError, ValueError):
+    """A setting a person has to change; the message names it and the allowed range, in the reader's language."""
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_a_failed_run_shows_with_its_message(monkeypatch):
     assert job.status == "failed" and job.error
     at = log_in(at, SECRET)
     table = next(d.value for d in at.dataframe if "message" in d.value.columns)
-    assert job.error in table["message"].tolist()
+    assert str(job.error) in table["message"].tolist()  # a Message, shown in the reader's language
     assert "session ffffff" in table["owner"].tolist()
 
 

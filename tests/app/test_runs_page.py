@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import use
 from core.runs import RunStore
+from core.runs.worker import OUT_OF_MEMORY
 from core.training import TrainConfig
+from tests.app.test_chinese import KEPT
+from tests.app.words import english, texts
 from ui import state
 from ui.cache import run_store
 from ui.identity import user_owner
@@ -161,3 +165,64 @@ def test_the_table_shows_short_ids_and_readable_numbers_and_the_overlay_offers_a
     next(t for t in at.toggle if t.label == "Log scale").set_value(False).run()
     (overlay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert overlay["layout"]["yaxis"].get("type", "linear") == "linear"
+
+
+def seed_failed(store: RunStore) -> str:
+    """A run that failed with the worker's out-of-memory message, stored as the job manager stores it."""
+    store.create("run-9", user_owner(TESTER["email"]), TrainConfig(lr=0.2, epochs=50).to_dict(), DATASET)
+    store.set_status("run-9", "running")
+    store.append("run-9", {"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.5], "test_loss": [None] * 3})
+    store.finish("run-9", "failed", {"reason": OUT_OF_MEMORY})
+    return "run-9"
+
+
+def open_runs_in_chinese(select: list[int] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = TESTER
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(PAGE)
+    if select is not None:
+        at.session_state["runs_table"] = {"selection": {"rows": select, "columns": [], "cells": []}}
+    return at.run()
+
+
+@pytest.fixture
+def chinese_here():
+    """AppTest calls a widget's format_func in the test's thread to find a value's option: that thread reads Chinese too."""
+    use("zh")
+    yield
+    use("en")
+
+
+def test_the_page_in_chinese_from_an_empty_store_to_a_deleted_run(db, chinese_here):
+    at = open_runs_in_chinese()
+    assert not at.exception and english(texts(at), KEPT) == []
+    assert "还没有训练记录" in at.info[0].value
+
+    seed(db)
+    failed = seed_failed(db)
+    at = open_runs_in_chinese()
+    assert not at.exception and english(texts(at), KEPT) == []
+    assert at.title[0].value == "训练记录" and "在表格中勾选训练" in at.info[0].value
+    table = at.dataframe[0].value
+    assert {"编号", "状态", "训练损失", "计划轮数"} <= set(table.columns) and "status" not in table.columns
+    assert {"已完成", "已发散", "训练中", "失败"} == set(table["状态"])
+    at.multiselect(key="runs_status").select("failed").run()  # the option's value stays English; its label is Chinese
+    assert list(at.dataframe[0].value["ID"]) == [failed] and "失败" in at.multiselect(key="runs_status").options
+    assert english(texts(at), KEPT) == []
+
+    at = open_runs_in_chinese(select=[0, 1])  # the failed run and the running one: overlay, settings that differ, actions
+    assert not at.exception and english(texts(at), KEPT) == []
+    assert {"损失曲线", "不同的设置", "导出与复用"} <= {s.value for s in at.subheader}
+    overlay = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert overlay["layout"]["xaxis"]["title"]["text"] == "轮次"
+    assert list(at.dataframe[1].value.columns)[0] == "设置"
+
+    at = open_runs_in_chinese(select=[0])
+    at.button(key="runs_delete_ask").click().run()
+    assert not at.exception and english(texts(at), KEPT) == []
+    assert at.warning[0].value == "删除 1 次训练及其记录的所有轮次？此操作无法撤销。"
+    at.button(key="runs_delete_confirm").click().run()
+    assert not at.exception and english(texts(at), KEPT) == []
+    assert "已删除 1 次训练。" in [t.value for t in at.toast] and db.get(failed) is None

@@ -52,7 +52,7 @@ def test_a_store_that_fails_mid_run_never_stops_training_and_catches_up(tmp_path
         wait_for(lambda: len(job.history["epoch"]) > 0 and job.stored)
         store.broken = error
         wait_for(lambda: m.snapshot(job.id).store_problem)
-        assert "the disk said no" in m.snapshot(job.id).store_problem
+        assert "the disk said no" in str(m.snapshot(job.id).store_problem)
         done = m.wait(job.id, timeout=60)  # the collector lived on: the run ended
         assert done.status == "completed" and len(done.history["epoch"]) == 20_000
         assert m.store_health()["problem"] and m.store_health()["runs_unsaved"] == 1
@@ -131,7 +131,7 @@ def test_a_worker_that_will_not_stop_is_ended_and_its_run_kept_as_stopped(ds):
         os.kill(stuck, signal.SIGSTOP)  # as a worker inside one endless epoch
         m.stop(job.id)
         done = m.wait(job.id, timeout=15)
-        assert done.status == "stopped" and "did not stop within 1 s" in done.result["reason"]
+        assert done.status == "stopped" and "did not stop within 1 s" in str(done.result["reason"])
         assert len(done.history["epoch"]) > 100
         wait_for(lambda: m.workers_ready() == 1 and m.worker_pids()[0] != stuck, timeout=60)
         assert m.wait(m.submit(ds, TrainConfig(epochs=20)).id, timeout=60).status == "completed"
@@ -145,7 +145,7 @@ def test_a_run_for_a_device_the_server_lacks_is_refused_not_queued_forever(ds):
     try:
         early = m.submit(ds, TrainConfig(epochs=10, device="cuda"))  # before any worker said what it sees
         done = m.wait(early.id, timeout=60)
-        assert done.status == "failed" and "no usable CUDA GPU" in done.error
+        assert done.status == "failed" and "no usable CUDA GPU" in str(done.error)
         wait_for(lambda: m.workers_ready() == 1)
         with pytest.raises(ConfigError, match="no usable CUDA GPU"):
             m.submit(ds, TrainConfig(epochs=10, device="cuda"))
