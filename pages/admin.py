@@ -6,7 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.i18n import _
+from core.i18n import N_, _
 from core.runs.overview import ACTIVE_COLUMNS, active_row, failure_rows, job_counts, limits_in_force
 from ui import identity, state
 from ui.admin_gate import configured_password
@@ -14,6 +14,24 @@ from ui.cache import admin_gate, job_manager
 
 FAILURES_SHOWN = 10
 ACTIVE_WIDTHS = [1.1, 1.1, 2.0, 1.6, 1.0, 0.9, 0.8]  # ACTIVE_COLUMNS, then the Stop button
+# the English keys of core/runs/overview.py's rows, as column headings in the reader's language
+HEADINGS = {
+    "status": N_("status"),
+    "owner": N_("owner"),
+    "data": N_("data"),
+    "epochs": N_("epochs"),
+    "epochs/s": N_("epochs/s"),
+    "age": N_("age"),
+    "finished": N_("finished"),
+    "message": N_("message"),
+    "setting": N_("setting"),
+    "value": N_("value"),
+}
+
+
+def heading(key: str) -> str:
+    return _(HEADINGS[key]) if key in HEADINGS else _(key)
+
 
 st.title(_("Admin"))
 
@@ -22,7 +40,7 @@ password = configured_password()  # never empty here: without one the page is no
 
 if not st.session_state.get(state.ADMIN_OK):
     gate, who = admin_gate(), identity.owner_id()
-    login_col, _ = st.columns([2, 3])
+    login_col, _spacer = st.columns([2, 3])
     with login_col, st.form("admin_login", clear_on_submit=True):  # the typed password does not stay in the widget
         typed = st.text_input(_("Admin password"), type="password", key=state.ADMIN_PASSWORD)
         submitted = st.form_submit_button(_("Open the admin view"), type="primary")
@@ -58,9 +76,9 @@ refresh_col.button(_("Refresh"), key="admin_refresh", icon=":material/refresh:",
 if not active:
     st.caption(_("No job is queued or running."))
 else:
-    *heading_cells, _ = st.columns(ACTIVE_WIDTHS)
+    *heading_cells, _stop_heading = st.columns(ACTIVE_WIDTHS)
     for heading_cell, name in zip(heading_cells, ACTIVE_COLUMNS):
-        heading_cell.markdown(f"**{_(name)}**")  # ACTIVE_COLUMNS are English ids (core/runs/overview.py)
+        heading_cell.markdown(f"**{heading(name)}**")
     for job in active:
         snap = manager.snapshot(job.id, since=2**62)  # counts only, no rows
         if snap is None:
@@ -74,7 +92,7 @@ st.subheader(_("Recent failures"), anchor=False)
 if failures := failure_rows(jobs, now, limit=FAILURES_SHOWN):
     table = pd.DataFrame(failures)
     table["message"] = table["message"].map(str)  # a Message (or older text) in the reader's language
-    st.dataframe(table.rename(columns=lambda c: _(c)), hide_index=True, width="stretch")  # English keys are ids
+    st.dataframe(table.rename(columns=heading), hide_index=True, width="stretch")
 else:
     st.caption(_("None since this server started."))
 
@@ -89,7 +107,7 @@ st.caption(_("Runs whose record the store lacks (kept in memory, retried every f
 st.subheader(_("Policy and limits in force"), anchor=False)
 limits = limits_in_force(manager.policy, total)
 settings = pd.DataFrame({"setting": [_(k) for k in limits], "value": [str(v) for v in limits.values()]})
-st.dataframe(settings.rename(columns={"setting": _("setting"), "value": _("value")}), hide_index=True, width="stretch")
+st.dataframe(settings.rename(columns=heading), hide_index=True, width="stretch")
 
 if st.button(_("Leave the admin view"), key="admin_logout"):
     st.session_state.pop(state.ADMIN_OK, None)

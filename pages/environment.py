@@ -12,6 +12,7 @@ from core.env.bug_report import gpu_rows, report_json, report_markdown
 from core.env.figures import GPU_METRICS, gpu_history_figure
 from core.env.install import NOTES, already_installed
 from core.env.nvml import fake_gpu_enabled
+from core.env.report import shown
 from core.env.smoke import SmokeProcess, format_event, smoke_markdown, steps_and_summary
 from core.i18n import _
 from ui import state
@@ -119,7 +120,7 @@ st.caption(
 )
 proc: SmokeProcess | None = st.session_state.get(state.ENV_SMOKE)
 running = proc is not None and not proc.done()
-start_col, compile_col, _ = st.columns([1, 1.6, 3])
+start_col, compile_col, _spacer = st.columns([1, 1.6, 3])
 with_compile = compile_col.checkbox(
     _("include torch.compile"), value=True, key="env_smoke_compile", help=_("Compiling takes ~30 s on a small CPU.")
 )
@@ -160,11 +161,11 @@ smoke: SmokeProcess | None = st.session_state.get(state.ENV_SMOKE)
 md = report_markdown(report)
 if smoke is not None and smoke.done():
     md += smoke_markdown(smoke.events())
-markdown_col, json_col, _ = st.columns([1, 1, 3])
+markdown_col, json_col, _spacer = st.columns([1, 1, 3])
 markdown_col.download_button(_("Markdown"), md, "environment.md", "text/markdown", key="env_dl_md", icon=":material/download:")
 json_col.download_button("JSON", report_json(report), "environment.json", "application/json", key="env_dl_json", icon=":material/download:")
 with st.expander(_("Copy the report (Markdown)")):
     st.code(md, language="markdown")
 st.caption(_("Python {python} on {os}", python=report.python, os=report.os))
 for note in report.notes:
-    st.caption(note)
+    st.caption(shown(note))

@@ -9,7 +9,7 @@ from typing import Any
 from core.env.doctor import Verdict, verdicts
 from core.env.install import NOTES, Advice, already_installed, install_advice
 from core.env.nvml import GPU
-from core.env.report import EnvReport
+from core.env.report import EnvReport, shown
 from core.i18n import N_, _
 
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
@@ -69,7 +69,7 @@ def render_markdown(r: EnvReport, found: list[Verdict], advice: list[Advice]) ->
             "NVIDIA driver {driver} (highest CUDA {cuda}); NVML: {status}",
             driver=r.driver_version or na,
             cuda=r.cuda_driver_version or na,
-            status=_(r.nvml_status),
+            status=shown(r.nvml_status),
         ),
         "- " + _("NVML packages: {packages}", packages=", ".join(f"{k} {v}" for k, v in r.nvml_packages.items()) or _("none")),
         "- "
@@ -83,7 +83,7 @@ def render_markdown(r: EnvReport, found: list[Verdict], advice: list[Advice]) ->
         lines += ["", f"## GPU {g.index}: {g.name}", ""]
         lines += [f"- {label}: {value}" for label, value in gpu_rows(g)]
     if r.notes:
-        lines += ["", "## " + _("Notes"), ""] + [f"- {n}" for n in r.notes]
+        lines += ["", "## " + _("Notes"), ""] + [f"- {shown(n)}" for n in r.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,7 @@ from core.env.cuda_tables import (
     tags_for_cc,
 )
 from core.env.install import first_command
-from core.env.report import EnvReport
+from core.env.report import EnvReport, shown
 from core.i18n import _
 
 Severity = Literal["error", "warning", "info", "ok"]
@@ -60,12 +60,12 @@ def _nvml(r: EnvReport) -> list[Verdict]:
                 "driver_mismatch",
                 "error",
                 _("NVIDIA driver and kernel module disagree: reboot needed"),
-                _(r.nvml_status),
+                shown(r.nvml_status),
                 _("Reboot the machine."),
             )
         ]
     if r.nvml_error == "NvmlFunctionNotFound":
-        return [Verdict("nvml_function_missing", "warning", _("The driver is older than nvidia-ml-py expects"), _(r.nvml_status))]
+        return [Verdict("nvml_function_missing", "warning", _("The driver is older than nvidia-ml-py expects"), shown(r.nvml_status))]
     if r.nvml_error == "NvmlUnavailable" and "not installed" in r.nvml_status:
         return [
             Verdict(
@@ -76,7 +76,7 @@ def _nvml(r: EnvReport) -> list[Verdict]:
             )
         ]
     if r.nvml_error and r.nvml_error not in ("NvmlLibraryNotFound", "NvmlUnavailable"):
-        return [Verdict("nvml_failed", "warning", _("NVML could not be read"), _(r.nvml_status))]
+        return [Verdict("nvml_failed", "warning", _("NVML could not be read"), shown(r.nvml_status))]
     return []
 
 
