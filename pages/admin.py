@@ -30,6 +30,7 @@ HEADINGS = {
 
 
 def heading(key: str) -> str:
+    """A column's heading in the reader's language; a key this table does not know is looked up as an id itself."""
     return _(HEADINGS[key]) if key in HEADINGS else _(key)
 
 
