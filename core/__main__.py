@@ -1,4 +1,8 @@
-"""Headless CLI: `python -m core train ...` and `python -m core env`."""
+"""Headless CLI: `python -m core train ...` and `python -m core env`.
+
+It speaks English or Chinese: --lang zh, else the LANG / LC_ALL / LC_MESSAGES of the shell (zh_CN.UTF-8). What a
+person reads is translated; --json keys and values meant for programs (statuses, step names) stay English.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import fields
 from core.data.csv_reader import NO_LIMITS, load_csv
 from core.data.dataset import DataError
 from core.data.presets import PRESETS, make_dataset
+from core.i18n import LANGUAGES, N_, _, render, use
 from core.training import config
 from core.training.config import ConfigError, TrainConfig
 
@@ -24,6 +29,7 @@ CHOICES = {
     "init": config.INITS,
     "device": config.DEVICES,
 }
+STATUS = {"completed": N_("completed"), "stopped": N_("stopped"), "diverged": N_("diverged")}  # a run's status, as the summary says it
 
 
 def _clean(v: float | None) -> float | None:
@@ -56,14 +62,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({k: _clean(v) if k != "epoch" else v for k, v in row.items()}))
         else:
-            test = "" if row["test_loss"] is None else f"  test loss {row['test_loss']:.6g}"
-            print(f"Epoch [{row['epoch']}/{cfg.epochs}]  loss {row['train_loss']:.6g}{test}")
+            if row["test_loss"] is None:
+                print(_("Epoch [{epoch}/{epochs}]  loss {loss:.6g}", epoch=row["epoch"], epochs=cfg.epochs, loss=row["train_loss"]))
+            else:
+                print(
+                    _(
+                        "Epoch [{epoch}/{epochs}]  loss {loss:.6g}  test loss {test_loss:.6g}",
+                        epoch=row["epoch"],
+                        epochs=cfg.epochs,
+                        loss=row["train_loss"],
+                        test_loss=row["test_loss"],
+                    )
+                )
 
     result = train(ds, cfg, on_epoch=on_epoch)
     summary = {
         "summary": True,
         "status": result.status,
-        "reason": result.reason,
+        "reason": str(render(result.reason)),  # a Message in the current language, or text
         "device": result.device,
         "epochs": len(result.history),
         "coef": result.coef,
@@ -77,10 +93,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{result.status} on {result.device} in {result.elapsed_s:.2f} s. {result.reason}")
+        status = _(STATUS[result.status]) if result.status in STATUS else result.status
+        print(
+            _(
+                "{status} on {device} in {seconds:.2f} s. {reason}",
+                status=status,
+                device=result.device,
+                seconds=result.elapsed_s,
+                reason=result.reason,
+            )
+        )
         for name, w in result.coef.items():
             print(f"  {name}: {w:.6g}")
-        print(f"  intercept: {result.intercept:.6g}")
+        if result.intercept is not None:  # an MLP has none
+            print("  " + _("intercept: {value:.6g}", value=result.intercept))
     return 0 if result.status != "diverged" else 3
 
 
@@ -112,7 +138,10 @@ def cmd_env(args: argparse.Namespace) -> int:
         events = run_smoke(emit, quick=args.quick, compile_check=not args.no_compile)
         failed = [e["step"] for e in events if e.get("status") == "fail"]
         summary = {"summary": True, "status": "fail" if failed else "ok", "failed": failed}
-        print(json.dumps(summary) if args.json else ("FAILED: " + ", ".join(failed) if failed else "All checks passed."), flush=True)
+        if args.json:
+            print(json.dumps(summary), flush=True)
+        else:
+            print(_("FAILED: {steps}", steps=", ".join(_(s) for s in failed)) if failed else _("All checks passed."), flush=True)
         return 1 if failed else 0
     from core.env.bug_report import report_json, report_markdown
     from core.env.machine import probe
@@ -131,42 +160,63 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         elif f.name in ("hidden", "init_params"):
             kind = int if f.name == "hidden" else float
-            parser.add_argument(flag, type=lambda s, k=kind: tuple(k(v) for v in s.split(",")), default=default, help="comma-separated")
+            parser.add_argument(flag, type=lambda s, k=kind: tuple(k(v) for v in s.split(",")), default=default, help=_("comma-separated"))
         elif f.name in ("batch_size", "early_stopping"):
-            parser.add_argument(flag, type=int, default=default, help="default: none")
+            parser.add_argument(flag, type=int, default=default, help=_("default: none"))
         elif f.name == "grad_clip":
-            parser.add_argument(flag, type=float, default=default, help="default: no clipping")
+            parser.add_argument(flag, type=float, default=default, help=_("default: no clipping"))
         else:
             parser.add_argument(flag, type=type(default), default=default, choices=choices)
 
 
+def add_lang_flag(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument(
+        "--lang", choices=list(LANGUAGES), default=default, help=_("language of the output (default: from LANG, else English)")
+    )
+
+
+def language(argv: list[str]) -> str:
+    """--lang (before or after the subcommand), else the shell's locale (LC_ALL, LC_MESSAGES, LANG, as gettext reads them)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return next((os.environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(k)), "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Descent Lab, headless.")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    use(language(argv))  # before the parser is built: its help texts are made in this language
+    parser = argparse.ArgumentParser(prog="python -m core", description=_("Descent Lab, headless."))
+    add_lang_flag(parser, None)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model and print every epoch's loss")
+    t = sub.add_parser("train", help=_("train a model and print every epoch's loss"))
     t.add_argument("--preset", default="house_prices", choices=list(PRESETS))
-    t.add_argument("--n", type=int, default=1000, help="rows of preset data")
+    t.add_argument("--n", type=int, default=1000, help=_("rows of preset data"))
     t.add_argument("--noise", type=float, default=0.1)
     t.add_argument("--data-seed", type=int, default=0)
-    t.add_argument("--csv", help="train on this CSV file instead of a preset")
-    t.add_argument("--target", help="the CSV's target column (default: the last)")
+    t.add_argument("--csv", help=_("train on this CSV file instead of a preset"))
+    t.add_argument("--target", help=_("the CSV's target column (default: the last)"))
     add_config_flags(t)
-    t.add_argument("--json", action="store_true", help="one JSON object per epoch, then a summary")
+    t.add_argument("--json", action="store_true", help=_("one JSON object per epoch, then a summary"))
+    add_lang_flag(t, argparse.SUPPRESS)  # also accepted after the subcommand; SUPPRESS keeps the top-level value
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("env", help="report torch, CUDA and GPUs, with verdicts and the pip command that fixes them")
+    e = sub.add_parser("env", help=_("report torch, CUDA and GPUs, with verdicts and the pip command that fixes them"))
     e.add_argument("--json", action="store_true")
-    e.add_argument("--smoke", action="store_true", help="run the smoke test / benchmark instead (allocate, matmul, TFLOP/s, copies)")
-    e.add_argument("--quick", action="store_true", help="with --smoke: small sizes, for tests")
-    e.add_argument("--no-compile", action="store_true", help="with --smoke: skip the torch.compile check")
+    e.add_argument("--smoke", action="store_true", help=_("run the smoke test / benchmark instead (allocate, matmul, TFLOP/s, copies)"))
+    e.add_argument("--quick", action="store_true", help=_("with --smoke: small sizes, for tests"))
+    e.add_argument("--no-compile", action="store_true", help=_("with --smoke: skip the torch.compile check"))
+    add_lang_flag(e, argparse.SUPPRESS)
     e.set_defaults(func=cmd_env)
 
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (ConfigError, DataError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {message}", message=err), file=sys.stderr)
         return 2
     except (MemoryError, RuntimeError) as err:  # torch's OutOfMemoryError is a RuntimeError
         import torch
@@ -176,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         if not out_of_memory(err, torch):
             raise
         print(
-            "error: the run ran out of memory (the GPU's or this machine's). Try --device cpu, a --batch-size, "
-            "fewer rows (--n) or a smaller model (--hidden).",
+            _(
+                "error: the run ran out of memory (the GPU's or this machine's). Try --device cpu, a --batch-size, "
+                "fewer rows (--n) or a smaller model (--hidden)."
+            ),
             file=sys.stderr,
         )
         return 3

@@ -9,74 +9,130 @@ from typing import Any
 from core.env.doctor import Verdict, verdicts
 from core.env.install import NOTES, Advice, already_installed, install_advice
 from core.env.nvml import GPU
-from core.env.report import EnvReport
+from core.env.report import EnvReport, shown
+from core.i18n import N_, _
 
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
+SEVERITY = {"error": N_("error"), "warning": N_("warning"), "info": N_("info"), "ok": N_("ok")}  # as a verdict's line names it
 
 
 def render_markdown(r: EnvReport, found: list[Verdict], advice: list[Advice]) -> str:
-    """The whole report as Markdown, ready to paste into a bug report."""
-    lines = ["# Descent Lab environment report", "", "## Verdicts", ""]
+    """The whole report as Markdown, ready to paste into a bug report, in the current language (commands as they are)."""
+    lines = ["# " + _("Descent Lab environment report"), "", "## " + _("Verdicts"), ""]
     for v in found:
-        lines.append(f"- {_ICON[v.severity]} **{v.severity}: {v.title}**" + (f". {v.detail}" if v.detail else ""))
+        severity = _(SEVERITY[v.severity])
+        if v.detail:
+            line = _("**{severity}: {title}**. {detail}", severity=severity, title=v.title, detail=v.detail)
+        else:
+            line = _("**{severity}: {title}**", severity=severity, title=v.title)
+        lines.append(f"- {_ICON[v.severity]} {line}")
         if v.fix:
-            lines.append(f"  - fix: `{v.fix}`")
-    lines += ["", "## Install torch", ""]
+            lines.append("  - " + _("fix: `{fix}`", fix=v.fix))
+    lines += ["", "## " + _("Install torch"), ""]
     for a in advice:
         if already_installed(r, a):
-            lines.append(f"- torch {a.torch_version} ({a.label}): already installed here, nothing to do")
+            lines.append(
+                "- " + _("torch {version} ({label}): already installed here, nothing to do", version=a.torch_version, label=a.label)
+            )
             continue
-        lines += [f"- torch {a.torch_version} ({a.label}): `{a.command}`", f"  - why: {a.why}"]
-    lines += [f"- note: {n}" for n in NOTES]
+        lines += [
+            "- " + _("torch {version} ({label}): `{command}`", version=a.torch_version, label=a.label, command=a.command),
+            "  - " + _("why: {why}", why=a.why),
+        ]
+    lines += ["- " + _("note: {note}", note=_(n)) for n in NOTES]
+    na = _("n/a")
     lines += [
         "",
-        "## System",
+        "## " + _("System"),
         "",
-        f"- Python {r.python} on {r.os}",
-        f"- torch {r.torch_version or 'not installed'} ({r.torch_build or '?'} build); torch.version.cuda "
-        f"{r.torch_cuda or 'none'}; cuDNN {r.cudnn or 'n/a'}; NCCL {r.nccl or 'n/a'}",
-        f"- CUDA usable: {'yes' if r.cuda_available else 'no'}; training device: {r.training_device}; "
-        f"MPS: {'yes' if r.mps_available else 'no'}",
-        f"- arch list: {', '.join(r.arch_list) or 'n/a'}",
-        f"- nvcc: {r.nvcc_version or 'not on PATH'}",
-        f"- NVIDIA driver {r.driver_version or 'n/a'} (highest CUDA {r.cuda_driver_version or 'n/a'}); NVML: {r.nvml_status}",
-        f"- NVML packages: {', '.join(f'{k} {v}' for k, v in r.nvml_packages.items()) or 'none'}",
-        f"- environment: {', '.join(f'{k}={v}' for k, v in r.env.items()) or 'CUDA_DEVICE_ORDER and CUDA_VISIBLE_DEVICES unset'}",
-        f"- torch found in: {'; '.join(r.torch_locations) or 'n/a'}",
+        "- " + _("Python {python} on {os}", python=r.python, os=r.os),
+        "- "
+        + _(
+            "torch {version} ({build} build); torch.version.cuda {cuda}; cuDNN {cudnn}; NCCL {nccl}",
+            version=r.torch_version or _("not installed"),
+            build=r.torch_build or "?",
+            cuda=r.torch_cuda or _("none"),
+            cudnn=r.cudnn or na,
+            nccl=r.nccl or na,
+        ),
+        "- "
+        + _(
+            "CUDA usable: {cuda}; training device: {device}; MPS: {mps}",
+            cuda=_yes_no(r.cuda_available),
+            device=r.training_device,
+            mps=_yes_no(r.mps_available),
+        ),
+        "- " + _("arch list: {archs}", archs=", ".join(r.arch_list) or na),
+        "- " + _("nvcc: {nvcc}", nvcc=r.nvcc_version or _("not on PATH")),
+        "- "
+        + _(
+            "NVIDIA driver {driver} (highest CUDA {cuda}); NVML: {status}",
+            driver=r.driver_version or na,
+            cuda=r.cuda_driver_version or na,
+            status=shown(r.nvml_status),
+        ),
+        "- " + _("NVML packages: {packages}", packages=", ".join(f"{k} {v}" for k, v in r.nvml_packages.items()) or _("none")),
+        "- "
+        + _(
+            "environment: {variables}",
+            variables=", ".join(f"{k}={v}" for k, v in r.env.items()) or _("CUDA_DEVICE_ORDER and CUDA_VISIBLE_DEVICES unset"),
+        ),
+        "- " + _("torch found in: {places}", places="; ".join(r.torch_locations) or na),
     ]
     for g in r.gpus:
         lines += ["", f"## GPU {g.index}: {g.name}", ""]
         lines += [f"- {label}: {value}" for label, value in gpu_rows(g)]
     if r.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in r.notes]
+        lines += ["", "## " + _("Notes"), ""] + [f"- {shown(n)}" for n in r.notes]
     return "\n".join(lines) + "\n"
 
 
+def _yes_no(flag: bool) -> str:
+    return _("yes") if flag else _("no")
+
+
+def _on_off(flag: bool) -> str:
+    return _("on") if flag else _("off")
+
+
+def _gib(nbytes: int | None) -> str:
+    return "?" if nbytes is None else f"{nbytes / 2**30:.1f} GiB"
+
+
 def gpu_rows(g: GPU) -> list[tuple[str, str]]:
-    """Label → text for every GPU field, "N/A (reason)" where NVML could not say."""
+    """Label → text for every GPU field, "N/A (reason)" where NVML could not say; labels in the current language."""
     gib = 2**30
     return [
         ("UUID", g.show("uuid")),
-        ("compute capability", g.show("compute_capability")),
+        (_("compute capability"), g.show("compute_capability")),
         (
-            "memory used / total",
+            _("memory used / total"),
             f"{g.show('memory_used_bytes', lambda b: f'{b / gib:.1f}')} / {g.show('memory_total_bytes', lambda b: f'{b / gib:.1f} GiB')}",
         ),
         (
-            "utilization (GPU / memory)",
+            _("utilization (GPU / memory)"),
             f"{g.show('utilization_pct', lambda v: f'{v} %')} / {g.show('memory_utilization_pct', lambda v: f'{v} %')}",
         ),
-        ("temperature", g.show("temperature_c", lambda v: f"{v} °C")),
-        ("power draw / limit", f"{g.show('power_draw_w', lambda v: f'{v:.0f} W')} / {g.show('power_limit_w', lambda v: f'{v:.0f} W')}"),
-        ("clocks (SM / memory)", f"{g.show('sm_clock_mhz', lambda v: f'{v} MHz')} / {g.show('memory_clock_mhz', lambda v: f'{v} MHz')}"),
-        ("fan", g.show("fan_pct", lambda v: f"{v} %")),
-        ("PCIe", f"gen {g.show('pcie_generation')} x{g.show('pcie_width')}"),
-        ("persistence mode", g.show("persistence_mode", lambda v: "on" if v else "off")),
-        ("MIG mode", g.show("mig_mode", lambda v: "on" if v else "off")),
-        ("ECC errors (uncorrected, since boot)", g.show("ecc_uncorrected")),
+        (_("temperature"), g.show("temperature_c", lambda v: f"{v} °C")),
         (
-            "processes",
-            g.show("processes", lambda ps: ", ".join(f"pid {p} ({'?' if m is None else f'{m / gib:.1f} GiB'})" for p, m in ps) or "none"),
+            _("power draw / limit"),
+            f"{g.show('power_draw_w', lambda v: f'{v:.0f} W')} / {g.show('power_limit_w', lambda v: f'{v:.0f} W')}",
+        ),
+        (
+            _("clocks (SM / memory)"),
+            f"{g.show('sm_clock_mhz', lambda v: f'{v} MHz')} / {g.show('memory_clock_mhz', lambda v: f'{v} MHz')}",
+        ),
+        (_("fan"), g.show("fan_pct", lambda v: f"{v} %")),
+        ("PCIe", _("gen {generation} x{width}", generation=g.show("pcie_generation"), width=g.show("pcie_width"))),
+        (_("persistence mode"), g.show("persistence_mode", _on_off)),
+        (_("MIG mode"), g.show("mig_mode", _on_off)),
+        (_("ECC errors (uncorrected, since boot)"), g.show("ecc_uncorrected")),
+        (
+            _("processes"),
+            g.show(
+                "processes",
+                lambda ps: ", ".join(_("pid {pid} ({memory})", pid=p, memory=_gib(m)) for p, m in ps) or _("none"),
+            ),
         ),
     ]
 
@@ -92,4 +148,5 @@ def report_json(r: EnvReport) -> str:
 
 
 def report_markdown(r: EnvReport) -> str:
+    """The report as Markdown in the current language (`env` on the command line, the page's download)."""
     return render_markdown(r, verdicts(r), install_advice(r))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import N_, _
 from core.plotting import finite
 
 # --- GPU history for the Environment page's live cards ---------------------------------------------------------
 
-GPU_METRICS = {  # history key → (title, unit, fixed y range or None)
-    "util": ("GPU utilization", "%", (0, 100)),
-    "mem": ("memory used", "% of total", (0, 100)),
-    "temp": ("temperature", "°C", None),
-    "power": ("power draw", "W", None),
+GPU_METRICS = {  # history key → (title, unit, fixed y range or None); titles and units are English ids, shown through _()
+    "util": (N_("GPU utilization"), "%", (0, 100)),
+    "mem": (N_("memory used"), N_("% of total"), (0, 100)),
+    "temp": (N_("temperature"), "°C", None),
+    "power": (N_("power draw"), "W", None),
 }
 GPU_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 
@@ -32,16 +33,16 @@ def gpu_history_figure(history: dict[int, dict[str, list]], metric: str, height:
         }
         for n, (i, h) in enumerate(sorted(history.items()))
     ]
-    yaxis: dict[str, Any] = {"title": {"text": unit}}
+    yaxis: dict[str, Any] = {"title": {"text": _(unit)}}
     if y_range:
         yaxis["range"] = list(y_range)
     return {
         "data": traces,
         "layout": {
             "height": height,
-            "title": {"text": title, "font": {"size": 14}, "x": 0.01},
+            "title": {"text": _(title), "font": {"size": 14}, "x": 0.01},
             "margin": {"l": 50, "r": 10, "t": 35, "b": 35},
-            "xaxis": {"title": {"text": "seconds ago"}, "zeroline": False},
+            "xaxis": {"title": {"text": _("seconds ago")}, "zeroline": False},
             "yaxis": yaxis,
             "showlegend": len(traces) > 1,
             "uirevision": f"gpu-{metric}",

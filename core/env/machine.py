@@ -18,6 +18,7 @@ from typing import Any
 
 from core.env.nvml import GPU, HINTS, NA, Nvml, NvmlError, default_nvml, read_gpu
 from core.env.report import ENV_VARS, EnvReport
+from core.i18n import Message, encode
 
 __all__ = ["GPU", "NA", "EnvReport", "probe"]
 
@@ -31,11 +32,11 @@ def probe(nvml: Nvml | None = None) -> EnvReport:
         try:
             step(report)
         except Exception as e:  # noqa: BLE001 - probe() never raises; an odd failure is a note
-            report.notes.append(f"{step.__name__[7:]} could not be probed: {type(e).__name__}: {e}")
+            report.notes.append(encode(Message("{step} could not be probed: {error}", {"step": step.__name__[7:], "error": _error(e)})))
     try:
         _probe_nvml(report, nvml)
     except Exception as e:  # noqa: BLE001
-        report.nvml_status = f"NVML query failed: {type(e).__name__}: {e}"
+        report.nvml_status = encode(Message("NVML query failed: {error}", {"error": _error(e)}))
     return report
 
 
@@ -43,7 +44,7 @@ def _probe_torch(report: EnvReport) -> None:
     try:
         import torch
     except Exception as e:  # noqa: BLE001 - a broken install is exactly what we report
-        report.notes.append(f"torch cannot be imported: {type(e).__name__}: {e}")
+        report.notes.append(encode(Message("torch cannot be imported: {error}", {"error": _error(e)})))
         return
     report.torch_version = torch.__version__
     report.torch_cuda = torch.version.cuda
@@ -58,7 +59,7 @@ def _probe_torch(report: EnvReport) -> None:
             v = torch.cuda.nccl.version()  # a tuple in torch 2.x, an int in old releases
             report.nccl = ".".join(map(str, v)) if isinstance(v, tuple) else str(v)
     except Exception as e:  # noqa: BLE001
-        report.notes.append(f"torch.cuda could not be queried: {type(e).__name__}: {e}")
+        report.notes.append(encode(Message("torch.cuda could not be queried: {error}", {"error": _error(e)})))
     try:
         report.mps_available = torch.backends.mps.is_available()
     except Exception:  # noqa: BLE001 - MPS exists only on macOS builds
@@ -72,7 +73,7 @@ def _probe_nvcc(report: EnvReport) -> None:
     try:
         out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError) as e:
-        report.notes.append(f"nvcc at {nvcc} did not run: {e}")
+        report.notes.append(encode(Message("nvcc at {path} did not run: {error}", {"path": nvcc, "error": str(e)})))
         return
     m = re.search(r"release (\d+\.\d+)", out)
     report.nvcc_version = m.group(1) if m else None
@@ -111,15 +112,16 @@ def _probe_nvml(report: EnvReport, nvml: Nvml | None) -> None:
         _gpus_from_torch(report)
         return
     try:
-        report.driver_version = _guard(report, "driver version", nvml.driver_version)
-        cuda = _guard(report, "driver CUDA version", nvml.cuda_driver_version)
+        report.driver_version = _guard(report, Message("driver version"), nvml.driver_version)
+        cuda = _guard(report, Message("driver CUDA version"), nvml.cuda_driver_version)
         if cuda:
             report.cuda_driver_version = f"{cuda // 1000}.{cuda % 1000 // 10}"  # 12040 → "12.4"
         for i in range(nvml.device_count()):
             report.gpus.append(read_gpu(nvml, i))
         report.nvml_status = "ok"
     except NvmlError as e:
-        report.nvml_status, report.nvml_error = HINTS.get(type(e), f"NVML query failed: {e}"), type(e).__name__
+        status = HINTS.get(type(e)) or encode(Message("NVML query failed: {error}", {"error": str(e)}))
+        report.nvml_status, report.nvml_error = status, type(e).__name__
     finally:
         try:
             nvml.shutdown()
@@ -127,12 +129,16 @@ def _probe_nvml(report: EnvReport, nvml: Nvml | None) -> None:
             pass
 
 
-def _guard(report: EnvReport, what: str, fn: Any) -> Any:
+def _guard(report: EnvReport, what: Message, fn: Any) -> Any:
     try:
         return fn()
     except NvmlError as e:
-        report.notes.append(f"{what}: {NA} ({e})")
+        report.notes.append(encode(Message("{what}: {na} ({error})", {"what": what, "na": NA, "error": str(e)})))
         return None
+
+
+def _error(e: Exception) -> str:
+    return f"{type(e).__name__}: {e}"
 
 
 def _gpus_from_torch(report: EnvReport) -> None:

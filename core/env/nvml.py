@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.i18n import N_, _
+
 NA = "N/A"
 FAKE_GPU_ENV = "DESCENT_FAKE_GPU"  # "1": pretend one H100 is present (tests, screenshots, demos). Torch stays real.
 
@@ -45,13 +47,20 @@ class NvmlFunctionNotFound(NvmlError):
 
 
 # What a person should do about each fatal NVML error; shown as the report's NVML status.
+# English ids (the report is data, made once per server and cached): shown through _() by whoever reads them.
 HINTS = {
-    NvmlLibraryNotFound: "No NVIDIA driver found (the NVML library libnvidia-ml is absent): this machine has no usable "
-    "NVIDIA GPU, or its driver is not installed.",
-    NvmlDriverMismatch: "The NVIDIA kernel module and the driver library have different versions (NVML: "
-    "LibRmVersionMismatch), which happens after a driver update. Reboot (or reload the nvidia kernel modules).",
-    NvmlFunctionNotFound: "The driver's NVML lacks a function that nvidia-ml-py called: the driver is older than the "
-    "nvidia-ml-py package. Update the driver, or install an older nvidia-ml-py.",
+    NvmlLibraryNotFound: N_(
+        "No NVIDIA driver found (the NVML library libnvidia-ml is absent): this machine has no usable "
+        "NVIDIA GPU, or its driver is not installed."
+    ),
+    NvmlDriverMismatch: N_(
+        "The NVIDIA kernel module and the driver library have different versions (NVML: "
+        "LibRmVersionMismatch), which happens after a driver update. Reboot (or reload the nvidia kernel modules)."
+    ),
+    NvmlFunctionNotFound: N_(
+        "The driver's NVML lacks a function that nvidia-ml-py called: the driver is older than the "
+        "nvidia-ml-py package. Update the driver, or install an older nvidia-ml-py."
+    ),
 }
 
 # pynvml's NVML_ERROR_* codes → our types (codes are stable C enum values).
@@ -105,7 +114,9 @@ class PynvmlAdapter:
         try:
             import pynvml
         except ImportError as e:
-            raise NvmlUnavailable("nvidia-ml-py is not installed (pip install nvidia-ml-py), so GPUs are listed through torch only.") from e
+            raise NvmlUnavailable(
+                N_("nvidia-ml-py is not installed (pip install nvidia-ml-py), so GPUs are listed through torch only.")
+            ) from e
         return cls(pynvml)
 
     def _call(self, fn: str, *args: Any) -> Any:
@@ -307,18 +318,18 @@ class GPU:
     na: dict[str, str] = field(default_factory=dict)
 
     def show(self, name: str, fmt: Callable[[Any], str] = str) -> str:
-        """The field as text, or "N/A (reason)"."""
+        """The field as text, or "N/A (reason)", the reason in the reader's language (it is kept in English)."""
         v = getattr(self, name)
         if v is None:
-            return f"{NA} ({self.na[name]})" if name in self.na else NA
+            return f"{NA} ({_(self.na[name])})" if name in self.na else NA
         return fmt(v)
 
 
 def _reason(e: NvmlError) -> str:
     if isinstance(e, NvmlNotSupported):
-        return "not supported on this GPU"
+        return N_("not supported on this GPU")
     if isinstance(e, NvmlFunctionNotFound):
-        return "this driver lacks the NVML function"
+        return N_("this driver lacks the NVML function")
     return str(e) or type(e).__name__
 
 

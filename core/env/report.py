@@ -7,8 +7,19 @@ from typing import Any
 
 from core.env.cuda_tables import cc_int, cuda_from_driver, parse_version
 from core.env.nvml import GPU
+from core.i18n import Message, _, decode
 
 ENV_VARS = ("CUDA_DEVICE_ORDER", "CUDA_VISIBLE_DEVICES")
+
+
+def shown(text: str) -> str:
+    """A report's text in the reader's language. The report is made once (in the probe's child) and cached for
+    every session, so it holds no translated text: an encoded Message (a note, an NVML failure), an English id
+    marked with N_ (an NVML hint), or data, shown as it is."""
+    if not text:
+        return text
+    value = decode(text)
+    return str(value) if isinstance(value, Message) else _(text)
 
 
 @dataclass
@@ -29,14 +40,14 @@ class EnvReport:
     nvcc_version: str | None = None  # only for building extensions: the wheels bundle their own runtime
     driver_version: str | None = None
     cuda_driver_version: str | None = None  # the highest CUDA the driver supports, as nvidia-smi shows it
-    nvml_status: str = "not probed"  # "ok", or why NVML could not be read
+    nvml_status: str = "not probed"  # "ok", or why NVML could not be read; show it with shown()
     nvml_error: str | None = None  # the NvmlError class that stopped NVML, e.g. "NvmlDriverMismatch"
     gpus: list[GPU] = field(default_factory=list)
     gpus_from: str = "nvml"  # "nvml" or "torch" (NVML unavailable)
     nvml_packages: dict[str, str] = field(default_factory=dict)  # installed "pynvml" / "nvidia-ml-py" → version
     env: dict[str, str] = field(default_factory=dict)  # CUDA_DEVICE_ORDER, CUDA_VISIBLE_DEVICES when set
     torch_locations: list[str] = field(default_factory=list)  # every sys.path entry holding a torch package
-    notes: list[str] = field(default_factory=list)  # what could not be read, and why
+    notes: list[str] = field(default_factory=list)  # what could not be read, and why; show each with shown()
 
     def gpu_ccs(self) -> list[tuple[int, str, int]]:
         """(index, name, cc as 86) for each GPU whose compute capability is known."""

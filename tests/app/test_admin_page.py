@@ -164,3 +164,35 @@ def test_the_gate_backs_off_per_browser_and_for_the_whole_server():
         gate.failed(f"bot-{i}", "bot", now)
     assert gate.wait_s("fresh", now) == SERVER_WAIT_S
     assert gate.wait_s("fresh", now + 3600) == 0  # an hour later the window has passed
+
+
+def test_in_chinese_the_login_the_counts_and_a_failure_have_no_english(monkeypatch):
+    import contextvars
+
+    from core.data import make_dataset
+    from core.i18n import use
+    from core.training import TrainConfig
+    from tests.app.test_chinese import KEPT
+    from tests.app.words import english, texts
+    from ui.cache import job_manager
+
+    monkeypatch.delenv("DESCENT_ADMIN_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["admin"] = {"password": SECRET}
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("../pages/admin.py").run()
+    assert at.title[0].value == "管理" and english(texts(at), KEPT) == []
+    at = log_in(at, "guess")
+    assert at.error[0].value == "密码错误。" and english(texts(at), KEPT) == []
+
+    bad = TrainConfig(epochs=5, init="given", init_params=(1.0, 2.0))  # house_prices needs 3: the run fails
+    job = job_manager().wait(job_manager().submit(make_dataset("house_prices", n=50), bad, owner="e" * 32).id, timeout=90)
+    assert job.status == "failed"
+    at = log_in(at, SECRET)
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["就绪的训练进程", "运行中", "排队中", "失败（保存在内存中）"]
+    failures = next(d.value for d in at.dataframe if "消息" in d.value.columns)
+    in_chinese = contextvars.copy_context().run(lambda: (use("zh"), str(job.error))[1])  # the error as a Chinese reader gets it
+    assert in_chinese in failures["消息"].tolist() and list(failures.columns) == ["结束时间", "发起人", "轮数", "消息"]
+    assert english(texts(at), KEPT) == []  # the table's cells are the runs' data and the server's settings

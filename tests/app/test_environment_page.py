@@ -12,6 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.env.nvml import FAKE_GPU_ENV
+from tests.app.test_chinese import KEPT
+from tests.app.words import english
+from tests.app.words import texts as all_texts
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 PAGE = "../pages/environment.py"
@@ -86,3 +89,51 @@ def test_smoke_test_runs_from_the_page_and_reports_no_gpu(no_gpu):
     log = "\n".join(c.value for c in at.code)
     assert "ok   matmul check [cpu]" in log and "No CUDA GPU" in log
     assert "All checks passed." in texts(at.success)
+
+
+# ------------------------------------------------------------------------------------------------ in Chinese
+
+
+def open_env_page_in_chinese(timeout: float = 90.0) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(PAGE).run()
+    deadline = time.monotonic() + timeout
+    while len(at.metric) < 4:
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the probe did not finish"
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_in_chinese_after_a_smoke_test_nothing_is_english(no_gpu):
+    at = open_env_page_in_chinese()
+    assert "没有找到 NVIDIA GPU，训练使用 CPU" in texts(at.info)
+    assert [m.label for m in at.metric[1:4]] == ["CUDA 可用", "torch.version.cuda", "训练设备"]
+    at.checkbox(key="env_smoke_compile").uncheck().run()
+    at.button(key="env_smoke_start").click().run()
+    deadline = time.monotonic() + 90
+    while "全部检查通过。" not in texts(at.success) and not at.error and not at.warning:
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the smoke test did not finish"
+        time.sleep(0.5)
+        at.run()
+    log = "\n".join(c.value for c in at.code)
+    assert "通过 矩阵乘法校验 [cpu]: " in log and "没有 CUDA GPU" in log  # the child's messages, in the reader's language
+    assert "## 冒烟测试" in log and "# Descent Lab 环境报告" in log  # the report to paste, smoke test appended
+    assert english(all_texts(at), KEPT) == []
+    at.segmented_control(key="lang_switch").set_value("en").run()  # the same child's events, now in English
+    assert "ok   matmul check [cpu]: " in "\n".join(c.value for c in at.code)
+
+
+def test_in_chinese_the_fake_gpu_cards_charts_and_table_have_no_english(fake_gpu):
+    at = open_env_page_in_chinese()
+    assert [m.label for m in at.metric[4:8]] == ["利用率", "显存（GiB）", "温度", "功耗"]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles == ["GPU 利用率", "已用显存", "温度", "功耗"]
+    table = at.dataframe[0].value
+    assert table.set_index("字段").loc["风扇", "值"] == "N/A (这块 GPU 不支持)"
+    assert english(all_texts(at), [*KEPT, "fake"]) == []  # "(fake)" is the fake GPU's name

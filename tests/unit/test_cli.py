@@ -1,10 +1,15 @@
 import json
+import os
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from core.data.dataset import DataError
+from core.i18n import LocalizedError
+from core.training.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +105,82 @@ def test_a_run_out_of_memory_is_a_message_not_a_traceback():
     cmd = [sys.executable, "-m", "core", "train", "--n", "200000", "--model", "mlp", "--hidden", "4096,4096", "--epochs", "1"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
     assert out.returncode == 3 and out.stderr.startswith("error: the run ran out of memory") and "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------------------------------------ in Chinese
+
+
+def run_env(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**clean, **env}
+    )
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_lang_zh_prints_the_training_in_chinese(where):
+    flags = ["train", "--epochs", "3", "--n", "50"]
+    out = run_env(*(["--lang", "zh", *flags] if where == "before" else [*flags, "--lang", "zh"]))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("轮次 [1/3]  损失 ") and "测试集损失" in lines[0]
+    assert lines[3].startswith("已完成：在 cpu 上用时 ") and lines[-1].startswith("  截距：")
+    assert any(line.startswith("  area_m2: ") for line in lines)  # a column's name is data: as it is
+
+
+def test_the_shell_locale_chooses_chinese_and_lang_overrides_it():
+    out = run_env("train", "--epochs", "2", "--n", "50", LANG="zh_CN.UTF-8")
+    assert out.returncode == 0 and out.stdout.startswith("轮次 [1/2]"), out.stderr
+    out = run_env("train", "--epochs", "2", "--n", "50", "--lang", "en", LC_ALL="zh_CN.UTF-8")
+    assert out.stdout.startswith("Epoch [1/2]  loss ")
+    assert run_env("train", "--epochs", "2", "--n", "50").stdout.startswith("Epoch [1/2]")  # no locale: English
+
+
+def test_json_keys_and_statuses_stay_english_in_chinese():
+    out = run_env("--lang", "zh", "train", "--epochs", "2", "--n", "50", "--json")
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert summary["status"] == "completed" and set(summary) >= {"summary", "reason", "coef", "intercept"}
+
+
+def test_env_prints_its_report_in_chinese():
+    out = run_env("env", "--lang", "zh")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# Descent Lab 环境报告\n") and "## 诊断结论" in out.stdout and "## 安装 torch" in out.stdout
+    assert "pip install torch==" in out.stdout  # the command itself stays verbatim
+    assert run_env("env", LANG="zh_CN.UTF-8").stdout.startswith("# Descent Lab 环境报告")
+
+
+def test_the_smoke_test_speaks_chinese_but_its_json_keeps_its_step_names():
+    out = run_env("--lang", "zh", "env", "--smoke", "--quick", "--no-compile")
+    assert out.returncode == 0, out.stderr
+    assert "通过 矩阵乘法校验 [cpu]: " in out.stdout and out.stdout.rstrip().endswith("全部检查通过。")
+    events = [
+        json.loads(line) for line in run_env("--lang", "zh", "env", "--smoke", "--json", "--quick", "--no-compile").stdout.splitlines()
+    ]
+    assert any(e.get("step") == "matmul check" and "矩阵乘法" in e["message"] for e in events)
+
+
+def test_an_error_is_printed_in_chinese(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n2,3\n")
+    for args in (("--epochs", "0"), ("--csv", str(bad), "--epochs", "2")):  # a config error, a data error
+        out = run_env("--lang", "zh", "train", *args)
+        assert out.returncode == 2 and out.stderr.startswith("错误：") and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.skipif(
+    not (issubclass(ConfigError, LocalizedError) and issubclass(DataError, LocalizedError)),
+    reason="ConfigError and DataError get their message ids on the train and data branches",
+)
+def test_the_error_itself_is_in_chinese(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n2,3\n")
+    for args in (("--epochs", "0"), ("--csv", str(bad), "--epochs", "2")):
+        out = run_env("--lang", "zh", "train", *args)
+        message = out.stderr.removeprefix("错误：")
+        assert out.returncode == 2 and any("\u4e00" <= c <= "\u9fff" for c in message), out.stderr
+
+
+def test_help_is_in_chinese():
+    out = run_env("--lang", "zh", "train", "--help")
+    assert out.returncode == 0 and "预设数据的行数" in out.stdout and "--lang {en,zh}" in out.stdout

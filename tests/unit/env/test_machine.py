@@ -18,6 +18,7 @@ from core.env.nvml import (
     demo_nvml,
     read_gpu,
 )
+from core.env.report import shown
 
 GIB = 2**30
 FULL = {
@@ -129,7 +130,7 @@ class Exploding:
 
 def test_probe_never_raises_even_when_the_adapter_misbehaves():
     report = machine.probe(nvml=Exploding())
-    assert "exploded" in report.nvml_status
+    assert "exploded" in shown(report.nvml_status)
     report_markdown(report)
     report_json(report)
 
@@ -138,7 +139,7 @@ def test_driver_cuda_version_not_supported_is_a_note():
     nvml = FakeNvml([FULL])
     nvml.cuda_driver_version = lambda: (_ for _ in ()).throw(NvmlNotSupported("Not Supported"))
     report = machine.probe(nvml=nvml)
-    assert report.cuda_driver_version is None and any("driver CUDA version: N/A" in n for n in report.notes)
+    assert report.cuda_driver_version is None and any("driver CUDA version: N/A" in shown(n) for n in report.notes)
 
 
 # ------------------------------------------------------------------------------------- the real adapter, faked pynvml
