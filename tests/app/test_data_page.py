@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.data import PRESETS
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "ui" / "app.py")
 GOOD = b"area_m2;rooms;price\n50;2;200000\n80;3;310000\n100;3;350000\n120;4;420000\n150;5;520000\n"
@@ -37,7 +39,7 @@ def test_each_preset_renders_every_view(preset):
     at = open_data_page()
     at.selectbox(key="data_preset").set_value(preset).run()
     assert not at.exception and not at.error
-    assert f"{preset}," in in_use(at)
+    assert f"{PRESETS[preset].title}," in in_use(at)  # the preset's title; its key stays in the URL
     assert dict(at.query_params)["preset"] in (preset, [preset])  # the URL rebuilds it
 
 
@@ -63,7 +65,7 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
 def test_bad_rows_fail_by_default_and_drop_on_request():
     at = upload(open_data_page(), "gaps.csv", b"x,y\n1,2\n2,oops\n3,5\n4,9\n5,8\n")
     assert "line 3 column 'y' ('oops', non-numeric)" in at.error[0].value
-    assert "house_prices" in in_use(at)  # nothing accepted yet: the preset stays
+    assert "House prices" in in_use(at)  # nothing accepted yet: the preset stays
     at.radio(key="data_on_bad").set_value("drop").run()
     assert not at.error and "These rows were dropped; 4 remain." in at.warning[0].value
     assert "4 rows" in in_use(at) and "1 bad row(s) dropped" in in_use(at)
@@ -104,7 +106,7 @@ def test_the_dataset_persists_across_page_switches():
     at.selectbox(key="data_preset").set_value("sine").run()
     at.switch_page("../pages/train.py").run()
     at.switch_page("../pages/data.py").run()
-    assert "sine," in in_use(at) and at.selectbox(key="data_preset").value == "sine"
+    assert "A sine wave," in in_use(at) and at.selectbox(key="data_preset").value == "sine"
 
 
 def test_numbers_read_as_people_read_them_and_a_fit_over_two_features_is_prediction_against_actual():
