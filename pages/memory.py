@@ -8,9 +8,14 @@ from core.fit.arch import GIB, MODE_LABELS, MODES, OPTIMIZER_LABELS, OPTIMIZERS,
 from core.fit.figures import memory_figure
 from core.fit.presets import DEFAULT_CARD, DEFAULT_MODEL, MODEL_PRESETS, card_choices, detected_cards
 from core.fit.verdict import bars, explain, fix_rows
+from core.i18n import N_, _
 from ui.cache import environment_probe
 
-CUSTOM = "Custom architecture…"
+CUSTOM = "Custom architecture…"  # the option's value; shown with _(CUSTOM_LABEL)
+CUSTOM_LABEL = N_("Custom architecture…")
+MLP_LABELS = {"gated": N_("gated"), "plain": N_("plain")}
+# the tables' columns: English keys from core (tests and code read them), labelled in the reader's language
+COLUMNS = {"change": N_("change"), "GiB per GPU": N_("GiB per GPU"), "part": N_("part"), "how": N_("how")}
 TRAIN_DTYPES = ("bf16", "fp16", "fp32")  # mixed precision first: the usual choice
 DTYPES_FOR = {"inference": ("bf16", "fp16", "fp32", "int8", "int4"), "full": TRAIN_DTYPES, "lora": TRAIN_DTYPES, "qlora": QUANTIZED}
 PARALLELISMS_FOR = {"inference": ("tensor", "data"), "training": ("zero3", "zero2", "zero1", "tensor", "data")}
@@ -26,14 +31,22 @@ def custom_arch() -> ArchSpec:
     base = MODEL_PRESETS[DEFAULT_MODEL].arch
     # three columns of fields, read row by row: layers, hidden, MLP size; heads, KV heads, vocabulary; MLP kind, tied
     depth_col, width_col, size_col = st.columns(3)
-    layers = depth_col.number_input("Layers", 1, 1000, base.layers, key="fit_layers")
-    hidden = width_col.number_input("Hidden size", 1, 100_000, base.hidden_size, step=128, key="fit_hidden")
-    inter = size_col.number_input("Intermediate (MLP) size", 1, 1_000_000, base.intermediate_size, step=128, key="fit_inter")
-    heads = depth_col.number_input("Attention heads", 1, 1024, base.heads, key="fit_heads")
-    kv = width_col.number_input("KV heads (GQA)", 1, 1024, base.kv_heads, key="fit_kv", help="Fewer KV heads than attention heads is GQA.")
-    vocab = size_col.number_input("Vocabulary", 1, 2_000_000, base.vocab_size, key="fit_vocab")
-    mlp = depth_col.selectbox("MLP", ("gated", "plain"), key="fit_mlp", help="gated: SwiGLU (Llama, Qwen, Mistral); plain: GELU (GPT-2)")
-    tied = width_col.checkbox("Tied embeddings", False, key="fit_tied", help="The output head reuses the input embedding.")
+    layers = depth_col.number_input(_("Layers"), 1, 1000, base.layers, key="fit_layers")
+    hidden = width_col.number_input(_("Hidden size"), 1, 100_000, base.hidden_size, step=128, key="fit_hidden")
+    inter = size_col.number_input(_("Intermediate (MLP) size"), 1, 1_000_000, base.intermediate_size, step=128, key="fit_inter")
+    heads = depth_col.number_input(_("Attention heads"), 1, 1024, base.heads, key="fit_heads")
+    kv = width_col.number_input(
+        _("KV heads (GQA)"), 1, 1024, base.kv_heads, key="fit_kv", help=_("Fewer KV heads than attention heads is GQA.")
+    )
+    vocab = size_col.number_input(_("Vocabulary"), 1, 2_000_000, base.vocab_size, key="fit_vocab")
+    mlp = depth_col.selectbox(
+        "MLP",
+        ("gated", "plain"),
+        format_func=lambda k: _(MLP_LABELS[k]),
+        key="fit_mlp",
+        help=_("gated: SwiGLU (Llama, Qwen, Mistral); plain: GELU (GPT-2)"),
+    )
+    tied = width_col.checkbox(_("Tied embeddings"), False, key="fit_tied", help=_("The output head reuses the input embedding."))
     return ArchSpec(int(layers), int(hidden), int(heads), int(kv), int(inter), int(vocab), tied_embeddings=tied, mlp=mlp)
 
 
@@ -41,16 +54,29 @@ def count(n: int) -> str:
     return f"{n / 1e9:.2f} B" if n >= 1e9 else f"{n / 1e6:,.1f} M"
 
 
-st.title("Will it fit?")
+def labelled(rows: list[dict]) -> pd.DataFrame:
+    """A table from core's rows, its columns named in the reader's language."""
+    return pd.DataFrame(rows).rename(columns=lambda c: _(COLUMNS[c]) if c in COLUMNS else c)
+
+
+st.title(_("Will it fit?"))
 st.caption(
-    "How much GPU memory a transformer needs, part by part, for inference or for training, and what would make it fit. "
-    "Offline: the architectures are built in or typed in, nothing is downloaded."
+    _(
+        "How much GPU memory a transformer needs, part by part, for inference or for training, and what would make it fit. "
+        "Offline: the architectures are built in or typed in, nothing is downloaded."
+    )
 )
 
 # ---- the model ----
 left, right = st.columns(2)
 with left:
-    name = st.selectbox("Model", [*MODEL_PRESETS, CUSTOM], index=list(MODEL_PRESETS).index(DEFAULT_MODEL), key="fit_model")
+    name = st.selectbox(
+        _("Model"),
+        [*MODEL_PRESETS, CUSTOM],
+        index=list(MODEL_PRESETS).index(DEFAULT_MODEL),
+        format_func=lambda m: _(CUSTOM_LABEL) if m == CUSTOM else m,
+        key="fit_model",
+    )
     if name == CUSTOM:
         try:
             arch = custom_arch().validate()
@@ -60,31 +86,31 @@ with left:
     else:
         preset = MODEL_PRESETS[name]
         arch = preset.arch
-        st.caption(f"{param_count(arch) / 1e9:.2f} B parameters · source: {preset.source}")
+        st.caption(_("{params:.2f} B parameters · source: {source}", params=param_count(arch) / 1e9, source=_(preset.source)))
 with right:
-    mode = st.radio("Task", MODES, format_func=MODE_LABELS.get, horizontal=True, key="fit_mode")
+    mode = st.radio(_("Task"), MODES, format_func=lambda m: _(MODE_LABELS[m]), horizontal=True, key="fit_mode")
     dtype_col, training_col = st.columns(2)
     dtype = dtype_col.selectbox(
-        "Weights" if mode in ("inference", "qlora") else "Precision",
+        _("Weights") if mode in ("inference", "qlora") else _("Precision"),
         DTYPES_FOR[mode],
         key=f"fit_dtype_{mode}",
-        help="int8/int4 quantize the block linears (bitsandbytes); embeddings and head stay 16-bit.",
+        help=_("int8/int4 quantize the block linears (bitsandbytes); embeddings and head stay 16-bit."),
     )
     optimizer = "adamw"
     if mode == "full":
-        optimizer = training_col.selectbox("Optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, key="fit_optimizer")
+        optimizer = training_col.selectbox(_("Optimizer"), OPTIMIZERS, format_func=lambda o: _(OPTIMIZER_LABELS[o]), key="fit_optimizer")
     lora_rank = 16
     if mode in ("lora", "qlora"):
         lora_rank = int(
-            training_col.number_input("LoRA rank", 1, 1024, 16, key="fit_rank", help="Adapters on every linear of every block.")
+            training_col.number_input(_("LoRA rank"), 1, 1024, 16, key="fit_rank", help=_("Adapters on every linear of every block."))
         )
 
 # ---- the work ----
 seq_col, batch_col, checkpointing_col, attention_col = st.columns(4)
-seq_len = int(seq_col.number_input("Sequence length (tokens)", 1, 1_048_576, 4096, step=1024, key="fit_seq"))
-batch = int(batch_col.number_input("Batch per GPU", 1, 4096, 1, key="fit_batch"))
-checkpointing = checkpointing_col.toggle("Activation checkpointing", False, key="fit_ckpt", disabled=mode == "inference")
-flash = attention_col.toggle("FlashAttention / SDPA", True, key="fit_flash", help="Off: eager attention keeps the s × s score matrix.")
+seq_len = int(seq_col.number_input(_("Sequence length (tokens)"), 1, 1_048_576, 4096, step=1024, key="fit_seq"))
+batch = int(batch_col.number_input(_("Batch per GPU"), 1, 4096, 1, key="fit_batch"))
+checkpointing = checkpointing_col.toggle(_("Activation checkpointing"), False, key="fit_ckpt", disabled=mode == "inference")
+flash = attention_col.toggle("FlashAttention / SDPA", True, key="fit_flash", help=_("Off: eager attention keeps the s × s score matrix."))
 
 # ---- the GPUs ----
 gpus = detected_gpus()
@@ -93,11 +119,15 @@ card_col, n_gpus_col, parallelism_col = st.columns([2, 1, 2])
 default_card = 0 if gpus else list(cards).index(DEFAULT_CARD)
 card = card_col.selectbox("GPU", list(cards), index=default_card, key="fit_gpu")
 if not gpus:
-    card_col.caption("No GPU detected here (or the probe is still running): pick the card you plan to use.")
-n_gpus = int(n_gpus_col.number_input("GPUs", 1, 1024, 1, key="fit_n_gpus"))
+    card_col.caption(_("No GPU detected here (or the probe is still running): pick the card you plan to use."))
+n_gpus = int(n_gpus_col.number_input(_("GPUs"), 1, 1024, 1, key="fit_n_gpus"))
 kind = "inference" if mode == "inference" else "training"
 parallelism = parallelism_col.selectbox(
-    "Parallelism", PARALLELISMS_FOR[kind], format_func=PARALLELISM_LABELS.get, key=f"fit_par_{kind}", disabled=n_gpus == 1
+    _("Parallelism"),
+    PARALLELISMS_FOR[kind],
+    format_func=lambda p: _(PARALLELISM_LABELS[p]),
+    key=f"fit_par_{kind}",
+    disabled=n_gpus == 1,
 )
 
 try:
@@ -124,27 +154,35 @@ show = {"fits": st.success, "no": st.error}.get(result.kind, st.warning)
 show(result.headline)
 
 params_col, trainable_col, needed_col, capacity_col = st.columns(4)
-params_col.metric("Parameters", count(est.params))
-trainable_col.metric("Trainable", count(est.trainable_params) if wl.training else "none")
-needed_col.metric("Needed per GPU", f"{est.total_bytes / GIB:.1f} GiB")
+params_col.metric(_("Parameters"), count(est.params))
+trainable_col.metric(_("Trainable"), count(est.trainable_params) if wl.training else _("none"))
+needed_col.metric(_("Needed per GPU"), f"{est.total_bytes / GIB:.1f} GiB")
 capacity_col.metric(
-    "GPU memory", f"{cards[card] / GIB:.1f} GiB", delta=f"{result.headroom_bytes / GIB:+.1f} GiB headroom", delta_color="normal"
+    _("GPU memory"),
+    f"{cards[card] / GIB:.1f} GiB",
+    delta=_("{headroom:+.1f} GiB headroom", headroom=result.headroom_bytes / GIB),
+    delta_color="normal",
 )
 
-st.plotly_chart(memory_figure(bars(arch, result), cards[card] / GIB, card.split(",")[0]), key="fit_chart", config={"displayModeBar": False})
+st.plotly_chart(
+    memory_figure(bars(arch, result), cards[card] / GIB, card.replace("，", ",").split(",")[0]),
+    key="fit_chart",
+    config={"displayModeBar": False},
+)
 
 if result.fixes:
-    st.markdown("**What would make it fit**")
-    st.dataframe(pd.DataFrame(fix_rows(result)), hide_index=True, width="stretch")
+    st.markdown(_("**What would make it fit**"))
+    st.dataframe(labelled(fix_rows(result)), hide_index=True, width="stretch")
 
-st.markdown("**Where the memory goes** (per GPU)")
-st.dataframe(pd.DataFrame(explain(est)), hide_index=True, width="stretch")
+st.markdown(_("**Where the memory goes** (per GPU)"))
+st.dataframe(labelled([{**row, "part": _(row["part"])} for row in explain(est)]), hide_index=True, width="stretch")
 for note in est.notes:
     st.caption(note)
 
-with st.expander("How this is estimated"):
+with st.expander(_("How this is estimated")):
     st.markdown(
-        """
+        _(
+            """
 - **Weights:** parameters × bytes (fp32 4, bf16/fp16 2, int8 1, int4 0.516: NF4 with double quantization, QLoRA paper).
   Quantization covers the block linears; embeddings, the output head and norms stay 16-bit, as bitsandbytes does.
 - **KV cache (inference):** 2 · layers · KV heads · head dim · tokens · batch · 2 bytes. GQA shrinks it by heads ÷ KV heads.
@@ -159,4 +197,5 @@ with st.expander("How this is estimated"):
 - **Several GPUs:** data parallel copies everything; ZeRO-1/2/3 shard optimizer states / + gradients / + weights;
   tensor parallel (with sequence parallelism) divides weights, training state and activations, and the KV cache by up to the KV heads.
 """
+        )
     )

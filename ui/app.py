@@ -44,7 +44,7 @@ with st.sidebar:
     st.caption(
         _(
             "**Data:** {name}, {rows:,} rows · {features} → {target}",
-            name=md(ds.name),
+            name=md(state.dataset_label(ds)),
             rows=len(ds),
             features=md_list(ds.features),
             target=md(ds.target),

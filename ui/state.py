@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data import LIMITS, PRESETS, DataError, Dataset, make_dataset, polynomial_features
+from core.i18n import _
 
 DATA_PARAMS = "data_params"  # dict: preset, n, noise, seed, degree — the preset, when the source is a preset
 DATA_SOURCE = "data_source"  # "preset" or "csv": which of the two every page works on
@@ -93,6 +94,13 @@ def accepted_csv() -> Dataset | None:
 def data_fingerprint() -> tuple:
     """What the sidebar shows of the data; it is drawn before the page, so a change needs one more run to reach it."""
     return (data_source(), tuple(data_params().items()), id(accepted_csv()), data_prep()["poly_degree"])
+
+
+def dataset_label(ds: Dataset) -> str:
+    """What a person reads for the data: a preset's title in their language ("House prices", 房价), an upload's file
+    name. ds.name stays the preset's key: runs, URLs and exported scripts name the data by it."""
+    preset = PRESETS.get(ds.spec.get("preset", "")) if "csv" not in ds.spec else None
+    return _(preset.title) if preset is not None and preset.name == ds.name else ds.name
 
 
 def base_dataset() -> Dataset:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import DataError, Dataset
+from core.i18n import Message, _, encode
 
 # ---------------------------------------------------------------- CSV
 
@@ -49,7 +50,7 @@ class Limits:
 LIMITS = Limits.from_env()  # the hosted app's caps
 NO_LIMITS = Limits(max_rows=2**62, max_columns=10_000, max_bytes=2**62)  # the CLI and scripts: this machine's memory is the cap
 DELIMITERS = (",", ";", "\t")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+DELIMITER_NAMES = {",": Message("comma"), ";": Message("semicolon"), "\t": Message("tab")}  # str() in the reader's language
 ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig reads plain UTF-8 too; GB18030 is a superset of GBK and GB2312
 OnBad = Literal["fail", "drop"]
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
@@ -75,9 +76,15 @@ class Table:
         return [c for c in self.columns if _to_numbers(self.cells[c], self.delimiter).notna().mean() >= 0.5]
 
     def describe(self) -> str:
-        header = "a header row" if self.has_header else "no header row (columns named column_1, column_2, …)"
+        """What was read, in the reader's language (called where it is shown, never cached)."""
         enc = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}.get(self.encoding, self.encoding)
-        return f"{len(self.cells):,} rows × {len(self.columns)} columns, {DELIMITER_NAMES[self.delimiter]}-separated, {enc}, {header}."
+        params = {"rows": len(self.cells), "columns": len(self.columns), "delimiter": DELIMITER_NAMES[self.delimiter], "encoding": enc}
+        if self.has_header:
+            return _("{rows:,} rows × {columns} columns, {delimiter}-separated, {encoding}, a header row.", **params)
+        return _(
+            "{rows:,} rows × {columns} columns, {delimiter}-separated, {encoding}, no header row (columns named column_1, column_2, …).",
+            **params,
+        )
 
 
 def read_table(source: str | os.PathLike | IO, limits: Limits = LIMITS) -> Table:
@@ -109,7 +116,11 @@ def read_table(source: str | os.PathLike | IO, limits: Limits = LIMITS) -> Table
             "The file has a single column: it needs a target and at least one feature, separated by commas, semicolons or tabs."
         )
     if width > limits.max_columns:
-        raise DataError(f"The file has {width} columns; at most {limits.max_columns} are allowed. Keep only the columns you need.")
+        raise DataError(
+            "The file has {columns} columns; at most {most} are allowed. Keep only the columns you need.",
+            columns=width,
+            most=limits.max_columns,
+        )
     has_header = not all(np.isfinite(_to_numbers(pd.Series(rows[0]), delimiter).to_numpy(dtype=float)))
     if has_header:
         header, rows, lines = [c.strip() for c in rows[0]], rows[1:], lines[1:]
@@ -117,20 +128,31 @@ def read_table(source: str | os.PathLike | IO, limits: Limits = LIMITS) -> Table
         seen: dict[str, int] = {}
         for i, c in enumerate(header):
             if c in seen:
-                raise DataError(f"The column name {c!r} appears twice (columns {seen[c] + 1} and {i + 1}); rename one and upload again.")
+                raise DataError(
+                    "The column name {name!r} appears twice (columns {first} and {second}); rename one and upload again.",
+                    name=c,
+                    first=seen[c] + 1,
+                    second=i + 1,
+                )
             seen[c] = i
     else:
         header = [f"column_{i + 1}" for i in range(width)]
     if not rows:
         raise DataError("The file has a header row but no data rows.")
     if len(rows) > limits.max_rows:
-        raise DataError(f"The file has {len(rows):,} data rows; at most {limits.max_rows:,} are allowed. Upload a sample of it.")
+        raise DataError(
+            "The file has {rows:,} data rows; at most {most:,} are allowed. Upload a sample of it.", rows=len(rows), most=limits.max_rows
+        )
     for row, line in zip(rows, lines):
         if len(row) > width:
             if any(c.strip() for c in row[width:]):
                 raise DataError(
-                    f"Line {line} has {len(row)} values but the header has {width} columns. "
-                    f"Check for a stray {DELIMITER_NAMES[delimiter]} or an unquoted value there."
+                    "Line {line} has {values} values but the header has {columns} columns. "
+                    "Check for a stray {delimiter} or an unquoted value there.",
+                    line=int(line),
+                    values=len(row),
+                    columns=width,
+                    delimiter=DELIMITER_NAMES[delimiter],
                 )
             del row[width:]  # a trailing delimiter
         elif len(row) < width:
@@ -147,16 +169,16 @@ def to_dataset(table: Table, target: str | None = None, features: list[str] | No
             raise DataError("No column holds numbers: the target and features must be numeric.")
         target = numeric[-1]
     if target not in table.columns:
-        raise DataError(f"There is no column {target!r}; the columns are: {', '.join(table.columns)}.")
+        raise DataError("There is no column {name!r}; the columns are: {columns}.", name=target, columns=", ".join(table.columns))
     if features is None:
         # mostly-number columns are features with a few bad cells, reported below; text columns are left out
         features = [c for c in table.numeric_columns() if c != target]
     features = list(features)
     missing = [f for f in features if f not in table.columns]
     if missing:
-        raise DataError(f"No such feature column(s): {', '.join(missing)}.")
+        raise DataError("No such feature column(s): {names}.", names=", ".join(missing))
     if target in features:
-        raise DataError(f"{target!r} is the target; it cannot also be a feature. Untick it in the features.")
+        raise DataError("{name!r} is the target; it cannot also be a feature. Untick it in the features.", name=target)
     if not features:
         raise DataError("No numeric feature column besides the target: pick at least one feature.")
     cols = [*features, target]
@@ -165,17 +187,24 @@ def to_dataset(table: Table, target: str | None = None, features: list[str] | No
         ok = np.isfinite(numbers[c].to_numpy(dtype=float))
         if ok.mean() < 0.5:
             first = next((i for i in range(len(ok)) if not ok[i] and table.cells[c].iat[i].strip()), None)
-            example = f" (e.g. {table.cells[c].iat[first][:40]!r} on line {table.lines[first]})" if first is not None else ""
-            raise DataError(f"Column {c!r} is mostly not numbers{example}; untick it or pick another column.")
+            if first is None:
+                raise DataError("Column {name!r} is mostly not numbers; untick it or pick another column.", name=c)
+            raise DataError(
+                "Column {name!r} is mostly not numbers (e.g. {value!r} on line {line}); untick it or pick another column.",
+                name=c,
+                value=table.cells[c].iat[first][:40],
+                line=int(table.lines[first]),
+            )
     problems = _problems(table, numbers, cols)
     dropped: dict[str, Any] = {"rows": 0}
     if problems:
         bad_rows = sorted({i for i, _, _ in problems})
         summary = _problem_summary(table, problems, bad_rows)
         if on_bad == "fail":
-            raise DataError(f"{summary} Fix the file, or choose to drop these rows.")
+            raise DataError("{summary} Fix the file, or choose to drop these rows.", summary=summary)
         numbers = numbers.drop(index=bad_rows).reset_index(drop=True)
-        dropped = {"rows": len(bad_rows), "lines": [int(table.lines[i]) for i in bad_rows[:100]], "summary": summary}
+        # the summary as the run store keeps a message (core.i18n.encode): it reads in whoever's language shows it
+        dropped = {"rows": len(bad_rows), "lines": [int(table.lines[i]) for i in bad_rows[:100]], "summary": encode(summary)}
     X, y = numbers[features].astype(float), numbers[target].astype(float)
     return _dataset(X, y, table.source, table.delimiter, table.encoding, table.has_header, dropped)
 
@@ -185,13 +214,25 @@ def _dataset(X: pd.DataFrame, y: pd.Series, source: str, delimiter: str, encodin
     features, target = list(X.columns), str(y.name)
     if len(y) < len(features) + 2:
         raise DataError(
-            f"Too few rows: {len(y)} usable row(s) for {len(features)} feature(s); need at least {len(features) + 2}. "
-            "Add rows or use fewer features."
+            "Too few rows: {rows} usable row(s) for {features} feature(s); need at least {need}. Add rows or use fewer features.",
+            rows=len(y),
+            features=len(features),
+            need=len(features) + 2,
         )
     for c, values in [*((c, X[c].to_numpy()) for c in features), (target, y.to_numpy())]:
         if values.min() == values.max():
-            what = "nothing to predict" if c == target else "it carries no information and makes the fit singular"
-            raise DataError(f"Column {c!r} has the same value ({values[0]:g}) in every row: {what}. Pick another column.")
+            if c == target:
+                raise DataError(
+                    "Column {name!r} has the same value ({value:g}) in every row: nothing to predict. Pick another column.",
+                    name=c,
+                    value=float(values[0]),
+                )
+            raise DataError(
+                "Column {name!r} has the same value ({value:g}) in every row: it carries no information and makes the fit singular. "
+                "Pick another column.",
+                name=c,
+                value=float(values[0]),
+            )
     spec = {
         "csv": os.path.basename(source),
         "target": target,
@@ -254,8 +295,16 @@ def _read_typed(path: str | os.PathLike, target: str | None, features: list[str]
     n = 0
     try:
         reader = pd.read_csv(
-            path, sep=sample.delimiter, encoding=sample.encoding, header=None, names=columns, skiprows=int(sample.has_header),
-            usecols=keep, dtype=np.float64, chunksize=TYPED_CHUNK_ROWS, index_col=False,
+            path,
+            sep=sample.delimiter,
+            encoding=sample.encoding,
+            header=None,
+            names=columns,
+            skiprows=int(sample.has_header),
+            usecols=keep,
+            dtype=np.float64,
+            chunksize=TYPED_CHUNK_ROWS,
+            index_col=False,
         )  # fmt: skip  (pandas 3 parses floats correctly rounded, as float() does: tests/unit/data/test_typed_csv.py)
         for chunk in reader:
             values = chunk[keep].to_numpy()
@@ -286,10 +335,10 @@ def _binary(source: str | os.PathLike | IO, limits: Limits) -> Iterator[IO[bytes
         head = stream.read(65536)
         stream.seek(0)
     except OSError as e:
-        raise DataError(f"Cannot read the file: {e.strerror or e}.") from None
+        raise DataError("Cannot read the file: {reason}.", reason=str(e.strerror or e)) from None
     try:
         if size > limits.max_bytes:
-            raise DataError(f"The file is larger than {_size(limits.max_bytes)}; upload a smaller sample of it.")
+            raise DataError("The file is larger than {size}; upload a smaller sample of it.", size=_size(limits.max_bytes))
         if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             raise DataError("This is a spreadsheet workbook (Excel), not a CSV: in Excel choose File → Save As → CSV UTF-8.")
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -302,8 +351,10 @@ def _binary(source: str | os.PathLike | IO, limits: Limits) -> Iterator[IO[bytes
             opened.close()
 
 
-def _size(n_bytes: int) -> str:
-    return f"{n_bytes / 2**20:g} MB" if n_bytes >= 2**20 else f"{n_bytes / 2**10:g} KB" if n_bytes >= 2**10 else f"{n_bytes} bytes"
+def _size(n_bytes: int) -> str | Message:
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:g} MB"
+    return f"{n_bytes / 2**10:g} KB" if n_bytes >= 2**10 else Message("{n} bytes", {"n": n_bytes})
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -334,19 +385,27 @@ def _parse(text: IO[str], delimiter: str, limits: Limits) -> tuple[list[list[str
             if not any(c.strip() for c in row):
                 continue  # blank line
             if len(rows) > limits.max_rows + 1:
-                raise DataError(f"The file has more than {limits.max_rows:,} data rows; upload a sample of it.")
+                raise DataError("The file has more than {most:,} data rows; upload a sample of it.", most=limits.max_rows)
             if len(row) > limits.max_columns + 1 and any(c.strip() for c in row[limits.max_columns + 1 :]):
-                raise DataError(f"Line {reader.line_num} has {len(row)} values; at most {limits.max_columns} columns are allowed.")
+                raise DataError(
+                    "Line {line} has {values} values; at most {most} columns are allowed.",
+                    line=reader.line_num,
+                    values=len(row),
+                    most=limits.max_columns,
+                )
             long = next((c for c in row if len(c) > limits.max_cell_chars), None)
             if long is not None:
                 raise DataError(
-                    f"Line {reader.line_num} has a cell of {len(long):,} characters (at most {limits.max_cell_chars} allowed): "
-                    "is this the right file, or is a quote left unclosed?"
+                    "Line {line} has a cell of {chars:,} characters (at most {most} allowed): "
+                    "is this the right file, or is a quote left unclosed?",
+                    line=reader.line_num,
+                    chars=len(long),
+                    most=limits.max_cell_chars,
                 )
             rows.append(row)
             lines.append(reader.line_num)
     except csv.Error as e:
-        raise DataError(f"Line {reader.line_num} cannot be read as CSV ({e}); check its quotes.") from None
+        raise DataError("Line {line} cannot be read as CSV ({reason}); check its quotes.", line=reader.line_num, reason=str(e)) from None
     return rows, lines
 
 
@@ -377,12 +436,44 @@ def _problems(table: Table, numbers: pd.DataFrame, cols: list[str]) -> list[tupl
     return out
 
 
-def _problem_summary(table: Table, problems: list[tuple[int, str, str]], bad_rows: list[int]) -> str:
-    kinds = {k: sum(1 for *_, kk in problems if kk == k) for k in ("missing", "non-numeric", "infinite")}
-    counts = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
+KIND_NAMES = {"missing": Message("missing"), "non-numeric": Message("non-numeric"), "infinite": Message("infinite")}
+
+
+def _kind_count(kind: str, n: int) -> Message:
+    if kind == "missing":
+        return Message("{n} missing", {"n": n})
+    return Message("{n} non-numeric", {"n": n}) if kind == "non-numeric" else Message("{n} infinite", {"n": n})
+
+
+def listed(items: list[Message], semicolons: bool = False) -> Message | str:
+    """Messages one after another with each language's separator between them, rendered when shown."""
+    if not items:
+        return ""
+    out = items[0]
+    for item in items[1:]:
+        params = {"items": out, "item": item}
+        out = Message("{items}; {item}", params) if semicolons else Message("{items}, {item}", params)
+    return out
+
+
+def _problem_summary(table: Table, problems: list[tuple[int, str, str]], bad_rows: list[int]) -> Message:
+    """Which cells are not numbers, by line and column: a Message, so it reads in the language of whoever sees it."""
+    kinds = {k: sum(1 for *_, kk in problems if kk == k) for k in KIND_NAMES}
+    counts = listed([_kind_count(k, n) for k, n in kinds.items() if n])
     examples = []
     for i, c, kind in problems[:5]:
         cell = table.cells[c].iat[i].strip()
-        examples.append(f"line {table.lines[i]} column {c!r}" + (f" ({cell[:20]!r}, {kind})" if cell else " (empty)"))
-    more = "" if len(problems) <= 5 else f", and {len(problems) - 5} more"
-    return f"{len(bad_rows)} row(s) have cells that are not usable numbers ({counts}): {'; '.join(examples)}{more}."
+        where = {"line": int(table.lines[i]), "column": c}
+        if cell:
+            examples.append(
+                Message("line {line} column {column!r} ({value!r}, {kind})", {**where, "value": cell[:20], "kind": KIND_NAMES[kind]})
+            )
+        else:
+            examples.append(Message("line {line} column {column!r} (empty)", where))
+    params = {"rows": len(bad_rows), "counts": counts, "examples": listed(examples, semicolons=True)}
+    if len(problems) <= 5:
+        return Message("{rows} row(s) have cells that are not usable numbers ({counts}): {examples}.", params)
+    more = len(problems) - 5
+    return Message(
+        "{rows} row(s) have cells that are not usable numbers ({counts}): {examples}, and {more} more.", {**params, "more": more}
+    )

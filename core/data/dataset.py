@@ -11,9 +11,12 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import LocalizedError
 
-class DataError(ValueError):
-    """Input data a person has to fix; the message says what and where."""
+
+class DataError(LocalizedError, ValueError):
+    """Input data a person has to fix; the message says what and where, in the reader's language
+    (raise DataError("Column {name!r} is empty.", name=col): what a person typed is a parameter, never the id)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,4 +48,3 @@ class Dataset:
 
 
 # ---------------------------------------------------------------- presets
-

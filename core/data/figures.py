@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.i18n import _
 from core.plotting import COLORS, finite, layout, plain_text, sample_rows
 
 DATA_POINTS = 20_000  # scattergl draws this many smoothly; beyond it a seeded sample is drawn
@@ -18,13 +19,15 @@ def data_figure(
     height: int = 420,
     x: str | None = None,
     fit: tuple[dict[str, float], float] | None = None,
-    fit_label: str = "fitted model",
+    fit_label: str | None = None,
 ) -> dict[str, Any]:
     """Target against one feature (the first by default); a second feature, if any, colours the points.
 
     fit: (coef by feature, intercept) in original units, drawn as the model's prediction at each point.
+    Words are in the reader's language (the figure is built on every run, never cached).
     """
     x = x or ds.features[0]
+    fit_label = fit_label or _("fitted model")
     rows = sample_rows(len(ds), DATA_POINTS)
     others = [f for f in ds.features if f != x]
     marker: dict[str, Any] = {"size": 6, "opacity": 0.7, "color": COLORS["data"]}
@@ -34,8 +37,14 @@ def data_figure(
         marker.update(color=ds.X[second].iloc[rows].tolist(), colorscale="Viridis", showscale=True, colorbar=colorbar)
     xs = ds.X[x].iloc[rows]
     traces: list[dict[str, Any]] = [
-        {"type": "scattergl", "mode": "markers", "name": plain_text(ds.target), "x": xs.tolist(), "y": ds.y.iloc[rows].tolist(),
-         "marker": marker}  # fmt: skip
+        {
+            "type": "scattergl",
+            "mode": "markers",
+            "name": plain_text(ds.target),
+            "x": xs.tolist(),
+            "y": ds.y.iloc[rows].tolist(),
+            "marker": marker,
+        }  # fmt: skip
     ]
     if fit is not None and one_input(ds):  # with more inputs the fit is no curve over x: fit_check_figure draws it
         pred = _predict(ds, fit, rows)
@@ -53,23 +62,25 @@ def one_input(ds: Dataset) -> bool:
     return len(ds.spec.get("polynomial", {}).get("base_features", ds.features)) == 1
 
 
-def fit_check_figure(
-    ds: Dataset, fit: tuple[dict[str, float], float], fit_label: str = "fitted model", height: int = 420
-) -> dict[str, Any]:
+def fit_check_figure(ds: Dataset, fit: tuple[dict[str, float], float], fit_label: str | None = None, height: int = 420) -> dict[str, Any]:
     """A fit with several inputs, the way it can be read: each row's prediction against its actual target; on the
     dashed diagonal they agree."""
+    fit_label = fit_label or _("fitted model")
     rows = sample_rows(len(ds), DATA_POINTS)
     y, pred = ds.y.iloc[rows].to_numpy(dtype=float), _predict(ds, fit, rows)
     finite_pred = pred[np.isfinite(pred)]
     lo, hi = float(min(y.min(), finite_pred.min(initial=y.min()))), float(max(y.max(), finite_pred.max(initial=y.max())))
     traces = [
-        {"type": "scattergl", "mode": "markers", "name": "rows", "x": y.tolist(), "y": finite(pred.tolist()),
+        {"type": "scattergl", "mode": "markers", "name": _("rows"), "x": y.tolist(), "y": finite(pred.tolist()),
          "marker": {"size": 5, "opacity": 0.6, "color": COLORS["data"]}},
-        {"type": "scatter", "mode": "lines", "name": "prediction = actual", "x": [lo, hi], "y": [lo, hi],
+        {"type": "scatter", "mode": "lines", "name": _("prediction = actual"), "x": [lo, hi], "y": [lo, hi],
          "line": {"color": COLORS["fit"], "dash": "dash", "width": 2}},
     ]  # fmt: skip
     target = plain_text(ds.target)
-    axes = {"xaxis": {"title": {"text": f"actual {target}"}}, "yaxis": {"title": {"text": f"{plain_text(fit_label)}: predicted {target}"}}}
+    axes = {
+        "xaxis": {"title": {"text": _("actual {target}", target=target)}},
+        "yaxis": {"title": {"text": _("{fit}: predicted {target}", fit=plain_text(fit_label), target=target)}},
+    }
     return {"data": traces, "layout": layout(height, legend={"orientation": "h", "y": 1.12, "x": 0}, **axes)}
 
 
@@ -123,7 +134,7 @@ def histogram_figure(ds: Dataset, bins: int = 40, height: int = 320) -> dict[str
     }
     return {
         "data": [trace],
-        "layout": layout(height, xaxis={"title": {"text": plain_text(ds.target)}}, yaxis={"title": {"text": "rows"}}, bargap=0.02),
+        "layout": layout(height, xaxis={"title": {"text": plain_text(ds.target)}}, yaxis={"title": {"text": _("rows")}}, bargap=0.02),
     }
 
 
@@ -143,6 +154,6 @@ def correlation_figure(ds: Dataset, height: int = 380) -> dict[str, Any]:
         "reversescale": True,
         "text": [[f"{v:.2f}" for v in row] for row in corr],
         "texttemplate": "%{text}",
-        "hovertemplate": "%{y} vs %{x}: %{z}<extra></extra>",
+        "hovertemplate": _("%{y} vs %{x}: %{z}") + "<extra></extra>",
     }
     return {"data": [trace], "layout": layout(height, yaxis={"autorange": "reversed"})}

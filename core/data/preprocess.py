@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.data.dataset import DataError, Dataset
 from core.data.moments import ColumnStats, column_stats
+from core.i18n import _
 
 # ---------------------------------------------------------------- preprocessing
 
@@ -26,13 +27,16 @@ def polynomial_features(ds: Dataset, degree: int) -> Dataset:
     if degree == 1:
         return ds
     if not 1 <= degree <= 5:
-        raise DataError(f"Polynomial degree must be between 1 and 5; got {degree}.")
+        raise DataError("Polynomial degree must be between 1 and 5; got {degree}.", degree=degree)
     base = ds.features
     terms = [t for d in range(1, degree + 1) for t in combinations_with_replacement(range(len(base)), d)]
     if len(terms) > MAX_POLY_FEATURES:
         raise DataError(
-            f"Degree {degree} on {len(base)} features makes {len(terms)} columns (at most {MAX_POLY_FEATURES}); "
-            "lower the degree or use fewer features."
+            "Degree {degree} on {features} features makes {columns} columns (at most {most}); lower the degree or use fewer features.",
+            degree=degree,
+            features=len(base),
+            columns=len(terms),
+            most=MAX_POLY_FEATURES,
         )
     X = ds.X.to_numpy(dtype=float)
     columns = {_term_name(base, t): np.prod(X[:, list(t)], axis=1) for t in terms}
@@ -49,7 +53,7 @@ def _term_name(base: list[str], term: tuple[int, ...]) -> str:
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded train/test row indices. Torch-free so the server can compute the same split."""
     if not 0.0 <= test_fraction < 1.0:
-        raise DataError(f"test_fraction must be in [0, 1); got {test_fraction}.")
+        raise DataError("test_fraction must be in [0, 1); got {fraction}.", fraction=test_fraction)
     n_test = int(round(n * test_fraction))
     if n - n_test < 1:
         raise DataError("The test split leaves no training rows.")
@@ -102,6 +106,7 @@ def coefficients_in_both_units(ds: Dataset, fit: tuple[dict[str, float], float],
     """One row per parameter of a fit in original units, beside the weight a model trained on z-scores shows.
 
     The z-scores are those of the given rows (the training split), as training with Standardize on computes them.
+    The keys are English (the page labels the columns); "intercept" and the units are in the reader's language.
     """
     coef, intercept = fit
     scaler = Scaler.fit(ds.X.to_numpy(dtype=float)[rows], ds.y.to_numpy(dtype=float)[rows])
@@ -109,6 +114,9 @@ def coefficients_in_both_units(ds: Dataset, fit: tuple[dict[str, float], float],
     return [
         {"parameter": name, "original units": value, "unit": unit, "standardized (z-scores)": float(z)}
         for name, value, unit, z in zip(
-            [*coef, "intercept"], [*coef.values(), intercept], [*(f"{ds.target} per {f}" for f in coef), ds.target], [*w, b]
+            [*coef, _("intercept")],
+            [*coef.values(), intercept],
+            [*(_("{target} per {feature}", target=ds.target, feature=f) for f in coef), ds.target],
+            [*w, b],
         )
     ]

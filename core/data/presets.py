@@ -9,16 +9,20 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import DataError, Dataset
+from core.i18n import N_
 
 Builder = Callable[..., tuple[pd.DataFrame, pd.Series]]
 
 
 @dataclass(frozen=True)
 class Preset:
+    """name is the key (URLs, runs, exported scripts); title and description are catalogue ids, shown with _()."""
+
     name: str
     description: str  # one line a teacher can read out
     build: Builder  # (rng, n, noise, **params) -> (X, y)
     params: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> (default, min, max)
+    title: str = ""  # what a person reads for it: "House prices"
 
 
 def _noisy(rng: np.random.Generator, signal: np.ndarray, noise: float) -> np.ndarray:
@@ -98,26 +102,40 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             "house_prices",
-            "Flat prices from area (m²) and number of rooms: the seed's example, price ≈ 50k + 3k·area + 20k·rooms.",
+            N_("Flat prices from area (m²) and number of rooms: the seed's example, price ≈ 50k + 3k·area + 20k·rooms."),
             _house_prices,
+            title=N_("House prices"),
         ),
-        Preset("linear_1d", "One feature, y = 2·x + 1 plus noise: the loss surface over (w, b) is exactly 2-D.", _linear_1d),
+        Preset(
+            "linear_1d",
+            N_("One feature, y = 2·x + 1 plus noise: the loss surface over (w, b) is exactly 2-D."),
+            _linear_1d,
+            title=N_("A straight line"),
+        ),
         Preset(
             "polynomial",
-            "A curve, y = 1 − 2x − x² + 0.5x³ (or 1 − 2x + 0.5x² at degree 2): a straight line underfits; add polynomial features.",
+            N_("A curve, y = 1 − 2x − x² + 0.5x³ (or 1 − 2x + 0.5x² at degree 2): a straight line underfits; add polynomial features."),
             _polynomial,
             {"degree": (3, 2, 3)},
+            title=N_("A polynomial curve"),
         ),
-        Preset("sine", "y = sin(x) over one period: no polynomial of low degree is exact, so watch the fit improve with degree.", _sine),
+        Preset(
+            "sine",
+            N_("y = sin(x) over one period: no polynomial of low degree is exact, so watch the fit improve with degree."),
+            _sine,
+            title=N_("A sine wave"),
+        ),
         Preset(
             "with_outliers",
-            "y = 2·x + 1 with 5% of points thrown far off the line: squared error lets a few outliers tilt the fit.",
+            N_("y = 2·x + 1 with 5% of points thrown far off the line: squared error lets a few outliers tilt the fit."),
             _with_outliers,
+            title=N_("A line with outliers"),
         ),
         Preset(
             "heteroscedastic",
-            "y = 2·x + 1 where the noise grows with x: the fit is still unbiased, but its errors are not the same everywhere.",
+            N_("y = 2·x + 1 where the noise grows with x: the fit is still unbiased, but its errors are not the same everywhere."),
             _heteroscedastic,
+            title=N_("Noise that grows"),
         ),
     )
 }
@@ -129,21 +147,35 @@ MAX_ROWS = 1_000_000_000  # make_dataset's own bound (the memory of one machine)
 def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1, seed: int = 0, **params: int) -> Dataset:
     """Build a preset; the same (preset, n, noise, seed, params) always gives the same data."""
     if preset not in PRESETS:
-        raise DataError(f"Unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
+        raise DataError("Unknown preset {preset!r}; choose one of: {presets}.", preset=preset, presets=", ".join(PRESETS))
     if not 2 <= n <= MAX_ROWS:
-        raise DataError(f"n must be between 2 and {MAX_ROWS:,} rows; got {n}.")
+        raise DataError("n must be between 2 and {most:,} rows; got {n}.", most=MAX_ROWS, n=n)
     if not 0.0 <= noise <= 10.0:
-        raise DataError(f"noise is a fraction of the signal's spread, between 0 and 10; got {noise}.")
+        raise DataError("noise is a fraction of the signal's spread, between 0 and 10; got {noise}.", noise=noise)
     if not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
-        raise DataError(f"The data seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
+        raise DataError("The data seed must be a whole number from 0 to {most:,}; got {seed!r}.", most=MAX_SEED, seed=seed)
     p = PRESETS[preset]
     unknown = set(params) - set(p.params)
     if unknown:
-        raise DataError(f"Preset {preset!r} has no parameter {', '.join(sorted(unknown))}; it takes: {', '.join(p.params) or 'none'}.")
+        if not p.params:
+            raise DataError("Preset {preset!r} has no parameter {names}; it takes: none.", preset=preset, names=", ".join(sorted(unknown)))
+        raise DataError(
+            "Preset {preset!r} has no parameter {names}; it takes: {takes}.",
+            preset=preset,
+            names=", ".join(sorted(unknown)),
+            takes=", ".join(p.params),
+        )
     values = {k: int(params.get(k, default)) for k, (default, _, _) in p.params.items()}
     for k, (_, lo, hi) in p.params.items():
         if not lo <= values[k] <= hi:
-            raise DataError(f"{k} must be between {lo} and {hi} for preset {preset!r}; got {values[k]}.")
+            raise DataError(
+                "{name} must be between {lo} and {hi} for preset {preset!r}; got {value}.",
+                name=k,
+                lo=lo,
+                hi=hi,
+                preset=preset,
+                value=values[k],
+            )
     X, y = p.build(np.random.default_rng(seed), n, noise, **values)
     spec = {"preset": preset, "n": n, "noise": noise, "seed": seed, **values}
     return Dataset(X=X, y=y, name=preset, description=p.description, spec=spec)

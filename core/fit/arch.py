@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from core.i18n import N_, LocalizedError
+
 Dtype = Literal["fp32", "bf16", "fp16", "int8", "int4"]
 Mode = Literal["inference", "full", "lora", "qlora"]
 Optimizer = Literal["adamw", "sgd_momentum", "sgd"]
@@ -25,14 +27,15 @@ WEIGHT_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "int8":
 QUANTIZED = ("int8", "int4")
 TRAINABLE_DTYPES = ("fp32", "bf16", "fp16")
 
-MODE_LABELS = {"inference": "inference", "full": "full fine-tune", "lora": "LoRA", "qlora": "QLoRA"}
-OPTIMIZER_LABELS = {"adamw": "AdamW", "sgd_momentum": "SGD + momentum", "sgd": "SGD"}
+# catalogue ids (N_): shown with _(LABELS[key]) where a person reads them; the keys are the values code passes around
+MODE_LABELS = {"inference": N_("inference"), "full": N_("full fine-tune"), "lora": N_("LoRA"), "qlora": N_("QLoRA")}
+OPTIMIZER_LABELS = {"adamw": N_("AdamW"), "sgd_momentum": N_("SGD + momentum"), "sgd": N_("SGD")}
 PARALLELISM_LABELS = {
-    "data": "data parallel (a full copy per GPU)",
-    "zero1": "ZeRO-1 (optimizer states sharded)",
-    "zero2": "ZeRO-2 (optimizer states and gradients sharded)",
-    "zero3": "ZeRO-3 / FSDP (weights, gradients and optimizer states sharded)",
-    "tensor": "tensor parallel (each layer split across GPUs)",
+    "data": N_("data parallel (a full copy per GPU)"),
+    "zero1": N_("ZeRO-1 (optimizer states sharded)"),
+    "zero2": N_("ZeRO-2 (optimizer states and gradients sharded)"),
+    "zero3": N_("ZeRO-3 / FSDP (weights, gradients and optimizer states sharded)"),
+    "tensor": N_("tensor parallel (each layer split across GPUs)"),
 }
 
 LORA_TARGETS_GATED = ("q", "k", "v", "o", "gate", "up", "down")  # every linear in a block, as QLoRA recommends
@@ -41,8 +44,9 @@ GPU_COUNTS = (2, 4, 8, 16, 32, 64)  # what "needs N GPUs" searches; tensor paral
 MAX_TENSOR_PARALLEL = 8
 
 
-class MemoryConfigError(ValueError):
-    """An architecture or workload a person has to change; the message names the field and what is allowed."""
+class MemoryConfigError(LocalizedError, ValueError):
+    """An architecture or workload a person has to change; the message names the field and what is allowed,
+    in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,19 @@ class ArchSpec:
         for name in ("layers", "hidden_size", "heads", "kv_heads", "intermediate_size", "vocab_size"):
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 1):
-                raise MemoryConfigError(f"{name} must be a positive whole number; got {value!r}.")
+                raise MemoryConfigError("{name} must be a positive whole number; got {value!r}.", name=name, value=value)
         if self.heads % self.kv_heads:
-            raise MemoryConfigError(f"attention heads ({self.heads}) must be a multiple of KV heads ({self.kv_heads}).")
+            raise MemoryConfigError(
+                "attention heads ({heads}) must be a multiple of KV heads ({kv_heads}).", heads=self.heads, kv_heads=self.kv_heads
+            )
         if self.head_dim is None and self.hidden_size % self.heads:
-            raise MemoryConfigError(f"hidden size ({self.hidden_size}) must be a multiple of attention heads ({self.heads}).")
+            raise MemoryConfigError(
+                "hidden size ({hidden}) must be a multiple of attention heads ({heads}).", hidden=self.hidden_size, heads=self.heads
+            )
         if self.mlp not in ("gated", "plain") or self.norm not in ("rmsnorm", "layernorm"):
-            raise MemoryConfigError(f"mlp must be gated or plain and norm rmsnorm or layernorm; got {self.mlp!r}, {self.norm!r}.")
+            raise MemoryConfigError(
+                "mlp must be gated or plain and norm rmsnorm or layernorm; got {mlp!r}, {norm!r}.", mlp=self.mlp, norm=self.norm
+            )
         return self
 
     @property

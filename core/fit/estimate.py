@@ -40,6 +40,7 @@ from core.fit.arch import (
     param_count,
     param_counts,
 )
+from core.i18n import N_, _
 
 # ---- bytes, part by part (whole model, one GPU; sharding comes later) ----
 
@@ -153,18 +154,22 @@ class Workload:
         choices = {"mode": MODES, "dtype": DTYPES, "optimizer": OPTIMIZERS, "parallelism": PARALLELISMS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise MemoryConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}.")
+                raise MemoryConfigError(
+                    "{name} must be one of {allowed}; got {value!r}.", name=name, allowed=", ".join(allowed), value=getattr(self, name)
+                )
         for name in ("seq_len", "batch", "n_gpus", "lora_rank"):
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 1):
-                raise MemoryConfigError(f"{name} must be a positive whole number; got {value!r}.")
+                raise MemoryConfigError("{name} must be a positive whole number; got {value!r}.", name=name, value=value)
         if self.mode in ("full", "lora") and self.dtype not in TRAINABLE_DTYPES:
             raise MemoryConfigError(
-                f"{MODE_LABELS[self.mode]} trains in fp32, bf16 or fp16; got {self.dtype}. To train on a quantized base, choose QLoRA."
+                "{mode} trains in fp32, bf16 or fp16; got {dtype}. To train on a quantized base, choose QLoRA.",
+                mode=_(MODE_LABELS[self.mode]),
+                dtype=self.dtype,
             )
         if self.mode == "qlora" and self.dtype not in QUANTIZED:
             raise MemoryConfigError(
-                f"QLoRA keeps the base quantized: choose int4 or int8; got {self.dtype}. For a 16-bit base choose LoRA."
+                "QLoRA keeps the base quantized: choose int4 or int8; got {dtype}. For a 16-bit base choose LoRA.", dtype=self.dtype
             )
         if self.mode == "inference" and self.parallelism in ("zero1", "zero2", "zero3"):
             raise MemoryConfigError("ZeRO shards training state; for inference choose data parallel (replicas) or tensor parallel.")
@@ -182,6 +187,7 @@ class Workload:
         return 4 if self.dtype == "fp32" else 2
 
     def describe(self) -> str:
+        """A short English line for benchmark logs (benchmarks/memory_vs_estimate.py), not for the page."""
         parts = [MODE_LABELS[self.mode], self.dtype]
         if self.training:
             parts.append(OPTIMIZER_LABELS[self.optimizer] if self.mode == "full" else f"rank {self.lora_rank}")
@@ -193,7 +199,8 @@ class Workload:
         return ", ".join(parts)
 
 
-PARTS = ("weights", "gradients", "optimizer states", "activations", "KV cache", "framework overhead")
+# the parts' keys, also catalogue ids: _(part) where a person reads one
+PARTS = (N_("weights"), N_("gradients"), N_("optimizer states"), N_("activations"), N_("KV cache"), N_("framework overhead"))
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,7 @@ class Estimate:
     params: int
     trainable_params: int
     workload: Workload
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # in the language of whoever asked for the estimate (built per request, never cached)
 
     @property
     def total_bytes(self) -> float:
@@ -220,9 +227,13 @@ class Estimate:
 
 def _check_tensor_parallel(arch: ArchSpec, t: int) -> None:
     if t > MAX_TENSOR_PARALLEL:
-        raise MemoryConfigError(f"Tensor parallel beyond {MAX_TENSOR_PARALLEL} GPUs leaves one node's NVLink; use ZeRO-3 or fewer GPUs.")
+        raise MemoryConfigError(
+            "Tensor parallel beyond {most} GPUs leaves one node's NVLink; use ZeRO-3 or fewer GPUs.", most=MAX_TENSOR_PARALLEL
+        )
     if arch.heads % t:
-        raise MemoryConfigError(f"Tensor parallel splits attention heads: {arch.heads} heads do not divide among {t} GPUs.")
+        raise MemoryConfigError(
+            "Tensor parallel splits attention heads: {heads} heads do not divide among {gpus} GPUs.", heads=arch.heads, gpus=t
+        )
 
 
 def estimate(arch: ArchSpec, wl: Workload) -> Estimate:
@@ -247,7 +258,13 @@ def estimate(arch: ArchSpec, wl: Workload) -> Estimate:
         train_dtype = wl.dtype if wl.mode == "full" else "bf16"  # adapters train in mixed precision over any base
         if wl.mode != "full":
             weights += trainable * WEIGHT_BYTES[train_dtype]
-            notes.append(f"LoRA adapters: {trainable:,} trainable parameters (rank {wl.lora_rank}, every linear of every block).")
+            notes.append(
+                _(
+                    "LoRA adapters: {params:,} trainable parameters (rank {rank}, every linear of every block).",
+                    params=trainable,
+                    rank=wl.lora_rank,
+                )
+            )
         grads = gradient_bytes(trainable, train_dtype)
         states = optimizer_state_bytes(trainable, wl.optimizer, train_dtype)
         acts = training_activation_bytes(arch, wl.seq_len, wl.batch, dt, wl.checkpointing, wl.flash_attention)
@@ -261,9 +278,9 @@ def estimate(arch: ArchSpec, wl: Workload) -> Estimate:
             grads /= n
         if par == "zero3":
             weights = weights / n + block_weight_bytes(arch, wl.dtype) / arch.layers  # one layer, all-gathered to compute
-            notes.append("ZeRO-3 adds one layer's gathered weights per GPU while it computes.")
+            notes.append(_("ZeRO-3 adds one layer's gathered weights per GPU while it computes."))
     elif n > 1:
-        notes.append("Data parallel keeps a full copy on every GPU: more GPUs add throughput, not memory.")
+        notes.append(_("Data parallel keeps a full copy on every GPU: more GPUs add throughput, not memory."))
 
     tensors = weights + grads + states + acts + kv
     overhead = wl.cuda_context_bytes + wl.allocator_slack * tensors

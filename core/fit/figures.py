@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.i18n import _
+
 MEMORY_COLORS = {
     "weights": "#4c78a8",
     "gradients": "#f58518",
@@ -25,11 +27,11 @@ def memory_figure(
         {
             "type": "bar",
             "orientation": "h",
-            "name": part,
+            "name": _(part),  # the parts are catalogue ids (core.fit.estimate.PARTS)
             "y": labels,
             "x": [round(gib.get(part, 0.0), 3) for _, gib in rows][::-1],
             "marker": {"color": MEMORY_COLORS[part]},
-            "hovertemplate": f"{part}: %{{x:.2f}} GiB<extra></extra>",
+            "hovertemplate": _(part) + ": %{x:.2f} GiB<extra></extra>",
         }
         for part in parts
     ]

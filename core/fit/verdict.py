@@ -1,4 +1,7 @@
-"""Does it fit, and if not, what would: fewer bytes per weight, LoRA, checkpointing, more GPUs. Each fix is re-estimated."""
+"""Does it fit, and if not, what would: fewer bytes per weight, LoRA, checkpointing, more GPUs. Each fix is re-estimated.
+
+Every sentence here is built with _() in the language of whoever asked (verdicts are computed per request, never
+cached), so the page shows them as they come."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from core.fit.arch import (
     Parallelism,
 )
 from core.fit.estimate import Estimate, Workload, estimate
+from core.i18n import _
 
 # ---- the verdict: does it fit, and if not, what would ----
 
@@ -43,29 +47,40 @@ class Verdict:
         return self.gpu_memory_bytes - self.estimate.total_bytes
 
 
+def listed(words: list[str]) -> str:
+    """Phrases one after another with the language's separator (", " in English, "、" in Chinese)."""
+    out = words[0] if words else ""
+    for word in words[1:]:
+        out = _("{items}, {item}", items=out, item=word)
+    return out
+
+
 def describe_change(old: Workload, new: Workload) -> str:
     """The differences between two workloads, in words a user can act on."""
     words = []
     if (new.mode, new.dtype) != (old.mode, old.dtype):
         if new.mode == "inference":
-            words.append(f"{new.dtype} weights")
+            words.append(_("{dtype} weights", dtype=new.dtype))
         elif new.mode == "qlora":
-            words.append(f"QLoRA ({new.dtype} base frozen, bf16 adapters)")
+            words.append(_("QLoRA ({dtype} base frozen, bf16 adapters)", dtype=new.dtype))
         elif new.mode == "lora":
-            words.append(f"LoRA ({new.dtype} base frozen)")
+            words.append(_("LoRA ({dtype} base frozen)", dtype=new.dtype))
     if new.optimizer != old.optimizer and new.mode == "full":
-        words.append(f"{OPTIMIZER_LABELS[new.optimizer]} instead of {OPTIMIZER_LABELS[old.optimizer]}")
+        words.append(_("{new} instead of {old}", new=_(OPTIMIZER_LABELS[new.optimizer]), old=_(OPTIMIZER_LABELS[old.optimizer])))
     if new.checkpointing and not old.checkpointing:
-        words.append("activation checkpointing")
+        words.append(_("activation checkpointing"))
     if new.flash_attention and not old.flash_attention:
-        words.append("SDPA / FlashAttention")
+        words.append(_("SDPA / FlashAttention"))
     if new.batch < old.batch:
-        words.append(f"batch {new.batch}" + (" (accumulate gradients for the same effective batch)" if new.training else ""))
+        if new.training:
+            words.append(_("batch {batch} (accumulate gradients for the same effective batch)", batch=new.batch))
+        else:
+            words.append(_("batch {batch}", batch=new.batch))
     if new.seq_len < old.seq_len:
-        words.append(f"sequences of {new.seq_len:,} tokens")
+        words.append(_("sequences of {tokens:,} tokens", tokens=new.seq_len))
     if (new.n_gpus, new.parallelism) != (old.n_gpus, old.parallelism):
-        words.append(f"{new.n_gpus} GPUs with {PARALLELISM_LABELS[new.parallelism]}")
-    return ", ".join(words) or "no change"
+        words.append(_("{gpus} GPUs with {parallelism}", gpus=new.n_gpus, parallelism=_(PARALLELISM_LABELS[new.parallelism])))
+    return listed(words) or _("no change")
 
 
 def _fits(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> float | None:
@@ -135,20 +150,22 @@ def _fixes(arch: ArchSpec, wl: Workload, candidates: list[Workload], gpu_bytes: 
 
 
 def _where(wl: Workload) -> str:
-    return "one GPU" if wl.n_gpus == 1 else f"{wl.n_gpus} GPUs with {PARALLELISM_LABELS[wl.parallelism]}"
+    if wl.n_gpus == 1:
+        return _("one GPU")
+    return _("{gpus} GPUs with {parallelism}", gpus=wl.n_gpus, parallelism=_(PARALLELISM_LABELS[wl.parallelism]))
 
 
 def verdict(arch: ArchSpec, wl: Workload, gpu_memory_bytes: int) -> Verdict:
     """Fits as set / fits with a saver on the same GPUs / needs N GPUs / fits only with quantization or LoRA / no."""
     if not (isinstance(gpu_memory_bytes, int) and gpu_memory_bytes > 0):
-        raise MemoryConfigError(f"GPU memory must be a positive number of bytes; got {gpu_memory_bytes!r}.")
+        raise MemoryConfigError("GPU memory must be a positive number of bytes; got {value!r}.", value=gpu_memory_bytes)
     est = estimate(arch, wl)
     gpu = gpu_memory_bytes
     if est.total_bytes <= gpu:
-        headline = f"Fits on {_where(wl)}: {est.total_bytes / GIB:.1f} of {gpu / GIB:.1f} GiB per GPU."
+        headline = _("Fits on {where}: {need:.1f} of {have:.1f} GiB per GPU.", where=_where(wl), need=est.total_bytes / GIB, have=gpu / GIB)
         return Verdict(True, "fits", headline, est, gpu)
 
-    need = f"Does not fit as set: {est.total_bytes / GIB:.1f} GiB per GPU, the GPU has {gpu / GIB:.1f} GiB."
+    need = _("Does not fit as set: {need:.1f} GiB per GPU, the GPU has {have:.1f} GiB.", need=est.total_bytes / GIB, have=gpu / GIB)
     same = _fixes(arch, wl, _same_gpu_candidates(wl), gpu)
     more_wl = _fewest_gpus(arch, wl, gpu) or _fewest_gpus(arch, _relaxed(wl), gpu)
     more = _fixes(arch, wl, [more_wl] if more_wl else [], gpu)
@@ -160,12 +177,15 @@ def verdict(arch: ArchSpec, wl: Workload, gpu_memory_bytes: int) -> Verdict:
         cheaper += found[:1]
     fixes = tuple(same + more + cheaper)
     if same:
-        return Verdict(False, "same_gpus", f"{need} It fits on {_where(wl)} with {same[0].change}.", est, gpu, fixes)
+        headline = _("{need} It fits on {where} with {change}.", need=need, where=_where(wl), change=same[0].change)
+        return Verdict(False, "same_gpus", headline, est, gpu, fixes)
     if more:
-        return Verdict(False, "more_gpus", f"{need} Needs {more[0].change}.", est, gpu, fixes)
+        return Verdict(False, "more_gpus", _("{need} Needs {change}.", need=need, change=more[0].change), est, gpu, fixes)
     if cheaper:
-        return Verdict(False, "quantize_or_lora", f"{need} Fits only with {cheaper[0].change}.", est, gpu, fixes)
-    return Verdict(False, "no", f"{need} {_shorter(arch, wl, gpu)}", est, gpu)
+        return Verdict(
+            False, "quantize_or_lora", _("{need} Fits only with {change}.", need=need, change=cheaper[0].change), est, gpu, fixes
+        )
+    return Verdict(False, "no", _("{need} {shorter}", need=need, shorter=_shorter(arch, wl, gpu)), est, gpu)
 
 
 def _shorter(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> str:
@@ -176,37 +196,57 @@ def _shorter(arch: ArchSpec, wl: Workload, gpu_bytes: int) -> str:
         spread = _fits(arch, replace(cheapest, seq_len=seq), gpu_bytes) and replace(cheapest, seq_len=seq)
         spread = spread or _fewest_gpus(arch, replace(cheapest, seq_len=seq), gpu_bytes)
         if spread:
-            return (
-                f"Nothing fits at {wl.seq_len:,} tokens even 4-bit on {GPU_COUNTS[-1]} GPUs; with {describe_change(wl, spread)} it would."
+            return _(
+                "Nothing fits at {tokens:,} tokens even 4-bit on {gpus} GPUs; with {change} it would.",
+                tokens=wl.seq_len,
+                gpus=GPU_COUNTS[-1],
+                change=describe_change(wl, spread),
             )
         seq //= 2
-    return f"Nothing tried fits (4-bit, up to {GPU_COUNTS[-1]} GPUs, 128 tokens): use GPUs with more memory."
+    return _("Nothing tried fits (4-bit, up to {gpus} GPUs, 128 tokens): use GPUs with more memory.", gpus=GPU_COUNTS[-1])
 
 
 def _optimizer_words(wl: Workload) -> str:
-    master = "fp32 master copy" if wl.mode != "full" or wl.dtype != "fp32" else ""
-    states = {"adamw": "two fp32 moments", "sgd_momentum": "fp32 momentum", "sgd": ""}[wl.optimizer]
-    return f"{OPTIMIZER_LABELS[wl.optimizer]}: " + (" + ".join(w for w in (master, states) if w) or "no state")
+    master = _("fp32 master copy") if wl.mode != "full" or wl.dtype != "fp32" else ""
+    states = {"adamw": _("two fp32 moments"), "sgd_momentum": _("fp32 momentum"), "sgd": ""}[wl.optimizer]
+    held = " + ".join(w for w in (master, states) if w) or _("no state")
+    return _("{optimizer}: {states}", optimizer=_(OPTIMIZER_LABELS[wl.optimizer]), states=held)
+
+
+def _activation_words(wl: Workload) -> str:
+    if not wl.training:
+        return _("one layer's working set during prefill")
+    if wl.checkpointing:
+        return _("saved for backward, {bytes}-byte values (Korthikanti et al. 2022), checkpointed", bytes=wl.compute_bytes)
+    return _("saved for backward, {bytes}-byte values (Korthikanti et al. 2022)", bytes=wl.compute_bytes)
 
 
 def explain(est: Estimate) -> list[dict[str, Any]]:
-    """One row per part, for a table: GiB per GPU and the formula behind it."""
+    """One row per part, for a table: GiB per GPU and the formula behind it. The keys (and "part") stay English for
+    code; the page labels the columns and the parts, and "how" is in the reader's language."""
     wl = est.workload
     dt = wl.compute_bytes
+    if wl.dtype in QUANTIZED:
+        weights = _("{params:,} parameters at {dtype} (block linears quantized, the rest 16-bit)", params=est.params, dtype=wl.dtype)
+    else:
+        weights = _("{params:,} parameters at {dtype}", params=est.params, dtype=wl.dtype)
+    inference = _("none: inference")
     why = {
-        "weights": f"{est.params:,} parameters at {wl.dtype}"
-        + (" (block linears quantized, the rest 16-bit)" if wl.dtype in QUANTIZED else ""),
-        "gradients": f"one per trainable parameter ({est.trainable_params:,})" if wl.training else "none: inference",
-        "optimizer states": _optimizer_words(wl) if wl.training else "none: inference",
-        "activations": (
-            f"saved for backward, {dt}-byte values (Korthikanti et al. 2022)" + (", checkpointed" if wl.checkpointing else "")
-            if wl.training
-            else "one layer's working set during prefill"
-        ),
-        "KV cache": f"2 · layers · KV heads · head dim · {wl.seq_len:,} tokens · batch {wl.batch} · {dt} bytes"
+        "weights": weights,
+        "gradients": _("one per trainable parameter ({params:,})", params=est.trainable_params) if wl.training else inference,
+        "optimizer states": _optimizer_words(wl) if wl.training else inference,
+        "activations": _activation_words(wl),
+        "KV cache": _(
+            "2 · layers · KV heads · head dim · {tokens:,} tokens · batch {batch} · {bytes} bytes",
+            tokens=wl.seq_len,
+            batch=wl.batch,
+            bytes=dt,
+        )
         if not wl.training
-        else "none: training",
-        "framework overhead": f"CUDA context {wl.cuda_context_bytes / GIB:.2f} GiB + {wl.allocator_slack:.0%} allocator slack",
+        else _("none: training"),
+        "framework overhead": _(
+            "CUDA context {context:.2f} GiB + {slack:.0%} allocator slack", context=wl.cuda_context_bytes / GIB, slack=wl.allocator_slack
+        ),
     }
     return [{"part": k, "GiB per GPU": round(v / GIB, 2), "how": why[k]} for k, v in est.parts.items()]
 
@@ -217,6 +257,13 @@ def fix_rows(result: Verdict) -> list[dict[str, Any]]:
 
 
 def bars(arch: ArchSpec, result: Verdict, fixes_shown: int = 4) -> list[tuple[str, dict[str, float]]]:
-    """memory_figure's rows: the setting as chosen, then the first fixes, each as GiB per part, labels wrapped for the axis."""
-    rows = [("Your settings", result.estimate.gib())]
-    return rows + [("<br>".join(textwrap.wrap(f.change, 42)), estimate(arch, f.workload).gib()) for f in result.fixes[:fixes_shown]]
+    """memory_figure's rows: the setting as chosen, then the first fixes, each as GiB per part, labels wrapped for the axis
+    (a Chinese character is about two Latin letters wide: half as many per line)."""
+    rows = [(_("Your settings"), result.estimate.gib())]
+    return rows + [
+        ("<br>".join(textwrap.wrap(f.change, _width(f.change))), estimate(arch, f.workload).gib()) for f in result.fixes[:fixes_shown]
+    ]
+
+
+def _width(text: str, width: int = 42) -> int:
+    return width // 2 if any("\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in text) else width

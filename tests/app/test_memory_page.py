@@ -3,7 +3,10 @@
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.i18n import use
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 PAGE = "../pages/memory.py"
@@ -67,3 +70,42 @@ def test_a_bad_custom_architecture_is_a_message_not_a_traceback():
     at.number_input(key="fit_kv").set_value(7).run()  # 32 heads are not a multiple of 7 KV heads
     assert not at.exception
     assert "multiple of KV heads" in at.error[0].value
+
+
+# ---------------------------------------------------------------- in Chinese, past the first open
+
+
+@pytest.fixture
+def reader_in_chinese():
+    """The test's own thread speaks Chinese too: AppTest formats an option through the page's format_func here."""
+    use("zh")
+    yield
+    use("en")
+
+
+def test_the_page_in_chinese_with_a_verdict_its_fixes_notes_and_an_error(reader_in_chinese):
+    from tests.app.test_chinese import KEPT, open_in_chinese
+    from tests.app.words import english, texts
+
+    at = open_in_chinese("memory")
+    assert at.title[0].value != "Will it fit?"  # its Chinese title is the lead's (app.po)
+    at.selectbox(key="fit_model").set_value("Llama-3.1-70B")
+    at.radio(key="fit_mode").set_value("full")
+    at.selectbox(key="fit_gpu").set_value("NVIDIA H100 (80 GB)").run()
+    assert not at.exception
+    headline = at.warning[0].value
+    assert headline.startswith("按当前设置放不下") and "激活检查点" in headline, headline
+    assert list(at.dataframe[0].value.columns) == ["改动", "每块 GPU 的 GiB"]
+    assert english(texts(at), KEPT) == []
+    at.radio(key="fit_mode").set_value("qlora").run()  # a LoRA note under the table
+    assert any(c.value.startswith("LoRA 适配器") for c in at.caption) and english(texts(at), KEPT) == []
+    at.radio(key="fit_mode").set_value("inference")
+    at.number_input(key="fit_n_gpus").set_value(4).run()
+    assert at.success[0].value.startswith("4 块 GPU 配合张量并行（每一层拆分到多块 GPU 上）放得下：")
+    assert english(texts(at), KEPT) == []
+    at.selectbox(key="fit_model").set_value("Qwen2.5-0.5B").run()  # a source that reads "config.json and model card"
+    assert any("和模型卡" in c.value for c in at.caption) and english(texts(at), KEPT) == []
+    at.selectbox(key="fit_model").set_value("Custom architecture…").run()
+    at.number_input(key="fit_kv").set_value(7).run()
+    assert "必须是 KV 头数（7）的整数倍" in at.error[0].value
+    assert english(texts(at), KEPT) == []
