@@ -63,7 +63,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     summary = {
         "summary": True,
         "status": result.status,
-        "reason": result.reason,
+        "reason": str(result.reason),  # a Message: JSON gets it in the CLI's language
         "device": result.device,
         "epochs": len(result.history),
         "coef": result.coef,

@@ -43,7 +43,7 @@ STATUS = {
     "failed": N_("failed"),
     "interrupted": N_("interrupted"),
 }
-SPLITS = {"train": N_("train"), "test": N_("test")}
+SPLITS = {"train": N_("training set"), "test": N_("test set")}
 COMPARISON = {
     "parameter": N_("parameter"),
     "trained": N_("trained"),

@@ -71,7 +71,7 @@ def test_a_figures_words_follow_the_language_its_data_does_not():
     assert [t["name"] for t in loss_figure(history, target="price")["data"]] == ["train loss", "test loss"]
     use("zh")
     fig = loss_figure(history, target="price")
-    assert [t["name"] for t in fig["data"]] == ["训练集损失", "测试集损失"]
+    assert [t["name"] for t in fig["data"]] == ["训练损失", "测试损失"]
     assert fig["layout"]["yaxis"]["title"]["text"] == "均方误差 MSE（price²）" and fig["layout"]["xaxis"]["title"]["text"] == "轮次"
     scatter = predicted_actual_figure([1.0, 2.0], [1.1, 1.9], [1], "price")
     assert [t["name"] for t in scatter["data"]] == ["训练集的行", "测试集的行", "完全吻合"]
