@@ -218,6 +218,6 @@ def _render(disabled: bool, devices: Sequence[str] | None) -> None:
         init_params_col.text_input(_("Given start (w₁, …, b), training units"), key=_key("init_params"), disabled=disabled)
         seed_col.number_input(_("Seed"), min_value=0, step=1, value=_shown("seed"), key=_key("seed"), disabled=disabled)
 
-        compile_col, bf16_col = st.columns(4)[:2]
+        compile_col, bf16_col, _rest = st.columns([1, 2, 1])  # bf16's label is long in Chinese
         compile_col.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help=_("Seconds of compile time; no gain on a CPU"))
         bf16_col.checkbox(_("bf16 autocast (CUDA, mlp)"), key=_key("bf16"), disabled=disabled)

@@ -61,7 +61,7 @@ def test_stop_ends_a_run_within_an_epoch_and_the_worker_is_reused(manager, ds):
     manager.wait(job.id, timeout=10)
     assert time.monotonic() - t < 1.0
     assert job.status == "stopped"
-    assert "Stopped by request" in job.result["reason"]
+    assert "Stopped by request" in str(job.result["reason"])  # a Message, read in the reader's language
     assert 0 < len(job.history["epoch"]) < LONG.epochs
     assert manager.worker_pids() == pids  # same process, torch imported once
 
