@@ -125,7 +125,7 @@ def start_run(manager: JobManager) -> None:
         cfg = train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
         job = manager.submit(state.current_dataset(), cfg, owner=identity.owner_id(), label=identity.owner_label())
     except ConfigError as e:
-        st.session_state[state.TRAIN_ERROR] = e.message if isinstance(e.message, Message) else str(e)  # shown in the reader's language
+        st.session_state[state.TRAIN_ERROR] = e.message  # a Message: shown in the reader's language, after a switch too
         return
     attach(manager, job.id)
 
