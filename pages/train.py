@@ -6,6 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.i18n import N_, Message, _
 from core.plotting import decimate, thin
 from core.runs import FINAL, Job, JobManager, Snapshot, StoreError
 from core.training import ConfigError, TrainConfig
@@ -31,6 +32,36 @@ FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
 OPTIMUM_GAP = 0.01  # a completed MSE run further than this from least squares (relative distance) is told so
 RETRY_BATCH = 256  # the batch size offered after running out of memory
+# what people read for the words the code keeps in English: a run's status, a split, the comparison table's columns
+STATUS = {
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "completed": N_("completed"),
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+SPLITS = {"train": N_("training set"), "test": N_("test set")}
+COMPARISON = {
+    "parameter": N_("parameter"),
+    "trained": N_("trained"),
+    "least squares (exact)": N_("least squares (exact)"),
+    "difference": N_("difference"),
+}
+
+
+def label(table: dict[str, str], value: str) -> str:
+    """A code word (a status, a column) as people read it; one the table lacks as it is."""
+    text = table.get(value)
+    return _(text) if text else value
+
+
+def message_id(value: object) -> str:
+    """A run's reason or error in English, whatever the reader's language: a Message's id, or the text itself
+    (runs stored before messages were). For deciding what to offer, never for showing."""
+    return value.id if isinstance(value, Message) else str(value or "")
 
 
 def attach(manager: JobManager, job_id: str) -> LiveRun | None:
@@ -66,15 +97,20 @@ def stored_run_view(run_id: str) -> None:
         run = store.get(run_id)
         history = store.history(run_id, ["epoch", "train_loss", "test_loss"]) if run else {}
     except StoreError as e:
-        st.warning(f"This run is not on the server any more, and its saved copy cannot be read: {e}")
+        st.warning(_("This run is not on the server any more, and its saved copy cannot be read: {error}", error=e))
         return
     if run is None:
-        st.warning("This run is not on this server, and no saved run has this id: it may have been deleted. Press Train for a new one.")
+        st.warning(_("This run is not on this server, and no saved run has this id: it may have been deleted. Press Train for a new one."))
         return
     st.info(
-        f"**{md(run['name'] or run['id'][:8])}**: {run['status']} after {run['epochs_done']:,} of {run['config'].get('epochs', 0):,} "
-        "epochs. This server no longer holds it (it restarted, or the run ended a while ago), so this is what was saved: "
-        "read-only. Its full record is on the Runs page."
+        _(
+            "**{name}**: {status} after {done:,} of {total:,} epochs. This server no longer holds it (it restarted, or the run "
+            "ended a while ago), so this is what was saved: read-only. Its full record is on the Runs page.",
+            name=md(run["name"] or run["id"][:8]),
+            status=label(STATUS, run["status"]),
+            done=run["epochs_done"],
+            total=run["config"].get("epochs", 0),
+        )
     )
     if history.get("epoch"):
         live_chart(loss_figure(history, target=run["dataset"].get("target", "y"), loss=run["config"].get("loss", "mse")),
@@ -89,7 +125,7 @@ def start_run(manager: JobManager) -> None:
         cfg = train_form.config_from_widgets(prep["standardize"], prep["test_fraction"])
         job = manager.submit(state.current_dataset(), cfg, owner=identity.owner_id(), label=identity.owner_label())
     except ConfigError as e:
-        st.session_state[state.TRAIN_ERROR] = str(e)
+        st.session_state[state.TRAIN_ERROR] = e.message  # a Message: shown in the reader's language, after a switch too
         return
     attach(manager, job.id)
 
@@ -106,15 +142,19 @@ def stop_run(manager: JobManager, live: LiveRun) -> None:
 
 def progress(box, snap: Snapshot, job: Job | None) -> None:
     if snap.status == "queued":
-        free = "a GPU is free (this server shares each GPU between a set number of runs)" if snap.waiting_for_gpu else "a worker is free"
-        waited = f" · waiting {time.time() - job.submitted_at:.0f} s" if job else ""
-        box.info(f"Queued: position {snap.queue_position}{waited}. It starts when {free}.")
+        free = (
+            _("a GPU is free (this server shares each GPU between a set number of runs)") if snap.waiting_for_gpu else _("a worker is free")
+        )
+        waited = _(" · waiting {seconds:.0f} s", seconds=time.time() - job.submitted_at) if job else ""
+        box.info(_("Queued: position {position}{waited}. It starts when {free}.", position=snap.queue_position, waited=waited, free=free))
         return
     done, total = snap.epochs_done, snap.epochs_total
     speed = pace(done, total, snap.started_at, snap.finished_at, time.time(), snap.paused_s)
-    eta = f" · ETA {speed.shown_eta_s:,.0f} s" if speed.shown_eta_s is not None and snap.status == "running" else ""
-    paused = " · paused" if snap.status == "paused" else ""
-    box.progress(speed.fraction, text=f"epoch {done:,} of {total:,} · {speed.epochs_per_s:,.0f} epochs/s{eta}{paused}")
+    eta = _(" · ETA {seconds:,.0f} s", seconds=speed.shown_eta_s) if speed.shown_eta_s is not None and snap.status == "running" else ""
+    paused = _(" · paused") if snap.status == "paused" else ""
+    text = _("epoch {done:,} of {total:,} · {rate:,.0f} epochs/s{eta}{paused}", done=done, total=total, rate=speed.epochs_per_s, eta=eta,
+             paused=paused)  # fmt: skip
+    box.progress(speed.fraction, text=text)
 
 
 def charts(live: LiveRun, history: dict[str, list], log_y: bool) -> None:
@@ -129,19 +169,24 @@ def charts(live: LiveRun, history: dict[str, list], log_y: bool) -> None:
             fig = fit_figure(ds_run, predicted) if final else fit_figure(ds_run, predicted, max_points=300, webgl=False)
             live_chart(fig, key="fit_chart")
         else:
-            st.caption("The fitted curve appears here when the run ends (the weights of bigger models are not streamed).")
+            st.caption(_("The fitted curve appears here when the run ends (the weights of bigger models are not streamed)."))
     keep = decimate(len(history["epoch"]))
     epochs = {"epoch": thin(history["epoch"], keep)}
     coef_col, lr_col = st.columns(2)
     if (paths := coefficient_paths(history, ds_run.features, live.data.scaler, keep)) is not None:
+        paths = {(_("intercept") if name == "intercept" else name): values for name, values in paths.items()}
         with coef_col:
-            live_chart(paths_figure(epochs, paths, "how each coefficient moved (original units, each on its own scale)"), key="coef_chart")
+            live_chart(
+                paths_figure(epochs, paths, _("how each coefficient moved (original units, each on its own scale)")), key="coef_chart"
+            )
     with lr_col:
         if cfg.schedule == "constant":  # a flat line is a quarter of the charts' area spent on one number
-            st.caption(f"Learning rate: {cfg.lr:g} at every epoch (no schedule; More settings has step, cosine, exponential, warmup).")
+            st.caption(
+                _("Learning rate: {lr:g} at every epoch (no schedule; More settings has step, cosine, exponential, warmup).", lr=cfg.lr)
+            )
         else:
-            series = {"learning rate": thin(history["lr"], keep)} if "lr" in history else {}
-            live_chart(lines_figure(epochs, series, "learning rate", log_y=cfg.schedule == "exponential"), key="lr_chart")
+            series = {_("learning rate"): thin(history["lr"], keep)} if "lr" in history else {}
+            live_chart(lines_figure(epochs, series, _("learning rate"), log_y=cfg.schedule == "exponential"), key="lr_chart")
 
 
 def worth_waiting(snap: Snapshot | None, live: LiveRun, running: bool) -> bool:
@@ -194,16 +239,19 @@ def live_view(manager: JobManager, live: LiveRun, running: bool, queued: bool, p
     live.absorb(snap)
     if snap.store_problem:
         st.warning(
-            f"This run is not being saved: {snap.store_problem} It goes on training, and its epochs are kept in this server's "
-            "memory until the store answers again; if the server restarts first they are lost, so download its history when it ends.",
+            _(
+                "This run is not being saved: {problem} It goes on training, and its epochs are kept in this server's memory until "
+                "the store answers again; if the server restarts first they are lost, so download its history when it ends.",
+                problem=snap.store_problem,
+            ),
             icon=":material/database_off:",
         )
     box = st.empty()  # the progress bar, or the queue note that started() keeps fresh
     progress(box, snap, manager.get(live.job_id))
     if len(live.history["epoch"]):  # none yet while queued: no charts, so no chart toggles either
-        log_col, freeze_col, _ = st.columns([1, 1, 4])
-        log_y = log_col.toggle("Log scale", value=True, key=state.TRAIN_LOG)
-        frozen = freeze_col.toggle("Freeze view", key=state.TRAIN_FREEZE, help="Stop redrawing the charts; training goes on")
+        log_col, freeze_col, _rest = st.columns([1, 1, 4])
+        log_y = log_col.toggle(_("Log scale"), value=True, key=state.TRAIN_LOG)
+        frozen = freeze_col.toggle(_("Freeze view"), key=state.TRAIN_FREEZE, help=_("Stop redrawing the charts; training goes on"))
         charts(live, live.charted(frozen), log_y)
     if running and (snap.status in FINAL or (snap.status == "queued") != queued or paused != (snap.status == "paused")
                     or (queued and started(manager, live, box))):  # fmt: skip
@@ -217,37 +265,46 @@ def retry(manager: JobManager, cfg: TrainConfig, **changes) -> None:
 
 
 def share_link(job_id: str) -> None:
-    with st.expander("Share this run (read-only link)"):
+    with st.expander(_("Share this run (read-only link)")):
         base = (st.context.url or "").split("?")[0]
         st.code(f"{base}?run={job_id}", language=None)
-        st.caption("Whoever opens it watches this run live and sees its result, but cannot pause or stop it.")
+        st.caption(_("Whoever opens it watches this run live and sees its result, but cannot pause or stop it."))
 
 
 def result_view(manager: JobManager, live: LiveRun) -> None:
     status, result, cfg, ds_run = live.status, live.result or {}, live.config, live.dataset
-    reason = result.get("reason") or live.error or ""
+    reason = result.get("reason") or live.error or ""  # a Message (or older runs' text): str() says it in the reader's language
+    said = str(reason)
     if status == "completed":
-        st.success(f"Completed {live.cursor:,} epochs on {result.get('device')} in {result.get('elapsed_s', 0):.2f} s. {reason}")
+        st.success(
+            _(
+                "Completed {epochs:,} epochs on {device} in {seconds:.2f} s. {reason}",
+                epochs=live.cursor,
+                device=result.get("device"),
+                seconds=result.get("elapsed_s", 0),
+                reason=said,
+            )
+        )
     elif status == "stopped":
-        st.warning(reason or "Stopped.")
+        st.warning(said or _("Stopped."))
     elif status == "diverged":
-        st.error(f"Diverged. {reason}")
+        st.error(_("Diverged. {reason}", reason=said))
         offer_next(manager, live, diverged=True)
     else:
-        st.error(reason or "The run failed.")
-        if "out of memory" in reason and live.mine:
-            cpu_col, batch_col, _ = st.columns([1, 1, 3])
+        st.error(said or _("The run failed."))
+        if "out of memory" in message_id(reason) and live.mine:
+            cpu_col, batch_col, _rest = st.columns([1, 1, 3])
             job = manager.get(live.job_id)
             if cfg.device != "cpu" and (job is None or job.accelerator is not None):  # not when "auto" meant the CPU
-                cpu_col.button("Retry on the CPU", key="retry_cpu", on_click=retry, args=(manager, cfg), kwargs={"device": "cpu"})
+                cpu_col.button(_("Retry on the CPU"), key="retry_cpu", on_click=retry, args=(manager, cfg), kwargs={"device": "cpu"})
             if (cfg.batch_size or len(ds_run)) > RETRY_BATCH:
-                batch_col.button(f"Retry with batches of {RETRY_BATCH}", key="retry_batch", on_click=retry, args=(manager, cfg),
+                batch_col.button(_("Retry with batches of {n}", n=RETRY_BATCH), key="retry_batch", on_click=retry, args=(manager, cfg),
                                  kwargs={"batch_size": RETRY_BATCH})  # fmt: skip
     predicted = result.get("predictions")
     if predicted is None:
         return
     if status == "diverged":  # its numbers are huge or not numbers at all: there if asked for, not in the way
-        with st.expander("Inspect the diverged run anyway"):
+        with st.expander(_("Inspect the diverged run anyway")):
             fit_details(manager, live, result, predicted)
         return
     fit_details(manager, live, result, predicted)
@@ -257,17 +314,20 @@ def offer_next(manager: JobManager, live: LiveRun, diverged: bool) -> None:
     """One click to the settings that work: for plain gradient descent, from the data's Hessian (core.training.results)."""
     better = next_settings(live.config, live.data, diverged)
     if better is not None:
-        st.button(f"Train again with learning rate {better.lr:g}, {better.epochs:,} epochs", type="primary", key="train_next",
+        st.button(_("Train again with learning rate {lr:g}, {epochs:,} epochs", lr=better.lr, epochs=better.epochs), type="primary",
+                  key="train_next",
                   on_click=retry, args=(manager, live.config), kwargs={"lr": better.lr, "epochs": better.epochs})  # fmt: skip
 
 
 def fit_details(manager: JobManager, live: LiveRun, result: dict, predicted: list) -> None:
     ds_run = live.dataset
-    st.subheader(f"How good is the fit ({md(ds_run.target)}, original units)")
+    st.subheader(_("How good is the fit ({target}, original units)", target=md(ds_run.target)))
     st.dataframe(
-        pd.DataFrame(fit_report(live.data, predicted)).T.map(readable),
-        column_config={**{c: st.column_config.NumberColumn(format="localized") for c in ("MSE", "RMSE", "MAE")},
-                       "R²": st.column_config.NumberColumn(format="%.4f")},  # thousands separators, never 1335000000
+        pd.DataFrame(fit_report(live.data, predicted)).T.map(readable).rename(index=lambda split: label(SPLITS, split)),
+        column_config={
+            **{c: st.column_config.NumberColumn(format="localized") for c in ("MSE", "RMSE", "MAE")},
+            "R²": st.column_config.NumberColumn(format="%.4f"),
+        },  # thousands separators, never 1335000000
     )
     actual_col, residual_col = st.columns(2)
     with actual_col:
@@ -279,25 +339,32 @@ def fit_details(manager: JobManager, live: LiveRun, result: dict, predicted: lis
     if result.get("weights") is not None:
         predict_form(live, result["weights"])
     else:
-        st.caption("This model is too big to predict with here: download it below and load it with torch or safetensors.")
+        st.caption(_("This model is too big to predict with here: download it below and load it with torch or safetensors."))
     exports(live, result)
 
 
 def coefficients(manager: JobManager, live: LiveRun, coef: dict[str, float], intercept: float) -> None:
     comparison = coefficient_comparison(live.dataset, live.data.train_rows, coef, intercept)
-    st.subheader("Coefficients (original units)")
-    st.dataframe(
-        [{k: readable(v, 6) for k, v in row.items()} for row in comparison.rows],
+    st.subheader(_("Coefficients (original units)"))
+    rows = [{**row, "parameter": _("intercept") if row["parameter"] == "intercept" else row["parameter"]} for row in comparison.rows]
+    st.dataframe(  # the columns' and the intercept's names in the reader's language; the numbers as they are
+        [{label(COMPARISON, k): readable(v, 6) for k, v in row.items()} for row in rows],
         hide_index=True,
-        column_config={k: st.column_config.NumberColumn(format="localized") for k in ("trained", "least squares (exact)", "difference")},
+        column_config={
+            label(COMPARISON, k): st.column_config.NumberColumn(format="localized")
+            for k in ("trained", "least squares (exact)", "difference")
+        },  # fmt: skip
     )
     st.caption(
-        f"Distance to the optimum: {comparison.distance:.2%} of its length. Least squares is the exact optimum of the MSE on the same "
-        "training rows, solved in closed form; gradient descent gets there only with enough epochs and a suitable learning rate."
+        _(
+            "Distance to the optimum: {distance:.2%} of its length. Least squares is the exact optimum of the MSE on the same "
+            "training rows, solved in closed form; gradient descent gets there only with enough epochs and a suitable learning rate.",
+            distance=comparison.distance,
+        )
     )
     if live.status == "completed" and comparison.distance > OPTIMUM_GAP and live.config.loss == "mse":
-        st.info(f"Not at the optimum yet: {comparison.distance:.0%} of the way is left. Gradient descent needs more epochs or a "
-                "larger learning rate to get there; the button below picks both from this data.")  # fmt: skip
+        st.info(_("Not at the optimum yet: {left:.0%} of the way is left. Gradient descent needs more epochs or a larger learning "
+                  "rate to get there; the button below picks both from this data.", left=comparison.distance))  # fmt: skip
         offer_next(manager, live, diverged=False)
 
 
@@ -305,35 +372,35 @@ def predict_form(live: LiveRun, weights: dict) -> None:
     """Any trained model, linear or MLP: its weights came back from the worker, and numpy runs the forward pass."""
     ds_run = live.dataset
     with st.form("predict"):
-        st.markdown(f"**Predict {md(ds_run.target)}**")
+        st.markdown(_("**Predict {target}**", target=md(ds_run.target)))
         feature_cols = st.columns(len(ds_run.features))
         x = [col.number_input(md(f), value=value, format="%g", key=f"predict_{i}")
              for i, (col, (f, value)) in enumerate(zip(feature_cols, typical_inputs(ds_run).items()))]  # fmt: skip
-        if st.form_submit_button("Predict"):
+        if st.form_submit_button(_("Predict")):
             y = predict(weights, live.data.scaler, live.config.activation, x)
-            st.metric(f"predicted {md(ds_run.target)}", f"{y:,.6g}")
+            st.metric(_("predicted {target}", target=md(ds_run.target)), f"{y:,.6g}")
 
 
 def exports(live: LiveRun, result: dict) -> None:
-    st.subheader("Take it away")
+    st.subheader(_("Take it away"))
     model_col, safetensors_col, history_col, script_col = st.columns(4)
     if result.get("model_file"):
-        model_col.download_button("Model (.pt, weights_only)", result["model_file"], file_name="descent_lab_model.pt",
+        model_col.download_button(_("Model (.pt, weights_only)"), result["model_file"], file_name="descent_lab_model.pt",
                                   key="dl_model", on_click="ignore",
-                                  help="torch.load(path, weights_only=True): the weights, scaling and config")  # fmt: skip
+                                  help=_("torch.load(path, weights_only=True): the weights, scaling and config"))  # fmt: skip
     if result.get("safetensors"):
-        safetensors_col.download_button("Model (.safetensors)", result["safetensors"], file_name="descent_lab_model.safetensors",
-                                        key="dl_safetensors", on_click="ignore", help="safetensors.torch.load_file(path): the "
-                                        "weights; the scaling and config are in the file's metadata")  # fmt: skip
+        safetensors_col.download_button(_("Model (.safetensors)"), result["safetensors"], file_name="descent_lab_model.safetensors",
+                                        key="dl_safetensors", on_click="ignore", help=_("safetensors.torch.load_file(path): the "
+                                        "weights; the scaling and config are in the file's metadata"))  # fmt: skip
     # these two are made on click (a callable), not on every rerun: 100k epochs of CSV take ~0.3 s
-    history_col.download_button("History (.csv)", lambda: history_csv(live.history), file_name="history.csv", mime="text/csv",
+    history_col.download_button(_("History (.csv)"), lambda: history_csv(live.history), file_name="history.csv", mime="text/csv",
                                 key="dl_history", on_click="ignore")  # fmt: skip
-    script_col.download_button("Standalone PyTorch script (.py)", lambda: training_script(live.dataset, live.config),
+    script_col.download_button(_("Standalone PyTorch script (.py)"), lambda: training_script(live.dataset, live.config),
                                file_name="descent_lab_run.py", mime="text/x-python", key="dl_script", on_click="ignore",
-                               help="Plain PyTorch in the seed's style, retracing this run")  # fmt: skip
+                               help=_("Plain PyTorch in the seed's style, retracing this run"))  # fmt: skip
 
 
-st.title("Train")
+st.title(_("Train"))
 manager = job_manager()
 
 if (pending := st.session_state.pop(state.PENDING_CONFIG, None)) is not None:  # "Open in Train" / "Run again" on the Runs page
@@ -355,31 +422,33 @@ controls = running and live.mine
 
 ds = state.current_dataset()
 prep = state.data_prep()
-st.caption(
-    f"Training on **{md(ds.name)}** ({len(ds):,} rows; {md_list(ds.features)} → {md(ds.target)}); "
-    f"{'standardized' if prep['standardize'] else 'raw'} features, {prep['test_fraction']:.0%} held out for testing. "
-    "Change these on the Data page."
-)
+said = {"name": md(ds.name), "rows": len(ds), "features": md_list(ds.features), "target": md(ds.target), "test": prep["test_fraction"]}
+if prep["standardize"]:
+    st.caption(_("Training on **{name}** ({rows:,} rows; {features} → {target}); standardized features, {test:.0%} held out for "
+                 "testing. Change these on the Data page.", **said))  # fmt: skip
+else:
+    st.caption(_("Training on **{name}** ({rows:,} rows; {features} → {target}); raw features, {test:.0%} held out for testing. "
+                 "Change these on the Data page.", **said))  # fmt: skip
 
 train_form.render(disabled=running, devices=manager.devices() if manager.workers_ready() else None)
 # checked while the settings can change; during a run the form is off and submit has checked the run's settings
 problem = None if running else train_form.problem(prep["standardize"], prep["test_fraction"])
 
-train_col, pause_col, stop_col, seed_col, _ = st.columns([1, 1, 1, 1.4, 3.6])
-train_col.button("Train", type="primary", disabled=running or problem is not None, key="train_start", on_click=start_run,
+train_col, pause_col, stop_col, seed_col, _rest = st.columns([1, 1, 1, 1.4, 3.6])
+train_col.button(_("Train"), type="primary", disabled=running or problem is not None, key="train_start", on_click=start_run,
                  args=(manager,), width="stretch")  # fmt: skip
-pause_col.button("Resume" if paused else "Pause", disabled=not controls or queued, key="train_pause",
+pause_col.button(_("Resume") if paused else _("Pause"), disabled=not controls or queued, key="train_pause",
                  on_click=toggle_pause, args=(manager, live), width="stretch")  # fmt: skip
-stop_col.button("Stop", disabled=not controls, key="train_stop", on_click=stop_run, args=(manager, live), width="stretch")
-seed_col.button("The guide's example", disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
-                help="The settings of the PyTorch guide this app grew from (its 'seed' example): SGD, learning rate 0.01, "
-                "100 epochs, MSE, a linear model", width="stretch")  # fmt: skip
+stop_col.button(_("Stop"), disabled=not controls, key="train_stop", on_click=stop_run, args=(manager, live), width="stretch")
+seed_col.button(_("The guide's example"), disabled=running, key="train_seed_example", on_click=train_form.load, args=(train_form.DEFAULT,),
+                help=_("The settings of the PyTorch guide this app grew from (its 'seed' example): SGD, learning rate 0.01, "
+                       "100 epochs, MSE, a linear model"), width="stretch")  # fmt: skip
 if live is not None and not live.mine:
-    st.info("You are watching a shared run: read-only. Its owner can pause or stop it; press Train for a run of your own.")
+    st.info(_("You are watching a shared run: read-only. Its owner can pause or stop it; press Train for a run of your own."))
 if problem:
     st.error(problem)
 if error := st.session_state.pop(state.TRAIN_ERROR, None):
-    st.error(error)
+    st.error(str(error))
 
 if live is not None:
     share_link(live.job_id)
@@ -390,6 +459,6 @@ if live is not None:
 elif "run" in st.query_params:
     stored_run_view(st.query_params["run"])
 else:
-    st.info("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains.")
+    st.info(_("Press **Train** to fit the model with these settings; every epoch's loss appears here as it trains."))
     # drawn empty now so the browser has loaded Plotly before the first epoch arrives
     live_chart(loss_figure({"epoch": [], "train_loss": []}, target=ds.target), key="loss_chart")

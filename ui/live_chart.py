@@ -18,6 +18,7 @@ from typing import Any
 import plotly
 import streamlit as st
 
+from core.i18n import _
 from core.plotting import typed_arrays, with_font
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ export default function ({ data, parentElement }) {
   // brings up do not hold back the paint of the one already showing (the loss, when Train is pressed).
   const ready = fresh ? loadPlotly().then((P) => new Promise((r) => setTimeout(() => r(P), 0))) : loadPlotly();
   ready.then(draw).catch((e) => {
-    div.textContent = "The live chart could not be drawn (" + e.message + "). Reload the page.";
+    div.textContent = (data.failed || "The live chart could not be drawn ({error}). Reload the page.").replace("{error}", e.message);
   }).finally(() => { div._drawing = false; });
 }
 """
@@ -93,4 +94,5 @@ def live_chart(figure: dict[str, Any], key: str) -> None:
     """Draw figure (a plain Plotly dict) under a stable key: the browser keeps the chart and updates it in place.
 
     Long traces travel as typed arrays (core.plotting.typed_arrays); read them back with plain_arrays."""
-    _component(key=key, data={"figure": typed_arrays(with_font(figure))}, height="content")
+    failed = _("The live chart could not be drawn ({error}). Reload the page.", error="{error}")  # the browser fills in its error
+    _component(key=key, data={"figure": typed_arrays(with_font(figure)), "failed": failed}, height="content")

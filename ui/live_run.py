@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.data import Dataset
+from core.i18n import Message
 from core.runs import Job, Snapshot
 from core.runs.columns import Columns
 from core.training import TrainConfig
@@ -27,7 +28,7 @@ class LiveRun:
     # an epoch and column, for as long as Streamlit keeps a closed tab's session (ui/closed_sessions.py)
     history: Columns = field(default_factory=Columns)
     result: dict[str, Any] | None = None  # the worker's answer, once the run has ended
-    error: str = ""
+    error: Message | str = ""  # why it failed: str() says it in the reader's language
     frozen_at: int = 0  # the cursor when "Freeze view" went on: the charts stop there
 
     @classmethod

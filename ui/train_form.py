@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import streamlit as st
 
+from core.i18n import N_, Message, _
 from core.training import ConfigError, TrainConfig, config
 
 DEFAULT = TrainConfig()
@@ -14,6 +15,24 @@ PREFIX = "train_"  # widget keys are PREFIX + field name
 MORE = "train_more"  # the "More settings" expander's key: session state says whether it is open
 SETTINGS = "train_settings"  # dict: every setting as its widget holds it, kept while another page is on screen
 DEVICE_NAMES = {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
+# what a setting's choice reads as; the value (config.OPTIMIZERS, …) stays the code's. Names (sgd, adam, tanh, cuda…) as they are
+OPTIONS = {
+    "momentum": N_("momentum"),
+    "auto": N_("auto"),
+    "linear": N_("linear"),
+    "mlp": N_("mlp"),
+    "mse": N_("mse"),
+    "mae": N_("mae"),
+    "huber": N_("huber"),
+    "constant": N_("constant"),
+    "step": N_("step"),
+    "cosine": N_("cosine"),
+    "exponential": N_("exponential"),
+    "warmup": N_("warmup"),
+    "zeros": N_("zeros"),
+    "random": N_("random"),
+    "given": N_("given"),
+}
 TOP_ROW = ("optimizer", "lr", "epochs", "device")  # the settings always on screen; the rest are under the expander
 
 
@@ -59,14 +78,20 @@ def keep(names: Iterable[str]) -> None:
             st.session_state[_key(name)] = st.session_state[_key(name)]
 
 
-def _tuple(text: str, kind: type, what: str) -> tuple | None:
+def option(value: str) -> str:
+    """A choice as the reader's language shows it (format_func): the widget's value stays the code's word."""
+    text = OPTIONS.get(value)
+    return _(text) if text else value
+
+
+def _tuple(text: str, kind: type, what: Message) -> tuple | None:
     text = text.strip()
     if not text:
         return None
     try:
         return tuple(kind(v) for v in text.replace(";", ",").split(",") if v.strip())
     except ValueError:
-        raise ConfigError(f"{what} must be numbers separated by commas, e.g. 16, 16; got {text!r}.") from None
+        raise ConfigError("{what} must be numbers separated by commas, e.g. 16, 16; got {text}.", what=what, text=repr(text)) from None
 
 
 def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
@@ -74,8 +99,8 @@ def config_from_widgets(standardize: bool, test_fraction: float) -> TrainConfig:
     system, validates it. A ConfigError here says which text setting does not parse."""
     v = {f.name: st.session_state.get(_key(f.name), getattr(DEFAULT, f.name)) for f in fields(TrainConfig)}
     v.update(
-        hidden=_tuple(v["hidden"], int, "Hidden layers") or DEFAULT.hidden,
-        init_params=_tuple(v["init_params"], float, "The start point"),
+        hidden=_tuple(v["hidden"], int, Message("Hidden layers")) or DEFAULT.hidden,
+        init_params=_tuple(v["init_params"], float, Message("The start point")),
         batch_size=int(v["batch_size"]) or None,
         grad_clip=float(v["grad_clip"]) or None,
         early_stopping=int(v["early_stopping"]) or None,
@@ -115,38 +140,38 @@ def _render(disabled: bool, devices: Sequence[str] | None) -> None:
     if st.session_state.get(_key("device")) not in devices:  # e.g. "cuda" from a run on another server
         st.session_state[_key("device")] = "auto"
     optimizer_col, lr_col, epochs_col, device_col = st.columns(4)
-    optimizer_col.selectbox("Optimizer", config.OPTIMIZERS, key=_key("optimizer"), disabled=disabled)
-    lr_col.number_input("Learning rate", min_value=0.0, step=0.01, format="%g", value=_shown("lr"), key=_key("lr"), disabled=disabled)
-    epochs_col.number_input("Epochs", min_value=0, step=100, value=_shown("epochs"), key=_key("epochs"), disabled=disabled)
+    optimizer_col.selectbox(_("Optimizer"), config.OPTIMIZERS, format_func=option, key=_key("optimizer"), disabled=disabled)
+    lr_col.number_input(_("Learning rate"), min_value=0.0, step=0.01, format="%g", value=_shown("lr"), key=_key("lr"), disabled=disabled)
+    epochs_col.number_input(_("Epochs"), min_value=0, step=100, value=_shown("epochs"), key=_key("epochs"), disabled=disabled)
     device_col.selectbox(
-        "Device", devices, key=_key("device"), disabled=disabled,
-        help="auto: CUDA if usable, then Apple MPS, then CPU."
-        + "".join(f" {d}: not offered, this server's torch sees no {DEVICE_NAMES[d]}." for d in absent),
+        _("Device"), devices, format_func=option, key=_key("device"), disabled=disabled,
+        help=_("auto: CUDA if usable, then Apple MPS, then CPU.")
+        + "".join(_(" {device}: not offered, this server's torch sees no {name}.", device=d, name=DEVICE_NAMES[d]) for d in absent),
     )  # fmt: skip
 
-    with st.expander("More settings: model, loss, optimizer details, schedule, stopping", key=MORE, on_change="rerun") as more:
+    with st.expander(_("More settings: model, loss, optimizer details, schedule, stopping"), key=MORE, on_change="rerun") as more:
         if not more.open:  # drawn once opened: its 18 widgets, hidden, cost the page's first paint ~0.5 s in the browser
             keep(name for name in widget_values(DEFAULT) if name not in TOP_ROW)
             return
         model_col, hidden_col, activation_col, loss_col = st.columns(4)
-        model_col.selectbox(
-            "Model", config.MODELS, key=_key("model"), disabled=disabled, help="linear: the seed's nn.Linear; mlp: a small neural network"
+        model_col.selectbox(_("Model"), config.MODELS, format_func=option, key=_key("model"), disabled=disabled,
+                            help=_("linear: the seed's nn.Linear; mlp: a small neural network"))  # fmt: skip
+        hidden_col.text_input(
+            _("Hidden layers (mlp)"), key=_key("hidden"), disabled=disabled, help=_("Widths, comma-separated, e.g. 16, 16")
         )
-        hidden_col.text_input("Hidden layers (mlp)", key=_key("hidden"), disabled=disabled, help="Widths, comma-separated, e.g. 16, 16")
-        activation_col.selectbox("Activation (mlp)", config.ACTIVATIONS, key=_key("activation"), disabled=disabled)
-        loss_col.selectbox(
-            "Loss", config.LOSSES, key=_key("loss"), disabled=disabled, help="mse: the seed's; mae and huber shrug off outliers"
-        )
+        activation_col.selectbox(_("Activation (mlp)"), config.ACTIVATIONS, key=_key("activation"), disabled=disabled)
+        loss_col.selectbox(_("Loss"), config.LOSSES, format_func=option, key=_key("loss"), disabled=disabled,
+                           help=_("mse: the seed's; mae and huber shrug off outliers"))  # fmt: skip
 
         momentum_col, decay_col, clip_col, batch_col = st.columns(4)
         if st.session_state.get(_key("optimizer")) in config.MOMENTUM_OPTIMIZERS:
-            momentum_col.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, value=_shown("momentum"),
+            momentum_col.number_input(_("Momentum"), min_value=0.0, max_value=0.999, step=0.05, value=_shown("momentum"),
                                       key=_key("momentum"), disabled=disabled)  # fmt: skip
         else:  # plain SGD, Adam and the rest take no momentum setting: none is shown, the value waits for those that do
             keep(["momentum"])
-            momentum_col.caption("Momentum: only for the momentum and nesterov optimizers.")
+            momentum_col.caption(_("Momentum: only for the momentum and nesterov optimizers."))
         decay_col.number_input(
-            "Weight decay",
+            _("Weight decay"),
             min_value=0.0,
             step=0.001,
             format="%g",
@@ -155,7 +180,7 @@ def _render(disabled: bool, devices: Sequence[str] | None) -> None:
             disabled=disabled,
         )
         clip_col.number_input(
-            "Clip gradient norm (0 = off)",
+            _("Clip gradient norm (0 = off)"),
             min_value=0.0,
             step=0.5,
             format="%g",
@@ -164,28 +189,35 @@ def _render(disabled: bool, devices: Sequence[str] | None) -> None:
             disabled=disabled,
         )
         batch_col.number_input(
-            "Batch size (0 = full batch)", min_value=0, step=32, value=_shown("batch_size"), key=_key("batch_size"), disabled=disabled
+            _("Batch size (0 = full batch)"), min_value=0, step=32, value=_shown("batch_size"), key=_key("batch_size"), disabled=disabled
         )
 
         schedule_col, step_col, gamma_col, warmup_col = st.columns(4)
-        schedule_col.selectbox("LR schedule", config.SCHEDULES, key=_key("schedule"), disabled=disabled)
+        schedule_col.selectbox(_("LR schedule"), config.SCHEDULES, format_func=option, key=_key("schedule"), disabled=disabled)
         step_col.number_input(
-            "Step size (epochs)", min_value=1, value=_shown("step_size"), key=_key("step_size"), disabled=disabled, help="step schedule"
+            _("Step size (epochs)"),
+            min_value=1,
+            value=_shown("step_size"),
+            key=_key("step_size"),
+            disabled=disabled,
+            help=_("step schedule"),
         )
         gamma_col.number_input(
-            "Decay factor γ", min_value=0.01, max_value=1.0, step=0.05, value=_shown("gamma"), key=_key("gamma"), disabled=disabled
+            _("Decay factor γ"), min_value=0.01, max_value=1.0, step=0.05, value=_shown("gamma"), key=_key("gamma"), disabled=disabled
         )
-        warmup_col.number_input("Warmup epochs", min_value=1, value=_shown("warmup_epochs"), key=_key("warmup_epochs"), disabled=disabled)
+        warmup_col.number_input(
+            _("Warmup epochs"), min_value=1, value=_shown("warmup_epochs"), key=_key("warmup_epochs"), disabled=disabled
+        )
 
         patience_col, init_col, init_params_col, seed_col = st.columns(4)
-        patience_col.number_input("Early stopping patience (0 = off)", min_value=0, value=_shown("early_stopping"),
+        patience_col.number_input(_("Early stopping patience (0 = off)"), min_value=0, value=_shown("early_stopping"),
                                   key=_key("early_stopping"), disabled=disabled,
-                                  help="Stop when the test loss has not improved for this many epochs")  # fmt: skip
-        init_col.selectbox("Start point", config.INITS, key=_key("init"), disabled=disabled,
-                           help="zeros: as in the lessons; given: the numbers on the right")  # fmt: skip
-        init_params_col.text_input("Given start (w₁, …, b), training units", key=_key("init_params"), disabled=disabled)
-        seed_col.number_input("Seed", min_value=0, step=1, value=_shown("seed"), key=_key("seed"), disabled=disabled)
+                                  help=_("Stop when the test loss has not improved for this many epochs"))  # fmt: skip
+        init_col.selectbox(_("Start point"), config.INITS, format_func=option, key=_key("init"), disabled=disabled,
+                           help=_("zeros: as in the lessons; given: the numbers on the right"))  # fmt: skip
+        init_params_col.text_input(_("Given start (w₁, …, b), training units"), key=_key("init_params"), disabled=disabled)
+        seed_col.number_input(_("Seed"), min_value=0, step=1, value=_shown("seed"), key=_key("seed"), disabled=disabled)
 
-        compile_col, bf16_col, _, _ = st.columns(4)
-        compile_col.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help="Seconds of compile time; no gain on a CPU")
-        bf16_col.checkbox("bf16 autocast (CUDA, mlp)", key=_key("bf16"), disabled=disabled)
+        compile_col, bf16_col, _rest = st.columns([1, 2, 1])  # bf16's label is long in Chinese
+        compile_col.checkbox("torch.compile", key=_key("compile"), disabled=disabled, help=_("Seconds of compile time; no gain on a CPU"))
+        bf16_col.checkbox(_("bf16 autocast (CUDA, mlp)"), key=_key("bf16"), disabled=disabled)

@@ -76,42 +76,49 @@ class TrainConfig:
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}.")
+                raise ConfigError(
+                    "{name} must be one of {allowed}; got {value}.", name=name, allowed=", ".join(allowed), value=repr(getattr(self, name))
+                )
         if not (_number(self.lr) and self.lr > 0):
-            raise ConfigError(f"The learning rate must be a positive number; got {self.lr!r}.")
+            raise ConfigError("The learning rate must be a positive number; got {value}.", value=repr(self.lr))
         if not (isinstance(self.epochs, int) and 1 <= self.epochs <= MAX_EPOCHS):
-            raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}; got {self.epochs!r}.")
+            raise ConfigError("epochs must be a whole number from 1 to {max:,}; got {value}.", max=MAX_EPOCHS, value=repr(self.epochs))
         if self.batch_size is not None and not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ConfigError(f"batch_size must be a positive whole number, or empty for full batch; got {self.batch_size!r}.")
+            raise ConfigError(
+                "batch_size must be a positive whole number, or empty for full batch; got {value}.", value=repr(self.batch_size)
+            )
         if not (_number(self.test_fraction) and 0.0 <= self.test_fraction <= 0.9):
-            raise ConfigError(f"test_fraction must be between 0 and 0.9; got {self.test_fraction!r}.")
+            raise ConfigError("test_fraction must be between 0 and 0.9; got {value}.", value=repr(self.test_fraction))
         if not (_number(self.momentum) and 0.0 <= self.momentum < 1.0):
-            raise ConfigError(f"momentum must be in [0, 1); got {self.momentum!r}.")
+            raise ConfigError("momentum must be in [0, 1); got {value}.", value=repr(self.momentum))
         if not (_number(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(f"weight_decay must be 0 or more; got {self.weight_decay!r}.")
+            raise ConfigError("weight_decay must be 0 or more; got {value}.", value=repr(self.weight_decay))
         if self.grad_clip is not None and not (_number(self.grad_clip) and self.grad_clip > 0):
-            raise ConfigError(f"grad_clip must be a positive number, or empty for no clipping; got {self.grad_clip!r}.")
+            raise ConfigError("grad_clip must be a positive number, or empty for no clipping; got {value}.", value=repr(self.grad_clip))
         if not (_number(self.huber_delta) and self.huber_delta > 0):
-            raise ConfigError(f"huber_delta must be positive; got {self.huber_delta!r}.")
+            raise ConfigError("huber_delta must be positive; got {value}.", value=repr(self.huber_delta))
         if not (_number(self.gamma) and 0 < self.gamma <= 1):
-            raise ConfigError(f"gamma (the decay factor) must be in (0, 1]; got {self.gamma!r}.")
+            raise ConfigError("gamma (the decay factor) must be in (0, 1]; got {value}.", value=repr(self.gamma))
         if not (
             isinstance(self.step_size, int) and self.step_size >= 1 and isinstance(self.warmup_epochs, int) and self.warmup_epochs >= 1
         ):
             raise ConfigError("step_size and warmup_epochs must be whole numbers of epochs, at least 1.")
         if self.early_stopping is not None:
             if not (isinstance(self.early_stopping, int) and self.early_stopping >= 1):
-                raise ConfigError(f"early_stopping is a patience in epochs, at least 1; got {self.early_stopping!r}.")
+                raise ConfigError("early_stopping is a patience in epochs, at least 1; got {value}.", value=repr(self.early_stopping))
             if self.test_fraction == 0:
                 raise ConfigError("Early stopping watches the test loss: set a test fraction above 0.")
         if self.model == "mlp" and not (
             self.hidden and len(self.hidden) <= MAX_HIDDEN_LAYERS and all(isinstance(h, int) and 1 <= h <= MAX_WIDTH for h in self.hidden)
         ):
             raise ConfigError(
-                f"hidden must list 1 to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH:,} units, e.g. (16, 16); got {self.hidden!r}."
+                "hidden must list 1 to {layers} layers of 1 to {width:,} units, e.g. (16, 16); got {value}.",
+                layers=MAX_HIDDEN_LAYERS,
+                width=MAX_WIDTH,
+                value=repr(self.hidden),
             )
         if not (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed <= MAX_SEED):
-            raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED:,}; got {self.seed!r}.")
+            raise ConfigError("seed must be a whole number from 0 to {max:,}; got {value}.", max=MAX_SEED, value=repr(self.seed))
         if self.init == "given":
             if self.model != "linear":
                 raise ConfigError("A given start point (init='given') is for the linear model only.")
@@ -136,7 +143,7 @@ class TrainConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:
-            raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+            raise ConfigError("Unknown setting(s): {names}.", names=", ".join(sorted(unknown)))
         d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}  # JSON gives lists
         return cls(**d)
 

@@ -1,4 +1,6 @@
-"""A run's figures: loss per epoch, coefficient and learning-rate paths, the fit, predicted against actual, residuals."""
+"""A run's figures: loss per epoch, coefficient and learning-rate paths, the fit, predicted against actual, residuals.
+
+Their words are in the current language (core.i18n): built per frame for one reader, never cached across sessions."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.i18n import N_, _
 from core.plotting import COLORS, decimate, finite, loss_axis, plain_text, sample_rows, thin
 
 PANEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
-LOSS_LABELS = {"mse": "MSE ({t}²)", "mae": "MAE ({t})", "huber": "Huber loss (≈ {t} units)"}
+LOSS_LABELS = {"mse": N_("MSE ({t}²)"), "mae": N_("MAE ({t})"), "huber": N_("Huber loss (≈ {t} units)")}
+SPLIT_ROWS = {"train": N_("train rows"), "test": N_("test rows")}
 
 
 def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y", loss: str = "mse", height: int = 380) -> dict[str, Any]:
@@ -23,7 +27,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "train loss",
+            "name": _("train loss"),
             "x": x,
             "y": finite(thin(history["train_loss"], keep)),
             "line": {"color": COLORS["train"], "width": 2},
@@ -35,7 +39,7 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "test loss",
+                "name": _("test loss"),
                 "x": x,
                 "y": finite(thin(test, keep)),
                 "line": {"color": COLORS["test"], "width": 2, "dash": "dot"},
@@ -46,8 +50,8 @@ def loss_figure(history: dict[str, list], log_y: bool = True, target: str = "y",
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
-            "xaxis": {"title": {"text": "epoch"}, "rangemode": "tozero"},
-            "yaxis": loss_axis(LOSS_LABELS[loss].format(t=plain_text(target)), log_y),
+            "xaxis": {"title": {"text": _("epoch")}, "rangemode": "tozero"},
+            "yaxis": loss_axis(_(LOSS_LABELS[loss], t=plain_text(target)), log_y),
             "legend": {"orientation": "h", "y": 1.08, "x": 0},
             "uirevision": "loss",  # keep the user's zoom between frames
         },
@@ -68,7 +72,7 @@ def lines_figure(history: dict[str, list], series: dict[str, list], y_title: str
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
-            "xaxis": {"title": {"text": "epoch"}},
+            "xaxis": {"title": {"text": _("epoch")}},
             "yaxis": yaxis,
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "uirevision": y_title,
@@ -97,7 +101,7 @@ def paths_figure(history: dict[str, list], series: dict[str, list], y_title: str
             **layout,
             "height": height,
             "margin": {"l": 70, "r": 20, "t": 30, "b": 45},
-            "xaxis": {"title": {"text": "epoch"}, "anchor": f"y{n if n > 1 else ''}"},
+            "xaxis": {"title": {"text": _("epoch")}, "anchor": f"y{n if n > 1 else ''}"},
             "showlegend": False,
             "title": {"text": y_title, "font": {"size": 12}, "x": 0.01},
             "uirevision": y_title,
@@ -122,19 +126,19 @@ def fit_figure(ds: Dataset, predicted: Sequence[float], height: int = 380, max_p
         data = [
             {"type": points, "mode": "markers", "name": target, "x": x.tolist(), "y": y.tolist(),
              "marker": {"size": 5, "opacity": 0.5, "color": COLORS["data"]}},
-            {"type": "scatter", "mode": "lines", "name": "model", "x": x[order].tolist(), "y": finite(yhat[order].tolist()),
+            {"type": "scatter", "mode": "lines", "name": _("model"), "x": x[order].tolist(), "y": finite(yhat[order].tolist()),
              "line": {"color": COLORS["fit"], "width": 3}},
         ]  # fmt: skip
         titles = (plain_text(ds.features[0]), target)
     else:
         lo, hi = float(y.min()), float(y.max())
         data = [
-            {"type": points, "mode": "markers", "name": "rows: prediction against actual", "x": y.tolist(), "y": finite(yhat.tolist()),
+            {"type": points, "mode": "markers", "name": _("rows: prediction against actual"), "x": y.tolist(), "y": finite(yhat.tolist()),
              "marker": {"size": 5, "opacity": 0.6, "color": COLORS["data"]}},
-            {"type": "scatter", "mode": "lines", "name": "prediction = actual", "x": [lo, hi], "y": [lo, hi],
+            {"type": "scatter", "mode": "lines", "name": _("prediction = actual"), "x": [lo, hi], "y": [lo, hi],
              "line": {"color": COLORS["fit"], "dash": "dash", "width": 2}},
         ]  # fmt: skip
-        titles = (f"actual {target}", f"predicted {target}")
+        titles = (_("actual {target}", target=target), _("predicted {target}", target=target))
     return {
         "data": data,
         "layout": {
@@ -155,7 +159,7 @@ def _by_split(x: np.ndarray, y: np.ndarray, test_rows: np.ndarray, name: str) ->
         {
             "type": "scattergl",
             "mode": "markers",
-            "name": f"{part} rows",
+            "name": _(SPLIT_ROWS[part]),
             "x": x[mask].tolist(),
             "y": y[mask].tolist(),
             "marker": {"size": 5, "opacity": 0.6, "color": COLORS[part]},
@@ -170,15 +174,16 @@ def predicted_actual_figure(
 ) -> dict[str, Any]:
     y, yhat = np.asarray(y, float), np.asarray(yhat, float)
     lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
-    ideal = {"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi], "line": {"color": "#888", "dash": "dash"}}
+    line = {"color": "#888", "dash": "dash"}
+    ideal = {"type": "scatter", "mode": "lines", "name": _("perfect"), "x": [lo, hi], "y": [lo, hi], "line": line}
     return {
         "data": [*_by_split(y, yhat, test_rows, target), ideal],
         "layout": {
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            "xaxis": {"title": {"text": f"actual {plain_text(target)}"}},
-            "yaxis": {"title": {"text": f"predicted {plain_text(target)}"}},
+            "xaxis": {"title": {"text": _("actual {target}", target=plain_text(target))}},
+            "yaxis": {"title": {"text": _("predicted {target}", target=plain_text(target))}},
         },
     }
 
@@ -191,8 +196,8 @@ def residual_figure(y: Sequence[float], yhat: Sequence[float], test_rows: np.nda
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 30, "b": 45},
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            "xaxis": {"title": {"text": f"predicted {plain_text(target)}"}},
-            "yaxis": {"title": {"text": "residual (actual − predicted)"}},
+            "xaxis": {"title": {"text": _("predicted {target}", target=plain_text(target))}},
+            "yaxis": {"title": {"text": _("residual (actual − predicted)")}},
             "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0, "line": {"color": "#888", "dash": "dash"}}],
         },
     }

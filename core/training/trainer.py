@@ -18,6 +18,7 @@ import torch
 
 from core.data.dataset import Dataset
 from core.data.preprocess import Scaler
+from core.i18n import Message
 from core.training.config import ConfigError, TrainConfig
 from core.training.models import build, loss_and_grad, loss_value
 from core.training.optimum import stable_lr, suggested_rate_and_epochs
@@ -38,7 +39,7 @@ class TrainResult:
     intercept: float
     status: str  # "completed" | "stopped" | "diverged"
     device: str
-    reason: str = ""  # why it stopped early or diverged, in words
+    reason: Message | str = ""  # why it stopped early or diverged, in the reader's language (str() it); "" when nothing to say
     elapsed_s: float = 0.0
     config: dict = field(default_factory=dict)
     params: list[float] = field(default_factory=list)  # final (w₁, …, w_d, b) in training units (linear only)
@@ -167,7 +168,9 @@ def train(
 
     n_features = len(ds.features)
     if cfg.init == "given" and len(cfg.init_params) != n_features + 1:
-        raise ConfigError(f"init_params needs {n_features + 1} numbers (a weight per feature, then the bias); got {len(cfg.init_params)}.")
+        raise ConfigError(
+            "init_params needs {n} numbers (a weight per feature, then the bias); got {got}.", n=n_features + 1, got=len(cfg.init_params)
+        )
     rank, world = _world()  # under torchrun: this process trains on every world-th training row
     data = prepare(ds, cfg, device, rank, world)
     scaler, n_train, has_test = data.scaler, data.n_train, data.n_test > 0
@@ -206,7 +209,7 @@ def train(
     first_loss: float | None = None
     best_test, best_epoch = math.inf, 0
 
-    def flush() -> tuple[str, str] | None:
+    def flush() -> tuple[str, Message] | None:
         """Bring pending epochs to the host; return (status, reason) if the run must end now."""
         nonlocal first_loss, best_test, best_epoch
         if not pending:
@@ -233,9 +236,10 @@ def train(
                 if te < best_test:
                     best_test, best_epoch = te, epoch
                 elif epoch - best_epoch >= cfg.early_stopping:
-                    return "completed", (
-                        f"Early stopping at epoch {epoch:,}: the test loss has not improved for {cfg.early_stopping:,} epochs "
-                        f"(best at epoch {best_epoch:,})."
+                    return "completed", Message(
+                        "Early stopping at epoch {epoch:,}: the test loss has not improved for {patience:,} epochs "
+                        "(best at epoch {best:,}).",
+                        {"epoch": epoch, "patience": cfg.early_stopping, "best": best_epoch},
                     )
         return None
 
@@ -247,12 +251,15 @@ def train(
                 p.grad.mul_(scale)
         step()
 
-    status, reason = "completed", ""
+    status, reason = "completed", ""  # a Message once there is something to say
     grad_mode = torch.enable_grad() if model.uses_autograd else torch.no_grad()
     with grad_mode:
         for epoch in range(1, cfg.epochs + 1):
             if should_stop is not None and should_stop():
-                status, reason = "stopped", f"Stopped by request after {epoch - 1:,} of {cfg.epochs:,} epochs."
+                status, reason = (
+                    "stopped",
+                    Message("Stopped by request after {done:,} of {total:,} epochs.", {"done": epoch - 1, "total": cfg.epochs}),
+                )
                 break
             lr = optimizer.param_groups[0]["lr"] = lr_at(cfg, epoch)
             if theta is not None:  # full-batch linear MSE: one step from the moments, O(d²) whatever n
@@ -347,15 +354,21 @@ def _all_reduce_share(loss: torch.Tensor, share: float, grads: list[torch.Tensor
     return loss
 
 
-def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, features: Callable[[], np.ndarray]) -> str:
-    """features: the training rows as the optimizer saw them, built only here (a diverged run's advice needs them)."""
-    what = "became NaN/inf" if not math.isfinite(loss) else "grew a million-fold"
-    text = f"The loss {what} at epoch {epoch:,} with learning rate {cfg.lr:g}: the steps overshoot."
+def divergence_reason(epoch: int, loss: float, cfg: TrainConfig, features: Callable[[], np.ndarray]) -> Message:
+    """features: the training rows as the optimizer saw them, built only here (a diverged run's advice needs them).
+
+    A Message, not text: the worker's reason is read on the page (or from the store) in the reader's language."""
+    what = Message("became NaN/inf") if not math.isfinite(loss) else Message("grew a million-fold")
+    said = {"what": what, "epoch": int(epoch), "lr": float(cfg.lr)}
     if cfg.model == "linear" and cfg.loss == "mse" and cfg.optimizer == "sgd":
         X = features()
-        text += (
-            f" For this data plain gradient descent is stable only below 2/λ_max = {stable_lr(X):.3g}"
-            " (λ_max: the largest eigenvalue of the loss's Hessian)."
+        return Message(  # the rate it suggests is the one the Train page's button offers too
+            "The loss {what} at epoch {epoch:,} with learning rate {lr:g}: the steps overshoot. For this data plain gradient "
+            "descent is stable only below 2/λ_max = {bound:.3g} (λ_max: the largest eigenvalue of the loss's Hessian). "
+            "Try {suggested:g}.",
+            {**said, "bound": float(stable_lr(X)), "suggested": float(suggested_rate_and_epochs(X)[0])},
         )
-        return text + f" Try {suggested_rate_and_epochs(X)[0]:g}."  # the rate the Train page's button offers too
-    return text + f" Lower the learning rate (try {cfg.lr / 10:g})."
+    return Message(
+        "The loss {what} at epoch {epoch:,} with learning rate {lr:g}: the steps overshoot. Lower the learning rate (try {lower:g}).",
+        {**said, "lower": float(cfg.lr / 10)},
+    )

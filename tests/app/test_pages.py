@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import use
 from core.plotting import plain_arrays
+from tests.app.test_chinese import KEPT, open_in_chinese
+from tests.app.words import _figure_texts, english, texts
 from ui import train_form
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
@@ -80,7 +83,7 @@ def test_train_streams_epochs_then_shows_coefficients_beside_least_squares():
     assert list(table["parameter"]) == ["area_m2", "rooms", "intercept"]
     assert (abs(table["difference"]) <= 1e-3 * abs(table["least squares (exact)"])).all()  # converged to the optimum
     metrics = at.dataframe[0].value
-    assert list(metrics.index) == ["train", "test"] and (metrics["R²"] > 0.9).all()
+    assert list(metrics.index) == ["training set", "test set"] and (metrics["R²"] > 0.9).all()
     for key in ("loss_chart", "fit_chart", "coef_chart"):
         assert live_figure(at, key)["layout"]["uirevision"]  # zoom survives each frame's update
     assert any(c.value.startswith("Learning rate: 0.1 at every epoch") for c in at.caption)  # a constant rate: a line of text
@@ -178,7 +181,7 @@ def test_an_mlp_run_reports_metrics_and_predicts_without_coefficients():
     at.button(key="train_start").click().run()
     at = rerun_until(at, lambda at: at.success)
     assert not any("parameter" in d.value.columns for d in at.dataframe)
-    assert at.dataframe[0].value.loc["test", "R²"] > 0.8
+    assert at.dataframe[0].value.loc["test set", "R²"] > 0.8
     assert {b.proto.label for b in at.get("download_button")} >= {"Model (.pt, weights_only)", "Model (.safetensors)"}
     area, rooms = at.number_input[-2:]
     area.set_value(100.0)
@@ -360,3 +363,64 @@ def test_a_watched_run_the_server_let_go_shows_what_the_store_kept_not_a_restart
     at.run()  # the page's next frame finds the run gone from the server
     assert not at.exception and not any("restarted" in w.value for w in at.warning)
     assert "no longer holds it" in at.info[0].value and "300 of 300" in at.info[0].value  # the stored copy, read-only
+
+
+def no_english_in_the_charts(at: AppTest, *keys: str) -> list[str]:
+    """The live charts' words (titles, axes, trace names): words.texts cannot read a component's figure, so here."""
+    return english([t for key in keys for t in _figure_texts(live_figure(at, key))], KEPT)
+
+
+@pytest.fixture
+def chinese_reader():
+    """The test speaks Chinese too: AppTest formats a select box's value with the page's format_func in the test's
+    thread, as the browser shows the label the page sent (in Chinese), so the two must agree."""
+    use("zh")
+    yield
+    use("en")
+
+
+def test_the_train_page_in_chinese_settings_a_refused_one_a_finished_run_and_its_saved_copy(chinese_reader):
+    at = open_in_chinese("train")
+    at.session_state[train_form.MORE] = True  # every setting on screen
+    at.run()
+    assert english(texts(at), KEPT) == [] and no_english_in_the_charts(at, "loss_chart") == []
+    assert at.selectbox(key="train_schedule").options == ["恒定", "阶梯衰减", "余弦退火", "指数衰减", "预热"]
+    at.number_input(key="train_epochs").set_value(0).run()  # refused where it is typed, in Chinese
+    assert at.error[0].value.startswith("轮数必须是 1 到 ") and english(texts(at), KEPT) == []
+    at.number_input(key="train_epochs").set_value(400)
+    at.number_input(key="train_lr").set_value(0.1)
+    at.selectbox(key="train_schedule").set_value("step").run()  # a schedule: the learning-rate chart too
+    assert at.selectbox(key="train_schedule").value == "step"  # the value stays the code's word
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.success)
+    assert at.success[0].value.startswith("已在 cpu 上完成 400 轮")
+    assert "系数（原始单位）" in [s.value for s in at.subheader]
+    assert list(coefficient_table_zh(at)["参数"]) == ["area_m2", "rooms", "截距"]
+    assert english(texts(at), KEPT) == []
+    assert no_english_in_the_charts(at, "loss_chart", "fit_chart", "coef_chart", "lr_chart", "pred_actual", "residuals") == []
+
+    from ui.cache import job_manager
+
+    manager, run_id = job_manager(), at.session_state["live"].job_id
+    manager.wait(run_id, timeout=30)
+    with manager._lock:  # the server lets the ended run go: the page shows the stored copy, in Chinese too
+        del manager._jobs[run_id]
+    at.run()
+    assert "400 / 400 轮" in at.info[0].value and "只读" in at.info[0].value
+    assert english(texts(at), KEPT) == []
+
+
+def coefficient_table_zh(at: AppTest):
+    return next(d.value for d in at.dataframe if "参数" in d.value.columns)
+
+
+def test_a_diverged_run_explains_itself_in_chinese(chinese_reader):
+    at = open_in_chinese("train")
+    at.number_input(key="train_lr").set_value(50.0)
+    at.number_input(key="train_epochs").set_value(500)
+    at.button(key="train_start").click().run()
+    at = rerun_until(at, lambda at: at.error)
+    assert at.error[0].value.startswith("发散了。损失在第 ") and "2/λ_max = " in at.error[0].value
+    assert at.button(key="train_next").label.startswith("用学习率 0.")
+    assert [e.label for e in at.expander if e.label.startswith("仍然")] == ["仍然查看这次发散的训练"]
+    assert english(texts(at), KEPT) == []
