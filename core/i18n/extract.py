@@ -71,7 +71,18 @@ def update() -> None:
     used = extracted()
     for language in LANGUAGES:
         have = catalogue(language) if language != "en" else {}
-        catalog = Catalog(locale=language, project="Descent Lab", charset="utf-8")
+        catalog = Catalog(
+            locale=language,
+            project="Descent Lab",
+            version="1",
+            header_comment=f"# Descent Lab: the {LANGUAGES[language]} catalogue. `python -m core.i18n.extract update` rewrites the ids\n"
+            "# from the code; write translations in msgstr (English: empty, the id is the text). Terms: docs/glossary.md.",
+            copyright_holder="the Descent Lab developers",
+            last_translator="the Descent Lab developers",
+            language_team=f"{LANGUAGES[language]} ({language})",
+            charset="utf-8",
+            fuzzy=False,
+        )
         for msgid, where in used.items():
             catalog.add(msgid, have.get(msgid, ""), locations=where[:3])
         folder = LOCALE_DIR / language / "LC_MESSAGES"
@@ -79,7 +90,7 @@ def update() -> None:
         for old in po_files(language):
             old.unlink()
         with (folder / "messages.po").open("wb") as f:
-            write_po(f, catalog, width=120, omit_header=False, sort_output=False, no_location=False, include_lineno=True)
+            write_po(f, catalog, width=120, sort_output=False, include_lineno=False)  # files, not lines: fewer diffs
 
 
 def missing(paths: list[str]) -> None:
