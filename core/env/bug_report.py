@@ -138,8 +138,13 @@ def gpu_rows(g: GPU) -> list[tuple[str, str]]:
 
 
 def report_dict(r: EnvReport) -> dict[str, Any]:
-    """The report with its verdicts and install advice, as JSON-ready data."""
-    return {**r.to_dict(), "verdicts": [asdict(v) for v in verdicts(r)], "install_advice": [asdict(a) for a in install_advice(r)]}
+    """The report with its verdicts and install advice, as JSON-ready data: the probe's notes and NVML's
+    failures as text in the current language, never the encoded messages the cached report keeps."""
+    d = r.to_dict()
+    d["notes"] = [shown(n) for n in d["notes"]]
+    d["nvml_status"] = shown(d["nvml_status"])
+    d["gpus"] = [{k: shown(v) if isinstance(v, str) else v for k, v in g.items()} for g in d["gpus"]]
+    return {**d, "verdicts": [asdict(v) for v in verdicts(r)], "install_advice": [asdict(a) for a in install_advice(r)]}
 
 
 def report_json(r: EnvReport) -> str:

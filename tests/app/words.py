@@ -22,7 +22,8 @@ ALLOWED = {
         "Nesterov Adagrad MSE MAE RMSE Huber ReLU GELU tanh sigmoid MLP CSV JSON PNG GIF SVG HTML SQLite PostgreSQL "
         "QR URL UTF GBK OOM DDP NCCL gloo torchrun Kaleido Chromium Noto CJK Jupyter numpy pandas sklearn scikit "
         "safetensors pt nn Linear MSELoss optim lr GiB MiB KiB GB MB KB TB ms px fp bf float float16 float32 float64 "
-        "bfloat16 int8 int64 dtype Hz fps FLOP FLOPs TFLOPS TF32 API CLI ETA ID id ok OK vs max min log ln exp lambda"
+        "bfloat16 int8 int64 dtype Hz fps FLOP FLOPs TFLOPS TF32 API CLI ETA ID id ok OK vs max min log ln exp lambda "
+        "ROCm HIP AMD PCI PTX JIT MIG ECC"
         " GeForce RTX Llama Qwen Mistral GPT Transformer SwiGLU LoRA QLoRA ZeRO FSDP SDPA FlashAttention GQA NVLink bitsandbytes"
         " Excel Korthikanti Rajbhandari"
     ).split()

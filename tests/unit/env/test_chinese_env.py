@@ -7,12 +7,12 @@ import pickle
 import pytest
 
 from core.env import EnvReport, doctor, install, machine
-from core.env.bug_report import gpu_rows, report_markdown
+from core.env.bug_report import gpu_rows, report_dict, report_markdown
 from core.env.figures import gpu_history_figure
 from core.env.nvml import GPU, HINTS, FakeNvml, NvmlError, NvmlLibraryNotFound
 from core.env.report import shown
 from core.env.smoke import CheckFailed, _emitted, format_event, smoke_markdown
-from core.i18n import Message, use
+from core.i18n import Message, encode, use
 from tests.unit.env.test_doctor import CASES, report
 
 
@@ -62,6 +62,15 @@ def test_an_nvml_failure_from_the_probe_child_reads_in_the_readers_language(zh):
     assert v.detail == "NVML 查询失败：GPU is lost"
     use("en")
     assert shown(failed.nvml_status) == "NVML query failed: GPU is lost"
+    assert report_dict(failed)["nvml_status"] == "NVML query failed: GPU is lost"  # JSON for a bug report: text, not the encoding
+
+
+def test_the_json_report_holds_text_in_the_chosen_language_never_encoded_messages(zh):
+    r = report(notes=[], nvml_status="ok")
+    r.notes.append(encode(Message("torch cannot be imported: {error}", {"error": "No module named 'torch'"})))
+    d = json.loads(json.dumps(report_dict(r)))
+    assert not any("i18n:" in json.dumps(v, ensure_ascii=False) for v in d.values())
+    assert d["notes"][0].endswith("No module named 'torch'") and "torch" in d["notes"][0] and d["notes"][0] != r.notes[0]
 
 
 def test_install_advice_says_why_in_chinese_and_its_command_is_verbatim(zh):
