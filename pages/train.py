@@ -422,7 +422,7 @@ controls = running and live.mine
 
 ds = state.current_dataset()
 prep = state.data_prep()
-said = {"name": md(ds.name), "rows": len(ds), "features": md_list(ds.features), "target": md(ds.target), "test": prep["test_fraction"]}
+said = {"name": md(state.dataset_label(ds)), "rows": len(ds), "features": md_list(ds.features), "target": md(ds.target), "test": prep["test_fraction"]}
 if prep["standardize"]:
     st.caption(_("Training on **{name}** ({rows:,} rows; {features} → {target}); standardized features, {test:.0%} held out for "
                  "testing. Change these on the Data page.", **said))  # fmt: skip
