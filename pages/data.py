@@ -17,7 +17,7 @@ from core.data.figures import (
 from core.i18n import N_, _, decode
 from core.training.optimum import least_squares
 from ui import state
-from ui.text import md, md_list, readable
+from ui.text import label, md, md_list, readable
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 SOURCES = {"preset": N_("Preset"), "csv": N_("CSV file")}
@@ -35,10 +35,6 @@ COLUMNS = {
     "min": N_("min"),
     "max": N_("max"),
 }
-
-
-def labelled(name: str) -> str:
-    return _(COLUMNS[name]) if name in COLUMNS else name
 
 
 def still_in_use(error: DataError) -> str:
@@ -230,18 +226,18 @@ summary_tab, coefficients_tab, scatter_3d_tab, histogram_tab, correlation_tab = 
 )
 with summary_tab:
     summary = ds.summary().map(readable)  # 4 significant digits with separators: 551,900, not 551915.9844
-    formats = {labelled(c): st.column_config.NumberColumn(format="%d" if c == "count" else "localized") for c in summary.columns}
-    st.dataframe(summary.rename(columns=labelled), column_config=formats)
+    formats = {label(COLUMNS, c): st.column_config.NumberColumn(format="%d" if c == "count" else "localized") for c in summary.columns}
+    st.dataframe(summary.rename(columns=lambda c: label(COLUMNS, c)), column_config=formats)
 with coefficients_tab:
     st.dataframe(
         # the same fit in both units, each column saying which: what users of other tools get wrong most often
         [
-            {labelled(k): v for k, v in row.items()}
+            {label(COLUMNS, k): v for k, v in row.items()}
             for row in coefficients_in_both_units(ds, fit, rows=split(len(ds), prep["test_fraction"], 0)[0])
         ],
         hide_index=True,
         column_config={
-            labelled(k): st.column_config.NumberColumn(format="localized") for k in ("original units", "standardized (z-scores)")
+            label(COLUMNS, k): st.column_config.NumberColumn(format="localized") for k in ("original units", "standardized (z-scores)")
         },
     )
     st.caption(

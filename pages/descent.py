@@ -53,12 +53,13 @@ from core.data import Dataset
 from core.i18n import N_, _, decode
 from core.plotting import figures_png, gif_from_pngs
 from core.runs import FINAL, JobManager
+from core.runs.job import status_label
 from core.training import ConfigError
 from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
 from ui.classes import start_class
-from ui.text import md
+from ui.text import label, md
 
 POLL_S = 0.3  # while the lanes train; they are short
 PROJECTOR_HEIGHT = 520  # px before high_contrast's 1.15: the charts fit under the controls of a 1280×720 projector
@@ -73,7 +74,6 @@ RACE_LABELS = {"lane": N_("lane"), "optimizer": N_("optimizer"), "η": "η", "η
                "bowl stretch": N_("bowl stretch"), "predicted": N_("predicted"), "observed": N_("observed"),
                "agrees": N_("agrees"), "status": N_("status")}  # fmt: skip
 AGREES = {"yes": N_("yes"), "no": N_("no")}
-STATUSES = {"completed": N_("completed"), "stopped": N_("stopped"), "diverged": N_("diverged"), "failed": N_("failed")}
 URL_STATE = {"lesson": state.DESCENT_LESSON, "speed": state.DESCENT_SPEED, "d3": state.DESCENT_3D, "projector": state.DESCENT_PROJECTOR,
              "focus": state.DESCENT_FOCUS, "axes": state.DESCENT_AXES, "view": VIEW}  # fmt: skip
 # projector mode: the page's own text (the prompt, captions, the equation) as large as the charts' (core.classroom.contrast)
@@ -102,8 +102,8 @@ def race_columns() -> dict:
 def race_table(rows: list[dict]) -> pd.DataFrame:
     """race_rows as a person reads them: the labels, lane names, optimizers and outcome words in their language."""
     shown = [{**r, "lane": _(r["lane"]), "optimizer": _(r["optimizer"]), "predicted": outcome_text(r["predicted"]),
-              "observed": outcome_text(r["observed"]), "agrees": _(AGREES[r["agrees"]]) if r["agrees"] in AGREES else r["agrees"],
-              "status": _(STATUSES[r["status"]]) if r["status"] in STATUSES else r["status"]} for r in rows]  # fmt: skip
+              "observed": outcome_text(r["observed"]), "agrees": label(AGREES, r["agrees"]),
+              "status": status_label(r["status"])} for r in rows]  # fmt: skip
     return pd.DataFrame(shown).rename(columns={k: _(v) for k, v in RACE_LABELS.items() if k != "η"})
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from core.i18n import N_, Message, _
 from core.plotting import decimate, thin
 from core.runs import FINAL, Job, JobManager, Snapshot, StoreError
+from core.runs.job import status_label
 from core.training import ConfigError, TrainConfig
 from core.training.export import history_csv, training_script
 from core.training.figures import fit_figure, lines_figure, loss_figure, paths_figure, predicted_actual_figure, residual_figure
@@ -26,23 +27,13 @@ from ui import identity, state, train_form
 from ui.cache import job_manager, run_store
 from ui.live_chart import live_chart
 from ui.live_run import LiveRun
-from ui.text import md, md_list, readable
+from ui.text import label, md, md_list, readable
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
 OPTIMUM_GAP = 0.01  # a completed MSE run further than this from least squares (relative distance) is told so
 RETRY_BATCH = 256  # the batch size offered after running out of memory
-# what people read for the words the code keeps in English: a run's status, a split, the comparison table's columns
-STATUS = {
-    "queued": N_("queued"),
-    "running": N_("running"),
-    "paused": N_("paused"),
-    "completed": N_("completed"),
-    "stopped": N_("stopped"),
-    "diverged": N_("diverged"),
-    "failed": N_("failed"),
-    "interrupted": N_("interrupted"),
-}
+# what people read for the words the code keeps in English: a split, the comparison table's columns
 SPLITS = {"train": N_("training set"), "test": N_("test set")}
 COMPARISON = {
     "parameter": N_("parameter"),
@@ -50,12 +41,6 @@ COMPARISON = {
     "least squares (exact)": N_("least squares (exact)"),
     "difference": N_("difference"),
 }
-
-
-def label(table: dict[str, str], value: str) -> str:
-    """A code word (a status, a column) as people read it; one the table lacks as it is."""
-    text = table.get(value)
-    return _(text) if text else value
 
 
 def message_id(value: object) -> str:
@@ -107,7 +92,7 @@ def stored_run_view(run_id: str) -> None:
             "**{name}**: {status} after {done:,} of {total:,} epochs. This server no longer holds it (it restarted, or the run "
             "ended a while ago), so this is what was saved: read-only. Its full record is on the Runs page.",
             name=md(run["name"] or run["id"][:8]),
-            status=label(STATUS, run["status"]),
+            status=status_label(run["status"]),
             done=run["epochs_done"],
             total=run["config"].get("epochs", 0),
         )
@@ -422,7 +407,13 @@ controls = running and live.mine
 
 ds = state.current_dataset()
 prep = state.data_prep()
-said = {"name": md(state.dataset_label(ds)), "rows": len(ds), "features": md_list(ds.features), "target": md(ds.target), "test": prep["test_fraction"]}
+said = {
+    "name": md(state.dataset_label(ds)),
+    "rows": len(ds),
+    "features": md_list(ds.features),
+    "target": md(ds.target),
+    "test": prep["test_fraction"],
+}
 if prep["standardize"]:
     st.caption(_("Training on **{name}** ({rows:,} rows; {features} → {target}); standardized features, {test:.0%} held out for "
                  "testing. Change these on the Data page.", **said))  # fmt: skip

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+
+from core.i18n import _
 
 # what makes Markdown, LaTeX ($…$), a link ([…](…)), an icon or emoji (:name:) or HTML of a name mid-sentence; an
 # underscore only where it could open or close emphasis (area_m2 and 面积_m2 stay as they are)
@@ -28,3 +30,10 @@ def readable(value: object, digits: int = 4) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
         return value
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def label(table: Mapping[str, str], value: object) -> object:
+    """A word the code keeps in English (a status, a column's key) as the reader says it, from a table of N_-marked
+    ids; a value the table lacks (a name someone typed, a number) as it is."""
+    text = table.get(value) if isinstance(value, str) else None
+    return _(text) if text else value

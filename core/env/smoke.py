@@ -164,7 +164,7 @@ def _tflops(torch: Any, device: str, dtype: Any, n: int, tf32: bool) -> Event:
     prev = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32
     try:
-        per, _ = _timed(torch, device, lambda: a @ b)
+        per = _timed(torch, device, lambda: a @ b)[0]
     finally:
         torch.backends.cuda.matmul.allow_tf32 = prev
     tflops = 2 * n**3 / per / 1e12
@@ -174,7 +174,7 @@ def _tflops(torch: Any, device: str, dtype: Any, n: int, tf32: bool) -> Event:
 def _bandwidth(torch: Any, device: str, nbytes: int) -> Event:
     x = torch.empty(nbytes // 4, dtype=torch.float32, device=device)
     y = torch.empty_like(x)
-    per, _ = _timed(torch, device, lambda: y.copy_(x))
+    per = _timed(torch, device, lambda: y.copy_(x))[0]
     gbs = 2 * nbytes / per / 1e9  # a copy reads and writes every byte
     text = Message("{gbs:.0f} GB/s device memory (copy of {mib:.0f} MiB)", {"gbs": gbs, "mib": nbytes / MIB})
     return {"message": text, "gb_per_s": round(gbs, 1)}
@@ -184,7 +184,7 @@ def _copy(torch: Any, device: str, nbytes: int, to_device: bool) -> Event:
     host = torch.empty(nbytes // 4, dtype=torch.float32).pin_memory()
     dev = torch.empty(nbytes // 4, dtype=torch.float32, device=device)
     src, dst = (host, dev) if to_device else (dev, host)
-    per, _ = _timed(torch, device, lambda: dst.copy_(src, non_blocking=True))
+    per = _timed(torch, device, lambda: dst.copy_(src, non_blocking=True))[0]
     gbs = nbytes / per / 1e9
     return {
         "message": Message("{gbs:.1f} GB/s (pinned host memory, {mib:.0f} MiB)", {"gbs": gbs, "mib": nbytes / MIB}),

@@ -39,3 +39,24 @@ def test_a_message_id_is_always_a_plain_string_literal():
 @pytest.mark.parametrize("text", ["{a}", "{a:,} and {b:.3g}", "no fields"])
 def test_fields_reads_names_and_formats(text):
     assert fields(text) == sorted((n, s) for n, s in {"{a}": [("a", "")], "{a:,} and {b:.3g}": [("a", ","), ("b", ".3g")]}.get(text, []))
+
+
+def test_nothing_hides_the_translation_function_behind_a_throwaway_variable():
+    """`per, _ = …` in a function of a module that imports _ makes _ a local: a later _("…") in that function
+    calls the throwaway (found twice while translating). Comprehensions have their own scope and may use it."""
+    own_scope = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda, ast.FunctionDef, ast.ClassDef)
+
+    def stores(node: ast.AST):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Name) and child.id == "_" and isinstance(child.ctx, ast.Store):
+                yield child.lineno
+            if not isinstance(child, own_scope):
+                yield from stores(child)
+
+    bad = []
+    for path in extract.source_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.ImportFrom) and n.module == "core.i18n" and any(a.name == "_" for a in n.names) for n in tree.body):
+            scopes = [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]
+            bad += [f"{path.relative_to(extract.ROOT)}:{line}" for scope in scopes for line in stores(scope)]
+    assert bad == []
