@@ -212,38 +212,12 @@ def to_dataset(table: Table, target: str | None = None, features: list[str] | No
 def _dataset(X: pd.DataFrame, y: pd.Series, source: str, delimiter: str, encoding: str, has_header: bool, dropped: dict) -> Dataset:
     """The checks every reading ends with (enough rows, no constant column) and the spec that rebuilds it."""
     features, target = list(X.columns), str(y.name)
-    if len(y) < len(features) + 2:
-        raise DataError(
-            "Too few rows: {rows} usable row(s) for {features} feature(s); need at least {need}. Add rows or use fewer features.",
-            rows=len(y),
-            features=len(features),
-            need=len(features) + 2,
-        )
-    for c, values in [*((c, X[c].to_numpy()) for c in features), (target, y.to_numpy())]:
-        if values.min() == values.max():
-            if c == target:
-                raise DataError(
-                    "Column {name!r} has the same value ({value:g}) in every row: nothing to predict. Pick another column.",
-                    name=c,
-                    value=float(values[0]),
-                )
-            raise DataError(
-                "Column {name!r} has the same value ({value:g}) in every row: it carries no information and makes the fit singular. "
-                "Pick another column.",
-                name=c,
-                value=float(values[0]),
-            )
-    spec = {
-        "csv": os.path.basename(source),
-        "target": target,
-        "features": features,
-        "delimiter": delimiter,
-        "encoding": encoding,
-        "has_header": has_header,
-        "dropped": dropped,
-    }
-    desc = f"{os.path.basename(source)}: {', '.join(features)} → {target}."
-    name = spec["csv"] or "csv"  # the file's own name: a person uploads several, and "csv" told them apart from nothing
+    if len(y) >= len(features) + 2:
+        columns = [*(X[c].to_numpy() for c in features), y.to_numpy()]
+        check_rows(features, target, len(y), np.array([v.min() for v in columns]), np.array([v.max() for v in columns]))
+    else:
+        check_rows(features, target, len(y), np.zeros(0), np.zeros(0))
+    spec, desc, name = dataset_spec(source, features, target, delimiter, encoding, has_header, dropped)
     return Dataset(X=X, y=y, name=name, description=desc, spec=spec)
 
 
@@ -277,6 +251,20 @@ def _read_typed(path: str | os.PathLike, target: str | None, features: list[str]
         return None
     if lines - 1 > limits.max_rows or os.path.getsize(path) > limits.max_bytes:
         return None  # the text-cell reader refuses it, with the message a person reads
+    if (plan := _typed_plan(head, target, features, limits)) is None:
+        return None
+    sample, columns, keep = plan
+    block = _typed_block(path, sample, columns, keep, lines, int(sample.has_header))
+    if block is None:
+        return None
+    X = pd.DataFrame(block[:-1].T, columns=keep[:-1], copy=False)
+    y = pd.Series(block[-1], name=keep[-1], copy=False)
+    return _dataset(X, y, str(path), sample.delimiter, sample.encoding, sample.has_header, {"rows": 0})
+
+
+def _typed_plan(head: bytes, target: str | None, features: list[str] | None, limits: Limits) -> tuple[Table, list[str], list[str]] | None:
+    """From the file's first 64 KiB: its format (a Table of those lines), every column, and the columns to keep
+    (features, then the target); None unless every cell there is a plain number and the columns asked for exist."""
     if len(head) == 65536:
         head = head[: head.rfind(b"\n") + 1]  # whole lines only
     try:
@@ -290,17 +278,24 @@ def _read_typed(path: str | os.PathLike, target: str | None, features: list[str]
     features = [c for c in columns if c != target] if features is None else list(features)
     if target not in columns or target in features or not features or any(f not in columns for f in features):
         return None
-    keep = [*features, target]
+    return sample, columns, [*features, target]
+
+
+def _typed_block(
+    source: str | os.PathLike | IO[bytes], sample: Table, columns: list[str], keep: list[str], lines: int, skip: int
+) -> np.ndarray | None:
+    """The kept columns of source's rows as a (columns, rows) float64 block, in chunks of TYPED_CHUNK_ROWS; lines
+    bounds the rows (a newline count). None at the first cell that is not a finite number."""
     block = np.empty((len(keep), lines + 1))  # a row per column: the frame's own column-major storage
     n = 0
     try:
         reader = pd.read_csv(
-            path,
+            source,
             sep=sample.delimiter,
             encoding=sample.encoding,
             header=None,
             names=columns,
-            skiprows=int(sample.has_header),
+            skiprows=skip,
             usecols=keep,
             dtype=np.float64,
             chunksize=TYPED_CHUNK_ROWS,
@@ -314,9 +309,121 @@ def _read_typed(path: str | os.PathLike, target: str | None, features: list[str]
             n += len(values)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
         return None
-    X = pd.DataFrame(block[:-1, :n].T, columns=features, copy=False)
-    y = pd.Series(block[-1, :n], name=target, copy=False)
-    return _dataset(X, y, str(path), sample.delimiter, sample.encoding, sample.has_header, {"rows": 0})
+    return block[:, :n]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One process's share of a CSV of plain numbers (core.training.shards puts the shares together)."""
+
+    X: pd.DataFrame  # this part's rows only
+    y: pd.Series
+    source: str
+    delimiter: str
+    encoding: str
+    has_header: bool
+
+
+def read_typed_part(
+    path: str | os.PathLike, part: int, parts: int, target: str | None = None, features: list[str] | None = None
+) -> Part | None:
+    """Part `part` of `parts` of a file of plain numbers: the lines that start in that share of its data bytes.
+
+    The file's bytes after the header are cut into `parts` equal ranges, each moved to the next line start, so every
+    line falls in exactly one part and a process reads (and holds) only its own: under torchrun a rank of W reads
+    ~1/W of the file. The header and format come from the first 64 KiB, read by every part. None where the file is
+    not plain numbers (or cannot be read): the caller must then read it whole, with load_csv, on every rank alike."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+            size = f.seek(0, io.SEEK_END)
+            if (plan := _typed_plan(head, target, features, NO_LIMITS)) is None:
+                return None
+            sample, columns, keep = plan
+            start = _line_end(f, 0) if sample.has_header else 0  # the first data byte
+            lo, hi = (_line_start(f, start + (size - start) * k // parts, start) for k in (part, part + 1))
+            f.seek(lo)
+            lines = sum(f.read(min(1 << 24, hi - at)).count(b"\n") for at in range(lo, hi, 1 << 24))
+            f.seek(lo)
+            block = _typed_block(io.BufferedReader(_Window(f, hi - lo)), sample, columns, keep, lines, 0)
+    except OSError:
+        return None
+    if block is None:
+        return None
+    X = pd.DataFrame(block[:-1].T, columns=keep[:-1], copy=False)
+    y = pd.Series(block[-1], name=keep[-1], copy=False)
+    return Part(X, y, str(path), sample.delimiter, sample.encoding, sample.has_header)
+
+
+def _line_end(f: IO[bytes], at: int) -> int:
+    """The offset just past the newline that ends the line holding byte at (the file's size if none does)."""
+    f.seek(at)
+    f.readline()
+    return f.tell()
+
+
+def _line_start(f: IO[bytes], at: int, first: int) -> int:
+    """The first line start at or after byte at (first: where the data's first line starts)."""
+    return first if at <= first else _line_end(f, at - 1)
+
+
+class _Window(io.RawIOBase):
+    """The next `length` bytes of an open file, as a stream of their own: pandas reads a part in chunks, never whole."""
+
+    def __init__(self, f: IO[bytes], length: int):
+        self.f, self.left = f, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.f.readinto(memoryview(buffer)[: min(len(buffer), self.left)])
+        self.left -= n
+        return n
+
+
+def check_rows(features: list[str], target: str, n: int, lows: np.ndarray, highs: np.ndarray) -> None:
+    """Enough rows, and no column the same in every row (lows, highs: each column's least and greatest, features
+    then target). Split out so ranks that each hold a part can check the whole from reduced numbers."""
+    if n < len(features) + 2:
+        raise DataError(
+            "Too few rows: {rows} usable row(s) for {features} feature(s); need at least {need}. Add rows or use fewer features.",
+            rows=n,
+            features=len(features),
+            need=len(features) + 2,
+        )
+    for c, low, high in zip([*features, target], lows, highs):
+        if low == high:
+            if c == target:
+                raise DataError(
+                    "Column {name!r} has the same value ({value:g}) in every row: nothing to predict. Pick another column.",
+                    name=c,
+                    value=float(low),
+                )
+            raise DataError(
+                "Column {name!r} has the same value ({value:g}) in every row: it carries no information and makes the fit singular. "
+                "Pick another column.",
+                name=c,
+                value=float(low),
+            )
+
+
+def dataset_spec(
+    source: str, features: list[str], target: str, delimiter: str, encoding: str, has_header: bool, dropped: dict
+) -> tuple[dict, str, str]:
+    """The spec that rebuilds a CSV's dataset, its description and its name."""
+    spec = {
+        "csv": os.path.basename(source),
+        "target": target,
+        "features": features,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "has_header": has_header,
+        "dropped": dropped,
+    }
+    desc = f"{os.path.basename(source)}: {', '.join(features)} → {target}."
+    name = spec["csv"] or "csv"  # the file's own name: a person uploads several, and "csv" told them apart from nothing
+    return spec, desc, name
 
 
 @contextmanager
