@@ -97,6 +97,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": result.config,
         "world_size": _world_size(),
     }
+    if rows is not None:  # how many rows each rank read or drew (its own shard)
+        from core.training.shards import rows_per_rank
+
+        summary["rows_per_rank"] = rows_per_rank(len(ds))
     if quiet:
         return 0 if result.status != "diverged" else 3
     if args.json:

@@ -50,7 +50,7 @@ def load_csv_shard(path: str | os.PathLike, target: str | None, rank: int, world
         lo, hi = row_range(len(ds), rank, world)
         X, y = ds.X.iloc[lo:hi].reset_index(drop=True), ds.y.iloc[lo:hi].reset_index(drop=True)
         return Dataset(X=X, y=y, name=ds.name, description=ds.description, spec=ds.spec), Rows(lo, len(ds))
-    counts = _all_gather(torch.tensor([float(len(part.y))], dtype=torch.float64)).flatten().long().tolist()
+    counts = rows_per_rank(len(part.y))
     lo, n = sum(counts[:rank]), sum(counts)
     columns = [*(part.X[c].to_numpy() for c in part.X.columns), part.y.to_numpy()]
     empty = len(part.y) == 0
@@ -60,6 +60,11 @@ def load_csv_shard(path: str | os.PathLike, target: str | None, rank: int, world
     check_rows(features, target, n, lows, highs)  # the whole file's checks, on every rank alike
     spec, desc, name = dataset_spec(part.source, features, target, part.delimiter, part.encoding, part.has_header, {"rows": 0})
     return Dataset(X=part.X, y=part.y, name=name, description=desc, spec=spec), Rows(lo, n)
+
+
+def rows_per_rank(count: int) -> list[int]:
+    """Every rank's count of rows, in rank order (for the CLI's summary; tests check each rank read only its share)."""
+    return _all_gather(torch.tensor([float(count)], dtype=torch.float64)).flatten().long().tolist()
 
 
 def global_stats(X: np.ndarray, y: np.ndarray, rows: np.ndarray | None) -> ColumnStats | None:
