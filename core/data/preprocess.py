@@ -68,8 +68,10 @@ def holdout_mask(n: int, test_fraction: float, seed: int) -> np.ndarray | None:
         raise DataError("The test split leaves no training rows.")
     if n_test == 0:
         return None
+    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    np.random.default_rng(seed).shuffle(order)  # permutation(n)'s order (the same draws), in half its memory at 4-byte ints
     test = np.zeros(n, dtype=bool)
-    test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
+    test[order[:n_test]] = True
     return test
 
 
