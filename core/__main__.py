@@ -98,9 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "world_size": _world_size(),
     }
     if rows is not None:  # how many rows each rank read or drew (its own shard)
-        from core.training.shards import rows_per_rank
-
-        summary["rows_per_rank"] = rows_per_rank(len(ds))
+        summary["rows_per_rank"] = list(rows.counts)
     if quiet:
         return 0 if result.status != "diverged" else 3
     if args.json:

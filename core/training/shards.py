@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from core.data.csv_reader import NO_LIMITS, check_rows, dataset_spec, load_csv, read_typed_part
+from core.data.csv_reader import NO_LIMITS, check_rows, dataset_spec, load_csv
+from core.data.csv_typed import read_typed_part
 from core.data.dataset import Dataset
 from core.data.moments import ColumnStats, column_stats
 from core.data.presets import make_rows
@@ -23,10 +24,12 @@ from core.data.presets import make_rows
 
 @dataclass(frozen=True)
 class Rows:
-    """This process holds rows [lo, lo + len(its dataset)) of a dataset of n rows."""
+    """This process holds rows [lo, lo + len(its dataset)) of a dataset of n rows; counts: every rank's count of
+    rows, in rank order (the CLI's summary shows them: each rank read only its share)."""
 
     lo: int
     n: int
+    counts: tuple[int, ...]
 
 
 def row_range(n: int, rank: int, world: int) -> tuple[int, int]:
@@ -37,7 +40,7 @@ def row_range(n: int, rank: int, world: int) -> tuple[int, int]:
 def load_preset_shard(preset: str, n: int, noise: float, seed: int, rank: int, world: int) -> tuple[Dataset, Rows]:
     """This rank's rows of a preset: a rank draws only the blocks of its range (see make_rows)."""
     lo, hi = row_range(n, rank, world)
-    return make_rows(preset, n, lo, hi, noise=noise, seed=seed), Rows(lo, n)
+    return make_rows(preset, n, lo, hi, noise=noise, seed=seed), Rows(lo, n, _counts(n, world))
 
 
 def load_csv_shard(path: str | os.PathLike, target: str | None, rank: int, world: int) -> tuple[Dataset, Rows]:
@@ -49,8 +52,8 @@ def load_csv_shard(path: str | os.PathLike, target: str | None, rank: int, world
         ds = load_csv(path, target=target, limits=NO_LIMITS)
         lo, hi = row_range(len(ds), rank, world)
         X, y = ds.X.iloc[lo:hi].reset_index(drop=True), ds.y.iloc[lo:hi].reset_index(drop=True)
-        return Dataset(X=X, y=y, name=ds.name, description=ds.description, spec=ds.spec), Rows(lo, len(ds))
-    counts = rows_per_rank(len(part.y))
+        return Dataset(X=X, y=y, name=ds.name, description=ds.description, spec=ds.spec), Rows(lo, len(ds), _counts(len(ds), world))
+    counts = _all_gather(torch.tensor([float(len(part.y))], dtype=torch.float64)).flatten().long().tolist()
     lo, n = sum(counts[:rank]), sum(counts)
     columns = [*(part.X[c].to_numpy() for c in part.X.columns), part.y.to_numpy()]
     empty = len(part.y) == 0
@@ -59,12 +62,11 @@ def load_csv_shard(path: str | os.PathLike, target: str | None, rank: int, world
     features, target = list(part.X.columns), str(part.y.name)
     check_rows(features, target, n, lows, highs)  # the whole file's checks, on every rank alike
     spec, desc, name = dataset_spec(part.source, features, target, part.delimiter, part.encoding, part.has_header, {"rows": 0})
-    return Dataset(X=part.X, y=part.y, name=name, description=desc, spec=spec), Rows(lo, n)
+    return Dataset(X=part.X, y=part.y, name=name, description=desc, spec=spec), Rows(lo, n, tuple(counts))
 
 
-def rows_per_rank(count: int) -> list[int]:
-    """Every rank's count of rows, in rank order (for the CLI's summary; tests check each rank read only its share)."""
-    return _all_gather(torch.tensor([float(count)], dtype=torch.float64)).flatten().long().tolist()
+def _counts(n: int, world: int) -> tuple[int, ...]:
+    return tuple(hi - lo for lo, hi in (row_range(n, r, world) for r in range(world)))
 
 
 def global_stats(X: np.ndarray, y: np.ndarray, rows: np.ndarray | None) -> ColumnStats | None:
