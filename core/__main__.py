@@ -50,7 +50,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     quiet = _rank() != 0
 
-    if args.csv:  # no caps here: this machine's memory is the limit (the hosted app's caps are LIMITS)
+    rows = None
+    if _world_size() > 1:  # each rank reads or draws only its own range of the rows (core.training.shards)
+        from core.training.shards import load_csv_shard, load_preset_shard
+
+        rank, world = _rank(), _world_size()
+        if args.csv:
+            ds, rows = load_csv_shard(args.csv, args.target, rank, world)
+        else:
+            ds, rows = load_preset_shard(args.preset, args.n, args.noise, args.data_seed, rank, world)
+    elif args.csv:  # no caps here: this machine's memory is the limit (the hosted app's caps are LIMITS)
         ds = load_csv(args.csv, target=args.target, limits=NO_LIMITS)
     else:
         ds = make_dataset(args.preset, n=args.n, noise=args.noise, seed=args.data_seed)
@@ -75,7 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     )
                 )
 
-    result = train(ds, cfg, on_epoch=on_epoch)
+    result = train(ds, cfg, on_epoch=on_epoch, rows=rows)
     summary = {
         "summary": True,
         "status": result.status,
@@ -88,6 +97,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": result.config,
         "world_size": _world_size(),
     }
+    if rows is not None:  # how many rows each rank read or drew (its own shard)
+        summary["rows_per_rank"] = list(rows.counts)
     if quiet:
         return 0 if result.status != "diverged" else 3
     if args.json:

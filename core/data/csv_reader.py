@@ -212,38 +212,12 @@ def to_dataset(table: Table, target: str | None = None, features: list[str] | No
 def _dataset(X: pd.DataFrame, y: pd.Series, source: str, delimiter: str, encoding: str, has_header: bool, dropped: dict) -> Dataset:
     """The checks every reading ends with (enough rows, no constant column) and the spec that rebuilds it."""
     features, target = list(X.columns), str(y.name)
-    if len(y) < len(features) + 2:
-        raise DataError(
-            "Too few rows: {rows} usable row(s) for {features} feature(s); need at least {need}. Add rows or use fewer features.",
-            rows=len(y),
-            features=len(features),
-            need=len(features) + 2,
-        )
-    for c, values in [*((c, X[c].to_numpy()) for c in features), (target, y.to_numpy())]:
-        if values.min() == values.max():
-            if c == target:
-                raise DataError(
-                    "Column {name!r} has the same value ({value:g}) in every row: nothing to predict. Pick another column.",
-                    name=c,
-                    value=float(values[0]),
-                )
-            raise DataError(
-                "Column {name!r} has the same value ({value:g}) in every row: it carries no information and makes the fit singular. "
-                "Pick another column.",
-                name=c,
-                value=float(values[0]),
-            )
-    spec = {
-        "csv": os.path.basename(source),
-        "target": target,
-        "features": features,
-        "delimiter": delimiter,
-        "encoding": encoding,
-        "has_header": has_header,
-        "dropped": dropped,
-    }
-    desc = f"{os.path.basename(source)}: {', '.join(features)} → {target}."
-    name = spec["csv"] or "csv"  # the file's own name: a person uploads several, and "csv" told them apart from nothing
+    if len(y) >= len(features) + 2:
+        columns = [*(X[c].to_numpy() for c in features), y.to_numpy()]
+        check_rows(features, target, len(y), np.array([v.min() for v in columns]), np.array([v.max() for v in columns]))
+    else:
+        check_rows(features, target, len(y), np.zeros(0), np.zeros(0))
+    spec, desc, name = dataset_spec(source, features, target, delimiter, encoding, has_header, dropped)
     return Dataset(X=X, y=y, name=name, description=desc, spec=spec)
 
 
@@ -259,64 +233,56 @@ def load_csv(
     A file on disk that holds only plain numbers is read typed, in chunks, straight into float64 columns (10M rows:
     ~1.5 s and ~1.5× the data's size, where the text-cell reader below takes ~65 s and ~4 GB). Anything else, or
     any cell that does not read as a finite number, goes through the text-cell reader, which names every bad cell."""
-    if isinstance(source, (str, os.PathLike)) and (ds := _read_typed(source, target, features, limits)) is not None:
-        return ds
+    if isinstance(source, (str, os.PathLike)):
+        from core.data.csv_typed import read_typed  # which imports this module
+
+        if (ds := read_typed(source, target, features, limits)) is not None:
+            return ds
     return to_dataset(read_table(source, limits), target=target, features=features, on_bad=on_bad)
 
 
-TYPED_CHUNK_ROWS = 1 << 18
+def check_rows(features: list[str], target: str, n: int, lows: np.ndarray, highs: np.ndarray) -> None:
+    """Enough rows, and no column the same in every row (lows, highs: each column's least and greatest, features
+    then target). Split out so ranks that each hold a part can check the whole from reduced numbers."""
+    if n < len(features) + 2:
+        raise DataError(
+            "Too few rows: {rows} usable row(s) for {features} feature(s); need at least {need}. Add rows or use fewer features.",
+            rows=n,
+            features=len(features),
+            need=len(features) + 2,
+        )
+    for c, low, high in zip([*features, target], lows, highs):
+        if low == high:
+            if c == target:
+                raise DataError(
+                    "Column {name!r} has the same value ({value:g}) in every row: nothing to predict. Pick another column.",
+                    name=c,
+                    value=float(low),
+                )
+            raise DataError(
+                "Column {name!r} has the same value ({value:g}) in every row: it carries no information and makes the fit singular. "
+                "Pick another column.",
+                name=c,
+                value=float(low),
+            )
 
 
-def _read_typed(path: str | os.PathLike, target: str | None, features: list[str] | None, limits: Limits) -> Dataset | None:
-    """The whole file as numbers, or None where the text-cell reader must decide (text columns, bad cells, caps)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(65536)
-            lines = head.count(b"\n") + sum(b.count(b"\n") for b in iter(lambda: f.read(1 << 24), b""))
-    except OSError:
-        return None
-    if lines - 1 > limits.max_rows or os.path.getsize(path) > limits.max_bytes:
-        return None  # the text-cell reader refuses it, with the message a person reads
-    if len(head) == 65536:
-        head = head[: head.rfind(b"\n") + 1]  # whole lines only
-    try:
-        sample = read_table(io.BytesIO(head), limits)
-    except DataError:
-        return None
-    columns = sample.columns
-    if set(sample.numeric_columns()) != set(columns) or sample.cells.map(lambda c: not c.strip()).to_numpy().any():
-        return None  # a text column, or an empty cell: the text-cell reader decides what to keep and what to say
-    target = columns[-1] if target is None else target
-    features = [c for c in columns if c != target] if features is None else list(features)
-    if target not in columns or target in features or not features or any(f not in columns for f in features):
-        return None
-    keep = [*features, target]
-    block = np.empty((len(keep), lines + 1))  # a row per column: the frame's own column-major storage
-    n = 0
-    try:
-        reader = pd.read_csv(
-            path,
-            sep=sample.delimiter,
-            encoding=sample.encoding,
-            header=None,
-            names=columns,
-            skiprows=int(sample.has_header),
-            usecols=keep,
-            dtype=np.float64,
-            chunksize=TYPED_CHUNK_ROWS,
-            index_col=False,
-        )  # fmt: skip  (pandas 3 parses floats correctly rounded, as float() does: tests/unit/data/test_typed_csv.py)
-        for chunk in reader:
-            values = chunk[keep].to_numpy()
-            if n + len(values) > block.shape[1] or not np.isfinite(values).all():
-                return None
-            block[:, n : n + len(values)] = values.T
-            n += len(values)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
-        return None
-    X = pd.DataFrame(block[:-1, :n].T, columns=features, copy=False)
-    y = pd.Series(block[-1, :n], name=target, copy=False)
-    return _dataset(X, y, str(path), sample.delimiter, sample.encoding, sample.has_header, {"rows": 0})
+def dataset_spec(
+    source: str, features: list[str], target: str, delimiter: str, encoding: str, has_header: bool, dropped: dict
+) -> tuple[dict, str, str]:
+    """The spec that rebuilds a CSV's dataset, its description and its name."""
+    spec = {
+        "csv": os.path.basename(source),
+        "target": target,
+        "features": features,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "has_header": has_header,
+        "dropped": dropped,
+    }
+    desc = f"{os.path.basename(source)}: {', '.join(features)} → {target}."
+    name = spec["csv"] or "csv"  # the file's own name: a person uploads several, and "csv" told them apart from nothing
+    return spec, desc, name
 
 
 @contextmanager

@@ -52,16 +52,27 @@ def _term_name(base: list[str], term: tuple[int, ...]) -> str:
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded train/test row indices. Torch-free so the server can compute the same split."""
+    test = holdout_mask(n, test_fraction, seed)
+    if test is None:  # every row trains: no permutation to draw (sorted, it was 0 … n−1 anyway)
+        return np.arange(n), np.arange(0)
+    return np.flatnonzero(~test), np.flatnonzero(test)  # sorted, as np.sort gave them, in O(n) instead of O(n log n)
+
+
+def holdout_mask(n: int, test_fraction: float, seed: int) -> np.ndarray | None:
+    """split()'s test rows as a mask over the n rows, None when there are none: under torchrun a rank that holds
+    only a range of the rows takes its part of the one split from it, without reading the other rows."""
     if not 0.0 <= test_fraction < 1.0:
         raise DataError("test_fraction must be in [0, 1); got {fraction}.", fraction=test_fraction)
     n_test = int(round(n * test_fraction))
     if n - n_test < 1:
         raise DataError("The test split leaves no training rows.")
-    if n_test == 0:  # every row trains: no permutation to draw (sorted, it was 0 … n−1 anyway)
-        return np.arange(n), np.arange(0)
+    if n_test == 0:
+        return None
+    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    np.random.default_rng(seed).shuffle(order)  # permutation(n)'s order (the same draws), in half its memory at 4-byte ints
     test = np.zeros(n, dtype=bool)
-    test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
-    return np.flatnonzero(~test), np.flatnonzero(test)  # sorted, as np.sort gave them, in O(n) instead of O(n log n)
+    test[order[:n_test]] = True
+    return test
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -146,6 +147,62 @@ MAX_ROWS = 1_000_000_000  # make_dataset's own bound (the memory of one machine)
 
 def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1, seed: int = 0, **params: int) -> Dataset:
     """Build a preset; the same (preset, n, noise, seed, params) always gives the same data."""
+    return make_rows(preset, n, 0, n, noise, seed, **params)
+
+
+def make_rows(preset: str, n: int, lo: int, hi: int, noise: float = 0.1, seed: int = 0, **params: int) -> Dataset:
+    """Rows [lo, hi) of make_dataset(preset, n, noise, seed, **params): under torchrun each rank builds only its own.
+
+    Up to BLOCK_ABOVE rows the whole preset is drawn from one generator, as it always was (links and stored runs
+    rebuild exactly that data), and sliced. Above it the rows are drawn in blocks of BLOCK_ROWS, each from its own
+    generator seeded with (seed, block), so a process draws only the blocks its rows touch and every process draws
+    the same rows whatever the number of ranks."""
+    p, values = _checked(preset, n, noise, seed, params)
+    if not 0 <= lo <= hi <= n:
+        raise ValueError(f"rows [{lo}, {hi}) are not within the preset's {n}")
+    spec = {"preset": preset, "n": n, "noise": noise, "seed": seed, **values}
+    if n <= BLOCK_ABOVE:
+        X, y = p.build(np.random.default_rng(seed), n, noise, **values)
+        if (lo, hi) != (0, n):
+            X, y = X.iloc[lo:hi].reset_index(drop=True), y.iloc[lo:hi].reset_index(drop=True)
+    else:
+        X, y = _blocks(p, n, lo, hi, noise, seed, values)
+    return Dataset(X=X, y=y, name=preset, description=p.description, spec=spec)
+
+
+def _env_rows(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+# Above BLOCK_ABOVE rows (only the CLI gets there: the app caps a preset's n at Limits.max_rows) a preset is drawn in
+# blocks. The variables exist for tests, which exercise the blocks with a few thousand rows in spawned ranks.
+BLOCK_ABOVE = _env_rows("DESCENT_PRESET_BLOCK_ABOVE", 1_000_000)
+BLOCK_ROWS = _env_rows("DESCENT_PRESET_BLOCK_ROWS", 1 << 16)
+
+
+def _blocks(p: Preset, n: int, lo: int, hi: int, noise: float, seed: int, values: dict[str, int]) -> tuple[pd.DataFrame, pd.Series]:
+    """Rows [lo, hi) drawn block by block, written into one column-major array (no concatenation of frames)."""
+    out: np.ndarray | None = None
+    columns: list[str] = []
+    target = ""
+    for b in range(lo // BLOCK_ROWS, max(lo, hi - 1) // BLOCK_ROWS + 1):
+        start = b * BLOCK_ROWS
+        X, y = p.build(np.random.default_rng([seed, b]), min(BLOCK_ROWS, n - start), noise, **values)
+        if out is None:
+            columns, target = list(X.columns), str(y.name)
+            out = np.empty((len(columns) + 1, hi - lo))
+        a, z = max(lo, start) - start, min(hi, start + len(y)) - start  # the block's rows that are wanted
+        at = start + a - lo
+        out[:-1, at : at + z - a] = X.to_numpy(dtype=np.float64)[a:z].T
+        out[-1, at : at + z - a] = y.to_numpy(dtype=np.float64)[a:z]
+    return pd.DataFrame(out[:-1].T, columns=columns, copy=False), pd.Series(out[-1], name=target, copy=False)
+
+
+def _checked(preset: str, n: int, noise: float, seed: int, params: dict[str, int]) -> tuple[Preset, dict[str, int]]:
+    """The preset and its parameters, every value checked; raises DataError saying what to fix."""
     if preset not in PRESETS:
         raise DataError("Unknown preset {preset!r}; choose one of: {presets}.", preset=preset, presets=", ".join(PRESETS))
     if not 2 <= n <= MAX_ROWS:
@@ -176,6 +233,4 @@ def make_dataset(preset: str = "house_prices", n: int = 1000, noise: float = 0.1
                 preset=preset,
                 value=values[k],
             )
-    X, y = p.build(np.random.default_rng(seed), n, noise, **values)
-    spec = {"preset": preset, "n": n, "noise": noise, "seed": seed, **values}
-    return Dataset(X=X, y=y, name=preset, description=p.description, spec=spec)
+    return p, values

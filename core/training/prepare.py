@@ -14,9 +14,10 @@ import torch
 
 from core.data.dataset import Dataset
 from core.data.moments import CHUNK_ROWS, ColumnStats, column_stats
-from core.data.preprocess import Scaler, split
+from core.data.preprocess import Scaler, holdout_mask, split
 from core.training.config import TrainConfig
 from core.training.models import Moments
+from core.training.shards import Rows, global_stats
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Prepared:
     X_test: torch.Tensor | None
     y_test: torch.Tensor | None
     features_np: Callable[[], np.ndarray]  # the training rows as the optimizer sees them, float64 (only a diverged run's advice reads them)
+    sharded: bool = False  # under torchrun with Rows: X_train … y_test hold this rank's rows only
+    train_start: int = 0  # sharded: the position of this rank's first training row among every rank's training rows
 
 
 def uses_moments(cfg: TrainConfig, device: torch.device) -> bool:
@@ -38,7 +41,10 @@ def uses_moments(cfg: TrainConfig, device: torch.device) -> bool:
     return cfg.model == "linear" and cfg.loss == "mse" and not cfg.batch_size and not cfg.compile and device.type != "mps"
 
 
-def prepare(ds: Dataset, cfg: TrainConfig, device: torch.device, rank: int = 0, world: int = 1) -> Prepared:
+def prepare(ds: Dataset, cfg: TrainConfig, device: torch.device, rank: int = 0, world: int = 1, rows: Rows | None = None) -> Prepared:
+    """rows: ds holds only those rows of the whole (under torchrun, this rank's shard); None: ds is the whole."""
+    if rows is not None and world > 1:
+        return _prepare_shard(ds, cfg, device, rows)
     X, y = _columns(ds)
     n = len(y)
     train_idx, test_idx = split(n, cfg.test_fraction, cfg.seed)
@@ -61,6 +67,36 @@ def prepare(ds: Dataset, cfg: TrainConfig, device: torch.device, rank: int = 0, 
     X_tr, y_tr = _standardized(X, y, rows, scaler, device)
     X_te, y_te = _standardized(X, y, test_idx, scaler, device)
     return Prepared(scaler, len(train_idx), len(test_idx), None, None, X_tr, y_tr, X_te, y_te, features_np)
+
+
+def _prepare_shard(ds: Dataset, cfg: TrainConfig, device: torch.device, rows: Rows) -> Prepared:
+    """The same split and z-scores as one process over the whole data, from this rank's rows and numbers the size
+    of a column gathered from the others: the split's mask over all n rows (n booleans; no row read), the scaler's
+    and the moments' statistics merged across ranks."""
+    X, y = _columns(ds)
+    m = len(y)
+    mask = holdout_mask(rows.n, cfg.test_fraction, cfg.seed)
+    mine = None if mask is None else mask[rows.lo : rows.lo + m]
+    train_rows = None if mine is None else np.flatnonzero(~mine)  # None: every row of this rank trains
+    test_rows = np.arange(0) if mine is None else np.flatnonzero(mine)
+    n_test = 0 if mask is None else int(np.count_nonzero(mask))
+    n_train = rows.n - n_test
+    train_start = rows.lo - (0 if mask is None else int(np.count_nonzero(mask[: rows.lo])))
+    d = X.shape[1]
+    stats = global_stats(X, y, train_rows)
+    scaler = Scaler.from_stats(stats) if cfg.standardize else Scaler.identity(d)
+
+    def features_np() -> np.ndarray:  # this rank's training rows: enough for a diverged run's advice
+        return scaler.transform(X if train_rows is None else X[train_rows], y if train_rows is None else y[train_rows])[0]
+
+    if uses_moments(cfg, device):  # the merged statistics are the whole training set's: nothing left to reduce
+        test_stats = global_stats(X, y, test_rows) if n_test else None
+        train_m = _moments(stats, scaler, device)
+        test_m = _moments(test_stats, scaler, device) if test_stats is not None else None
+        return Prepared(scaler, n_train, n_test, train_m, test_m, None, None, None, None, features_np, True, train_start)
+    X_tr, y_tr = _standardized(X, y, train_rows, scaler, device)
+    X_te, y_te = _standardized(X, y, test_rows, scaler, device)
+    return Prepared(scaler, n_train, n_test, None, None, X_tr, y_tr, X_te, y_te, features_np, True, train_start)
 
 
 def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:

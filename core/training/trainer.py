@@ -23,6 +23,7 @@ from core.training.config import ConfigError, TrainConfig
 from core.training.models import build, loss_and_grad, loss_value
 from core.training.optimum import stable_lr, suggested_rate_and_epochs
 from core.training.prepare import prepare
+from core.training.shards import Rows
 
 __all__ = ["ConfigError", "TrainConfig", "TrainResult", "resolve_device", "train"]
 
@@ -158,8 +159,12 @@ def train(
     cfg: TrainConfig,
     on_epoch: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    rows: Rows | None = None,
 ) -> TrainResult:
-    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (on a GPU in chunks: see FlushClock)."""
+    """Train cfg.model on ds. on_epoch gets every epoch's row, in order (on a GPU in chunks: see FlushClock).
+
+    Under torchrun, rows says which rows of the whole ds holds (this rank's shard: core.training.shards); without
+    it every rank holds the whole and trains on every world-th training row."""
     cfg.validate()
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
@@ -171,12 +176,16 @@ def train(
         raise ConfigError(
             "init_params needs {n} numbers (a weight per feature, then the bias); got {got}.", n=n_features + 1, got=len(cfg.init_params)
         )
-    rank, world = _world()  # under torchrun: this process trains on every world-th training row
-    data = prepare(ds, cfg, device, rank, world)
+    rank, world = _world()  # under torchrun: this process trains on its own rows (rows), or every world-th training row
+    data = prepare(ds, cfg, device, rank, world, rows)
     scaler, n_train, has_test = data.scaler, data.n_train, data.n_test > 0
     train_moments, test_moments = data.train_moments, data.test_moments
     X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
-    X_shard, y_shard = (X_train, y_train) if world == 1 or X_train is None else (X_train[rank::world], y_train[rank::world])
+    sharded = data.sharded
+    X_shard, y_shard = (X_train, y_train) if world == 1 or X_train is None or sharded else (X_train[rank::world], y_train[rank::world])
+    if sharded and y_train is not None:  # this rank's training rows are the training rows [mine_lo, mine_hi) of every rank's
+        mine_lo = data.train_start
+        mine_hi = mine_lo + len(y_train)
 
     model = build(cfg.model, n_features, cfg.hidden, cfg.activation).to(device)
     model.init_(cfg.init, gen, cfg.init_params)
@@ -276,11 +285,17 @@ def train(
                         xb, yb, batch_rows = X_shard, y_shard, n_train
                     else:
                         batch_rows = len(idx)  # across every rank
-                        idx = idx if world == 1 else idx[rank::world]
+                        if sharded:  # the batch's rows that this rank holds, as its own row numbers
+                            idx = idx[(idx >= mine_lo) & (idx < mine_hi)] - mine_lo
+                        elif world > 1:
+                            idx = idx[rank::world]
                         xb, yb = X_train[idx], y_train[idx]
                     with autocast:
                         pred = forward(xb)
-                    loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
+                    if len(yb):
+                        loss, dpred = loss_and_grad(cfg.loss, pred.float(), yb, cfg.huber_delta)
+                    else:  # sharded, and none of the batch's rows is this rank's: it adds nothing, yet DDP's backward runs on every rank
+                        loss, dpred = no_test, torch.zeros_like(pred, dtype=torch.float32)
                     if ddp:  # DDP averages the ranks' gradients: weighed by their rows, the mean is one process's gradient
                         dpred = dpred * (len(yb) / batch_rows * world)
                     model.backward(xb, pred, dpred.to(pred.dtype))
@@ -291,7 +306,9 @@ def train(
                     total = loss if idx is None else total + loss * batch_rows
                 epoch_loss = total if batches[0] is None else total / n_train
                 with torch.no_grad(), autocast:
-                    test = loss_value(cfg.loss, forward(X_test).float(), y_test, cfg.huber_delta) if has_test else no_test
+                    test = loss_value(cfg.loss, forward(X_test).float(), y_test, cfg.huber_delta) if has_test and len(y_test) else no_test
+                if has_test and sharded:  # each rank holds some of the test rows: their mean, weighed by share
+                    test = _all_reduce_share(test, len(y_test) / data.n_test, [])
                 weights = torch.cat((model.weight.detach(), model.bias.detach()[None])) if track else None
             # grad_norm: the epoch's last step, before clipping
             if on_cpu:  # reading a number costs nothing here: no device-side record to build

@@ -43,7 +43,7 @@ def test_second_moments_are_those_of_the_transformed_rows():
     np.testing.assert_allclose(column_stats(X, y).second_moments(shift, scale), B.T @ B / 500, rtol=1e-10)
 
 
-@pytest.mark.parametrize("n, fraction, seed", [(10, 0.2, 0), (1001, 0.25, 7), (50, 0.0, 3)])
+@pytest.mark.parametrize("n, fraction, seed", [(10, 0.2, 0), (1001, 0.25, 7), (50, 0.0, 3), (200_003, 0.3, 11)])
 def test_split_is_the_sorted_permutation(n, fraction, seed):
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * fraction))

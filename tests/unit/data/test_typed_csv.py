@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import core.data.csv_reader as csv_reader
+import core.data.csv_typed as csv_typed
 from core.data import DataError, load_csv, make_dataset, read_table, to_dataset
 from core.data.csv_reader import NO_LIMITS, Limits
 
@@ -56,7 +57,7 @@ def test_a_file_of_plain_numbers_takes_the_typed_path(tmp_path, monkeypatch):
     path = tmp_path / "hp.csv"
     ds.frame().to_csv(path, index=False, float_format="%.17g")
     expected = careful(path)
-    monkeypatch.setattr(csv_reader, "TYPED_CHUNK_ROWS", 1000)  # several chunks
+    monkeypatch.setattr(csv_typed, "TYPED_CHUNK_ROWS", 1000)  # several chunks
     sample_only = csv_reader.read_table
 
     def read_table_of_a_sample(source, limits):
