@@ -301,6 +301,7 @@ class JobManager:
             live = [j.id for j in self._jobs.values() if not j.done]
             self._saver.later(lambda s: s.touch(live))
             self._saver.later(lambda s: s.mark_interrupted(stale_after_s=STALE_AFTER_S))
+            self._freed |= self._forget_finished()  # runs kept only while recent: past KEEP_RECENT_S the budget holds
         self._saver.retry(self._jobs.values())
         now, p = time.time(), self.policy
         owners = {j.owner for j in self._jobs.values()}
@@ -343,10 +344,10 @@ class JobManager:
 
         self._saver.then(end)
 
-    def _forget_finished(self) -> None:
-        """Keep the newest finished jobs within KEEP_FINISHED and KEEP_FINISHED_MB; the newest, and those that ended within
-        KEEP_RECENT_S, always stay, so whoever watched one sees it end. Forgotten runs are the store's. Caller holds the lock."""
-        finished = [j for j in self._jobs.values() if j.done]  # oldest first: a dict keeps its insertion order
+    def _forget_finished(self) -> bool:
+        """Keep the newest finished jobs within KEEP_FINISHED and KEEP_FINISHED_MB, but always the newest and those ended within
+        KEEP_RECENT_S (whoever watched one sees it end); the rest are the store's. True if any went. Caller holds the lock."""
+        finished, before = [j for j in self._jobs.values() if j.done], len(self._jobs)  # oldest first: insertion order
         held, recent = sum(map(held_bytes, finished)), time.time() - KEEP_RECENT_S
         for old in (j for j in finished[:-1] if (j.finished_at or 0) <= recent):
             if len(finished) <= KEEP_FINISHED and held <= KEEP_FINISHED_MB * 2**20:
@@ -354,6 +355,7 @@ class JobManager:
             del self._jobs[old.id]
             finished.remove(old)
             held -= held_bytes(old)
+        return len(self._jobs) < before
 
     def _collect(self) -> None:
         while not self._closed:

@@ -1,6 +1,7 @@
 """The Chinese interface in Chromium: a lesson plays, a refused CSV says why in Chinese, Streamlit's own uploader
 words are ours, and the CJK font the page asks for is on this machine (.ci/run installs fonts-noto-cjk)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,20 @@ def test_a_refused_csv_says_why_in_chinese_and_the_uploader_speaks_chinese(serve
     expect(page.get_by_text("这是二进制文件，不是 CSV 文本")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("仍在使用之前的数据集。")).to_be_visible()
     expect(page.get_by_text("This is a binary file")).to_have_count(0)
+
+
+def test_a_first_visit_follows_the_browsers_language_and_the_url_keeps_it_across_pages(server_url, browser):
+    context = browser.new_context(locale="zh-CN")  # the browser says Accept-Language: zh-CN, navigator.language zh-CN
+    try:
+        page = context.new_page()
+        page.goto(server_url)
+        expect(page.get_by_text("从这里开始")).to_be_visible(timeout=30_000)
+        page.wait_for_url(re.compile(r"[?&]lang=zh"))  # a link copied from here opens in Chinese for anyone
+        page.get_by_test_id("stSidebarNav").get_by_text("训练记录", exact=True).click()
+        expect(page.get_by_role("heading", name="训练记录")).to_be_visible(timeout=30_000)
+        page.wait_for_url(re.compile(r"/runs\?(.*&)?lang=zh"))
+        page.get_by_text("English", exact=True).click()  # the switch
+        expect(page.get_by_role("heading", name="Runs")).to_be_visible(timeout=30_000)
+        page.wait_for_url(re.compile(r"[?&]lang=en"))
+    finally:
+        context.close()

@@ -334,3 +334,27 @@ def test_finished_jobs_are_held_compactly_and_within_the_memory_budget(monkeypat
         assert [j.id for j in m.jobs()] == [third.id]
     finally:
         m.shutdown()
+
+
+def test_runs_kept_only_because_they_were_recent_are_let_go_when_that_passes_without_another_run(monkeypatch, ds):
+    """The budget used to be applied only when a run ended: after a burst of long runs, those kept while recent stayed
+    over the budget until someone trained again (benchmarks/soak.py's server ended holding ~120 MB of finished runs)."""
+    from core.runs import manager as manager_module
+    from core.runs.job import held_bytes
+
+    m = JobManager(n_workers=1)
+    try:
+        cfg = TrainConfig(epochs=2000, lr=0.1, test_fraction=0.0)
+        first = m.submit(ds, cfg)
+        wait_for(lambda: first.done)
+        monkeypatch.setattr(manager_module, "KEEP_FINISHED_MB", 1.5 * held_bytes(first) / 2**20)  # room for one
+        second = m.submit(ds, cfg)
+        wait_for(lambda: second.done)
+        time.sleep(1.0)
+        assert m.get(first.id) is first  # over the budget, kept: it ended within KEEP_RECENT_S
+        monkeypatch.setattr(manager_module, "LIVENESS_S", 0.2)
+        monkeypatch.setattr(manager_module, "KEEP_RECENT_S", 0.5)  # it has now aged past "recent"; no run ends after this
+        wait_for(lambda: m.get(first.id) is None, timeout=10)
+        assert m.get(second.id) is second  # the newest always stays
+    finally:
+        m.shutdown()
