@@ -16,8 +16,8 @@ from core.data.figures import (
 )
 from core.i18n import N_, _, decode
 from core.training.optimum import least_squares
-from ui import state
-from ui.text import label, md, md_list, readable
+from ui import language, state
+from ui.text import md, md_list, readable, reads_as
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 SOURCES = {"preset": N_("Preset"), "csv": N_("CSV file")}
@@ -74,7 +74,7 @@ def preset_controls() -> None:
     if "degree" in PRESETS[preset].params:
         params["degree"] = int(degree_col.selectbox(_("Degree"), [2, 3], index=[2, 3].index(params["degree"]), key="data_degree"))
     state.use_preset()
-    st.query_params.from_dict(state.url_params(params))
+    st.query_params.from_dict({**state.url_params(params), **language.in_url()})
     st.caption(
         _(
             "**{title}** · {description} Share this page's URL to rebuild exactly this data.",
@@ -86,7 +86,7 @@ def preset_controls() -> None:
 
 def csv_controls() -> None:
     """Upload or pick an example; choose target, features and what to do with bad rows. Only a valid result replaces the data."""
-    st.query_params.clear()
+    st.query_params.from_dict(language.in_url())  # no preset to rebuild; the language stays
     upload_col, example_col = st.columns([3, 2])
     upload = upload_col.file_uploader(_("CSV file (comma, semicolon or tab; UTF-8 or GBK)"), type=["csv", "tsv", "txt"], key="data_upload")
     examples = sorted(p.name for p in EXAMPLES.glob("*.csv"))
@@ -226,18 +226,18 @@ summary_tab, coefficients_tab, scatter_3d_tab, histogram_tab, correlation_tab = 
 )
 with summary_tab:
     summary = ds.summary().map(readable)  # 4 significant digits with separators: 551,900, not 551915.9844
-    formats = {label(COLUMNS, c): st.column_config.NumberColumn(format="%d" if c == "count" else "localized") for c in summary.columns}
-    st.dataframe(summary.rename(columns=lambda c: label(COLUMNS, c)), column_config=formats)
+    formats = {reads_as(COLUMNS, c): st.column_config.NumberColumn(format="%d" if c == "count" else "localized") for c in summary.columns}
+    st.dataframe(summary.rename(columns=lambda c: reads_as(COLUMNS, c)), column_config=formats)
 with coefficients_tab:
     st.dataframe(
         # the same fit in both units, each column saying which: what users of other tools get wrong most often
         [
-            {label(COLUMNS, k): v for k, v in row.items()}
+            {reads_as(COLUMNS, k): v for k, v in row.items()}
             for row in coefficients_in_both_units(ds, fit, rows=split(len(ds), prep["test_fraction"], 0)[0])
         ],
         hide_index=True,
         column_config={
-            label(COLUMNS, k): st.column_config.NumberColumn(format="localized") for k in ("original units", "standardized (z-scores)")
+            reads_as(COLUMNS, k): st.column_config.NumberColumn(format="localized") for k in ("original units", "standardized (z-scores)")
         },
     )
     st.caption(

@@ -59,7 +59,7 @@ from ui import identity, state
 from ui.cache import job_manager
 from ui.charts import plotly_chart
 from ui.classes import start_class
-from ui.text import label, md
+from ui.text import md, reads_as
 
 POLL_S = 0.3  # while the lanes train; they are short
 PROJECTOR_HEIGHT = 520  # px before high_contrast's 1.15: the charts fit under the controls of a 1280×720 projector
@@ -102,7 +102,7 @@ def race_columns() -> dict:
 def race_table(rows: list[dict]) -> pd.DataFrame:
     """race_rows as a person reads them: the labels, lane names, optimizers and outcome words in their language."""
     shown = [{**r, "lane": _(r["lane"]), "optimizer": _(r["optimizer"]), "predicted": outcome_text(r["predicted"]),
-              "observed": outcome_text(r["observed"]), "agrees": label(AGREES, r["agrees"]),
+              "observed": outcome_text(r["observed"]), "agrees": reads_as(AGREES, r["agrees"]),
               "status": status_label(r["status"])} for r in rows]  # fmt: skip
     return pd.DataFrame(shown).rename(columns={k: _(v) for k, v in RACE_LABELS.items() if k != "η"})
 

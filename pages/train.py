@@ -27,7 +27,7 @@ from ui import identity, state, train_form
 from ui.cache import job_manager, run_store
 from ui.live_chart import live_chart
 from ui.live_run import LiveRun
-from ui.text import label, md, md_list, readable
+from ui.text import md, md_list, readable, reads_as
 
 FRAME_S = 0.5  # the charts' refresh interval, whatever the epoch rate
 QUEUED_FRAME_S = 2.0  # a queued run's frame: drawn once, then it watches for the run's start (see started)
@@ -308,7 +308,7 @@ def fit_details(manager: JobManager, live: LiveRun, result: dict, predicted: lis
     ds_run = live.dataset
     st.subheader(_("How good is the fit ({target}, original units)", target=md(ds_run.target)))
     st.dataframe(
-        pd.DataFrame(fit_report(live.data, predicted)).T.map(readable).rename(index=lambda split: label(SPLITS, split)),
+        pd.DataFrame(fit_report(live.data, predicted)).T.map(readable).rename(index=lambda split: reads_as(SPLITS, split)),
         column_config={
             **{c: st.column_config.NumberColumn(format="localized") for c in ("MSE", "RMSE", "MAE")},
             "R²": st.column_config.NumberColumn(format="%.4f"),
@@ -333,10 +333,10 @@ def coefficients(manager: JobManager, live: LiveRun, coef: dict[str, float], int
     st.subheader(_("Coefficients (original units)"))
     rows = [{**row, "parameter": _("intercept") if row["parameter"] == "intercept" else row["parameter"]} for row in comparison.rows]
     st.dataframe(  # the columns' and the intercept's names in the reader's language; the numbers as they are
-        [{label(COMPARISON, k): readable(v, 6) for k, v in row.items()} for row in rows],
+        [{reads_as(COMPARISON, k): readable(v, 6) for k, v in row.items()} for row in rows],
         hide_index=True,
         column_config={
-            label(COMPARISON, k): st.column_config.NumberColumn(format="localized")
+            reads_as(COMPARISON, k): st.column_config.NumberColumn(format="localized")
             for k in ("trained", "least squares (exact)", "difference")
         },  # fmt: skip
     )

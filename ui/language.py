@@ -33,6 +33,11 @@ def choose() -> str:
     return lang
 
 
+def in_url() -> dict[str, str]:
+    """The language's part of the URL, for a page that rewrites its query (the Data page's preset link): keep it."""
+    return {KEY: st.query_params[KEY]} if KEY in st.query_params else {}
+
+
 def switch() -> None:
     """English / 中文, each in its own words, so either reader finds it."""
     st.session_state["lang_switch"] = st.session_state[KEY]

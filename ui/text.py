@@ -32,7 +32,7 @@ def readable(value: object, digits: int = 4) -> object:
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
-def label(table: Mapping[str, str], value: object) -> object:
+def reads_as(table: Mapping[str, str], value: object) -> object:
     """A word the code keeps in English (a status, a column's key) as the reader says it, from a table of N_-marked
     ids; a value the table lacks (a name someone typed, a number) as it is."""
     text = table.get(value) if isinstance(value, str) else None

@@ -157,6 +157,8 @@ def test_the_page_in_chinese_through_presets_views_and_preprocessing(reader_in_c
     assert list(at.dataframe[2].value.columns)[:2] == ["参数", "原始单位"]  # core's keys, labelled for the reader
     at.selectbox(key="data_preset").set_value("sine").run()
     assert english(texts(at), KEPT) == []
+    query = {k: at.query_params[k] for k in at.query_params}
+    assert query.get("preset") in ("sine", ["sine"]) and query.get("lang") in ("zh", ["zh"])  # the preset link keeps the language
 
 
 def test_a_bad_csv_says_what_is_wrong_in_chinese_and_dropping_the_rows_too(reader_in_chinese):
@@ -165,6 +167,7 @@ def test_a_bad_csv_says_what_is_wrong_in_chinese_and_dropping_the_rows_too(reade
 
     at = chinese_data_page()
     at.segmented_control(key="data_source_choice").set_value("csv").run()
+    assert at.query_params.get("lang") in ("zh", ["zh"]) and "preset" not in at.query_params  # no preset link; the language stays
     at.file_uploader(key="data_upload").set_value(("gaps.csv", b"x,y\n1,2\n2,oops\n3,5\n4,9\n5,8\n", "text/csv"))
     at.run()
     assert not at.exception
