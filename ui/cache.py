@@ -13,29 +13,19 @@ import streamlit as st
 
 from core.env import EnvReport
 from core.env.nvml import FAKE_GPU_ENV, LiveSampler, PynvmlAdapter, demo_nvml
-from core.i18n import Message, _
+from core.i18n import Message
 from core.runs import JobManager, RunStore, StoreError
 from ui.admin_gate import AdminGate
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@st.cache_resource(show_spinner=False)  # made at server start (ui/warm_up.py); a visit meanwhile waits in warm_up.wait()
 def job_manager() -> JobManager:
     """One pool of warm worker processes per server, shared by every session; every run goes into the store.
 
-    While the pool is being made, a spinner says so in the reader's language: cache_resource's own spinner text is
-    fixed when this module loads, in no one's language. job_manager.clear() lets the pool go, as a cached function's."""
-    if _made:
-        return _pool()
-    with st.spinner(_("Starting the training workers…")):
-        return _pool()
-
-
-@st.cache_resource(show_spinner=False)
-def _pool() -> JobManager:
-    """A store that cannot be opened (a bad DESCENT_DB, a damaged file) leaves training working: the runs go unsaved,
+    A store that cannot be opened (a bad DESCENT_DB, a damaged file) leaves training working: the runs go unsaved,
     and the sidebar, the Train page and the Admin page say so (a Message: the pool is every session's)."""
-    _made.append(True)
     try:
         return JobManager(store=run_store())
     except StoreError as e:
@@ -45,17 +35,6 @@ def _pool() -> JobManager:
                 "{problem} Runs train, but are not saved until the server restarts with a working store.", {"problem": e.message}
             ),
         )
-
-
-_made: list[bool] = []  # _pool has made the pool since it was last cleared
-
-
-def _clear() -> None:
-    _pool.clear()
-    _made.clear()
-
-
-job_manager.clear = _clear  # type: ignore[attr-defined]  # as tests and a store change clear a cached function
 
 
 @st.cache_resource(show_spinner=False)
