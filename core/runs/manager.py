@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 SAVE_S = 1.0  # the server writes a running job's new epochs to the run store this often (a server crash loses ≤ 1 s)
 KEEP_FINISHED = 200  # finished jobs kept in memory for late readers (a refresh re-attaches; older ones are read from the store)
 # ... and at most this much of their histories, datasets and predictions (DESCENT_KEEP_FINISHED_MB): a few 1M-epoch runs
-# held as Python floats once took the server from ~220 MB to 1.2 GB (benchmarks/soak.py)
-KEEP_FINISHED_MB = float(os.environ.get("DESCENT_KEEP_FINISHED_MB", 64))
+# held as Python floats once took the server from ~220 MB to 1.2 GB; 32 MB is two 300,000-epoch runs (benchmarks/soak.py)
+KEEP_FINISHED_MB = float(os.environ.get("DESCENT_KEEP_FINISHED_MB", 32))
 KEEP_RECENT_S = 120.0  # ... but a run that ended this recently stays whatever the budget: its owner sees it end
 LIVENESS_S = 15.0  # how often a server marks its live runs in the store and sweeps runs no server holds
 STALE_AFTER_S = 4 * LIVENESS_S  # a run untouched this long belongs to no running server
