@@ -20,14 +20,7 @@ def open_classroom(lesson: str | None = None, query: dict[str, str] | None = Non
     if lesson:
         at.session_state[state.DESCENT_LESSON] = lesson
     at.run()
-    deadline = time.monotonic() + 90
-    while not at.get("plotly_chart"):  # AppTest cannot fire run_every: rerun as the browser's timer would
-        assert not at.exception, at.exception
-        assert time.monotonic() < deadline, "the lanes never finished"
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception
-    return at
+    return wait_for_charts(at)
 
 
 def button(at: AppTest, label: str):
@@ -229,11 +222,11 @@ def test_your_data_lesson_uses_the_data_page_dataset_and_refuses_too_many_featur
 
 
 def chinese_left(at: AppTest) -> list[str]:
-    """English still on the page, but for projector mode's stylesheet (st.html's CSS is not read by anyone)."""
+    """English still on the page (projector mode's stylesheet is not prose: words.py skips it)."""
     from tests.app.test_chinese import KEPT
     from tests.app.words import english, texts
 
-    return english([t for t in texts(at) if not t.lstrip().startswith("<style>")], KEPT)
+    return english(texts(at), KEPT)
 
 
 def wait_for_charts(at: AppTest) -> AppTest:

@@ -20,8 +20,10 @@ APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 PAGE = "../pages/environment.py"
 
 
-def open_env_page(timeout: float = 90.0) -> AppTest:
+def open_env_page(timeout: float = 90.0, lang: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if lang:
+        at.query_params["lang"] = lang
     at.run()
     at.switch_page(PAGE).run()
     deadline = time.monotonic() + timeout
@@ -32,6 +34,18 @@ def open_env_page(timeout: float = 90.0) -> AppTest:
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def run_smoke_test(at: AppTest, done: str) -> None:
+    """Start the smoke test (without torch.compile: slow on 2 cores) and rerun until it reports."""
+    at.checkbox(key="env_smoke_compile").uncheck().run()
+    at.button(key="env_smoke_start").click().run()
+    deadline = time.monotonic() + 90
+    while done not in texts(at.success) and not at.error and not at.warning:
+        assert not at.exception, at.exception
+        assert time.monotonic() < deadline, "the smoke test did not finish"
+        time.sleep(0.5)
+        at.run()
 
 
 def texts(elements) -> str:
@@ -78,14 +92,7 @@ def test_fake_gpu_page_shows_verdict_fix_cards_and_history(fake_gpu):
 
 def test_smoke_test_runs_from_the_page_and_reports_no_gpu(no_gpu):
     at = open_env_page()
-    at.checkbox(key="env_smoke_compile").uncheck().run()
-    at.button(key="env_smoke_start").click().run()
-    deadline = time.monotonic() + 90
-    while "All checks passed." not in texts(at.success) and not at.error and not at.warning:
-        assert not at.exception, at.exception
-        assert time.monotonic() < deadline, "the smoke test did not finish"
-        time.sleep(0.5)
-        at.run()
+    run_smoke_test(at, "All checks passed.")
     log = "\n".join(c.value for c in at.code)
     assert "ok   matmul check [cpu]" in log and "No CUDA GPU" in log
     assert "All checks passed." in texts(at.success)
@@ -94,33 +101,15 @@ def test_smoke_test_runs_from_the_page_and_reports_no_gpu(no_gpu):
 # ------------------------------------------------------------------------------------------------ in Chinese
 
 
-def open_env_page_in_chinese(timeout: float = 90.0) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(PAGE).run()
-    deadline = time.monotonic() + timeout
-    while len(at.metric) < 4:
-        assert not at.exception, at.exception
-        assert time.monotonic() < deadline, "the probe did not finish"
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception, at.exception
-    return at
+def open_env_page_in_chinese() -> AppTest:
+    return open_env_page(lang="zh")
 
 
 def test_in_chinese_after_a_smoke_test_nothing_is_english(no_gpu):
     at = open_env_page_in_chinese()
     assert "没有找到 NVIDIA GPU，训练使用 CPU" in texts(at.info)
     assert [m.label for m in at.metric[1:4]] == ["CUDA 可用", "torch.version.cuda", "训练设备"]
-    at.checkbox(key="env_smoke_compile").uncheck().run()
-    at.button(key="env_smoke_start").click().run()
-    deadline = time.monotonic() + 90
-    while "全部检查通过。" not in texts(at.success) and not at.error and not at.warning:
-        assert not at.exception, at.exception
-        assert time.monotonic() < deadline, "the smoke test did not finish"
-        time.sleep(0.5)
-        at.run()
+    run_smoke_test(at, "全部检查通过。")
     log = "\n".join(c.value for c in at.code)
     assert "通过 矩阵乘法校验 [cpu]: " in log and "没有 CUDA GPU" in log  # the child's messages, in the reader's language
     assert "## 冒烟测试" in log and "# Descent Lab 环境报告" in log  # the report to paste, smoke test appended
