@@ -27,7 +27,7 @@ def join_and_submit(page: Page, server_url: str, code: str, nickname: str, lr: s
     page.get_by_role("button", name="Join").click()
     expect(page.get_by_role("button", name="Submit my lane")).to_be_visible(timeout=30_000)
     page.get_by_role("spinbutton", name="Learning rate η").fill(lr)
-    page.get_by_text(prediction, exact=True).click()
+    page.get_by_test_id("stRadioGroup").get_by_text(prediction, exact=True).click()  # the tally table below has the same words
     page.get_by_role("button", name="Submit my lane").click()
     expect(page.get_by_text("Submitted:")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(f"You predicted it {prediction}")).to_be_visible()

@@ -152,8 +152,8 @@ def test_a_copied_address_opens_read_only_elsewhere_and_its_closing_stops_nothin
         viewer = viewer_context.new_page()
         viewer.goto(address)  # pasted into another browser
         expect(viewer.get_by_text("You are watching a shared run: read-only.")).to_be_visible(timeout=30_000)
-        expect(viewer.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
-        expect(viewer.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
+        expect(viewer.get_by_role("button", name="Stop", exact=True)).to_be_disabled(timeout=30_000)  # drawn after the note
+        expect(viewer.get_by_role("button", name="Pause", exact=True)).to_be_disabled(timeout=30_000)
         viewer.get_by_role("link", name="Runs").click()
         expect(viewer.get_by_role("heading", name="Runs")).to_be_visible(timeout=30_000)
         viewer_context.close()  # the viewer leaves: the owner's run is not theirs to stop, not even by leaving
