@@ -41,3 +41,14 @@ def test_the_switch_changes_the_language_and_the_url_keeps_it():
     assert "从这里开始" in [s.value for s in at.subheader]
     at.segmented_control(key="lang_switch").set_value("en").run()
     assert "Start here" in [s.value for s in at.subheader]
+
+
+@pytest.mark.parametrize("asked", ["fr", "<script>alert(1)</script>", "zh&admin=1", ""])
+def test_a_language_the_app_lacks_in_the_url_is_replaced_not_shown(asked):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = asked
+    at.run()
+    assert not at.exception and not at.error
+    assert "Start here" in [s.value for s in at.subheader]  # the browser's language: English here
+    assert at.query_params["lang"] in (["en"], "en")  # a copied link then says what the page showed
+    assert "<script>" not in " ".join(texts(at))
