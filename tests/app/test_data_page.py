@@ -7,7 +7,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import PRESETS
-from core.i18n import use
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "ui" / "app.py")
@@ -127,21 +126,13 @@ def test_numbers_read_as_people_read_them_and_a_fit_over_two_features_is_predict
 # ---------------------------------------------------------------- in Chinese, past the first open
 
 
-@pytest.fixture
-def reader_in_chinese():
-    """The test's own thread speaks Chinese too: AppTest formats an option through the page's format_func here."""
-    use("zh")
-    yield
-    use("en")
-
-
 def chinese_data_page() -> AppTest:
     from tests.app.test_chinese import open_in_chinese
 
     return open_in_chinese("data")
 
 
-def test_the_page_in_chinese_through_presets_views_and_preprocessing(reader_in_chinese):
+def test_the_page_in_chinese_through_presets_views_and_preprocessing(chinese):
     from tests.app.test_chinese import KEPT
     from tests.app.words import english, texts
 
@@ -161,7 +152,7 @@ def test_the_page_in_chinese_through_presets_views_and_preprocessing(reader_in_c
     assert query.get("preset") in ("sine", ["sine"]) and query.get("lang") in ("zh", ["zh"])  # the preset link keeps the language
 
 
-def test_a_bad_csv_says_what_is_wrong_in_chinese_and_dropping_the_rows_too(reader_in_chinese):
+def test_a_bad_csv_says_what_is_wrong_in_chinese_and_dropping_the_rows_too(chinese):
     from tests.app.test_chinese import KEPT
     from tests.app.words import english, texts
 

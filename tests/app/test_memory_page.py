@@ -3,10 +3,7 @@
 import json
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
-
-from core.i18n import use
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 PAGE = "../pages/memory.py"
@@ -75,15 +72,7 @@ def test_a_bad_custom_architecture_is_a_message_not_a_traceback():
 # ---------------------------------------------------------------- in Chinese, past the first open
 
 
-@pytest.fixture
-def reader_in_chinese():
-    """The test's own thread speaks Chinese too: AppTest formats an option through the page's format_func here."""
-    use("zh")
-    yield
-    use("en")
-
-
-def test_the_page_in_chinese_with_a_verdict_its_fixes_notes_and_an_error(reader_in_chinese):
+def test_the_page_in_chinese_with_a_verdict_its_fixes_notes_and_an_error(chinese):
     from tests.app.test_chinese import KEPT, open_in_chinese
     from tests.app.words import english, texts
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.i18n import use
 from core.plotting import plain_arrays
 from tests.app.test_chinese import KEPT, open_in_chinese
 from tests.app.words import _figure_texts, english, texts
@@ -370,16 +369,7 @@ def no_english_in_the_charts(at: AppTest, *keys: str) -> list[str]:
     return english([t for key in keys for t in _figure_texts(live_figure(at, key))], KEPT)
 
 
-@pytest.fixture
-def chinese_reader():
-    """The test speaks Chinese too: AppTest formats a select box's value with the page's format_func in the test's
-    thread, as the browser shows the label the page sent (in Chinese), so the two must agree."""
-    use("zh")
-    yield
-    use("en")
-
-
-def test_the_train_page_in_chinese_settings_a_refused_one_a_finished_run_and_its_saved_copy(chinese_reader):
+def test_the_train_page_in_chinese_settings_a_refused_one_a_finished_run_and_its_saved_copy(chinese):
     at = open_in_chinese("train")
     at.session_state[train_form.MORE] = True  # every setting on screen
     at.run()
@@ -414,7 +404,7 @@ def coefficient_table_zh(at: AppTest):
     return next(d.value for d in at.dataframe if "参数" in d.value.columns)
 
 
-def test_a_diverged_run_explains_itself_in_chinese(chinese_reader):
+def test_a_diverged_run_explains_itself_in_chinese(chinese):
     at = open_in_chinese("train")
     at.number_input(key="train_lr").set_value(50.0)
     at.number_input(key="train_epochs").set_value(500)

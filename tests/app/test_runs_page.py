@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.i18n import use
 from core.runs import RunStore
 from core.runs.worker import OUT_OF_MEMORY
 from core.training import TrainConfig
@@ -187,15 +186,7 @@ def open_runs_in_chinese(select: list[int] | None = None) -> AppTest:
     return at.run()
 
 
-@pytest.fixture
-def chinese_here():
-    """AppTest calls a widget's format_func in the test's thread to find a value's option: that thread reads Chinese too."""
-    use("zh")
-    yield
-    use("en")
-
-
-def test_the_page_in_chinese_from_an_empty_store_to_a_deleted_run(db, chinese_here):
+def test_the_page_in_chinese_from_an_empty_store_to_a_deleted_run(db, chinese):
     at = open_runs_in_chinese()
     assert not at.exception and english(texts(at), KEPT) == []
     assert "还没有训练记录" in at.info[0].value

@@ -255,13 +255,6 @@ def test_normalize_code():
     assert normalize_code(" ab c-12 3 ") == "ABC123"
 
 
-@pytest.fixture
-def chinese():
-    use("zh")
-    yield
-    use("en")
-
-
 def test_a_refusal_reads_in_the_readers_language_with_what_was_typed(reg, chinese):
     code = reg.start(TEACHER, "good").code
     reg.join(code, STUDENT, "Ada")

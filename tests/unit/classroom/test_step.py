@@ -338,14 +338,6 @@ def test_the_step_modules_stay_light():
 # -- in Chinese ----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def chinese():
-    """Speak Chinese in this thread for one test (the app sets it per session; tests and the CLI call use())."""
-    use("zh")
-    yield
-    use("en")
-
-
 def numbers_in(text: str) -> list[str]:
     return re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)
 

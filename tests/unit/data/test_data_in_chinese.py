@@ -11,12 +11,6 @@ from core.i18n import decode, use
 BAD = "x,y\n1,2\n2,oops\n3,5\n4,9\n5,8\n"
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    use("en")
-
-
 def test_a_bad_cell_is_named_in_the_readers_language_with_what_the_person_typed_as_parameters():
     with pytest.raises(DataError) as err:
         load_csv(io.StringIO(BAD))

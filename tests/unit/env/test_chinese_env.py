@@ -4,8 +4,6 @@ commands, versions and numbers untouched; a smoke-test event from the child is s
 import json
 import pickle
 
-import pytest
-
 from core.env import EnvReport, doctor, install, machine
 from core.env.bug_report import gpu_rows, report_dict, report_markdown
 from core.env.figures import gpu_history_figure
@@ -16,18 +14,11 @@ from core.i18n import Message, encode, use
 from tests.unit.env.test_doctor import CASES, report
 
 
-@pytest.fixture
-def zh():
-    use("zh")
-    yield
-    use("en")
-
-
 def verdict(code: str) -> doctor.Verdict:
     return next(v for v in doctor.verdicts(CASES[code]) if v.code == code)
 
 
-def test_verdicts_follow_the_language_and_keep_their_commands(zh):
+def test_verdicts_follow_the_language_and_keep_their_commands(chinese):
     cpu = verdict("cpu_torch_with_gpu")
     assert cpu.title == "torch 2.13.0+cpu 是 +cpu 版本，但这台机器有 NVIDIA GPU"
     assert cpu.fix == "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu130"  # code stays code
@@ -44,7 +35,7 @@ def test_verdicts_follow_the_language_and_keep_their_commands(zh):
     assert verdict("driver_too_old").title == "The driver 535.104.05 (supports CUDA 12.2) is too old for torch's CUDA 13.0"
 
 
-def test_every_verdict_has_chinese_title_and_detail(zh):
+def test_every_verdict_has_chinese_title_and_detail(chinese):
     made_up = ("driver_mismatch", "nvml_function_missing", "nvml_failed")  # the grid's NVML statuses are not real ones
     for code, case in CASES.items():
         for v in doctor.verdicts(case):
@@ -53,7 +44,7 @@ def test_every_verdict_has_chinese_title_and_detail(zh):
                 assert any("\u4e00" <= c <= "\u9fff" for c in v.detail), (code, v.detail)
 
 
-def test_an_nvml_failure_from_the_probe_child_reads_in_the_readers_language(zh):
+def test_an_nvml_failure_from_the_probe_child_reads_in_the_readers_language(chinese):
     nvml = FakeNvml([])
     nvml.device_count = lambda: (_ for _ in ()).throw(NvmlError("GPU is lost"))
     failed = machine.probe(nvml=nvml)
@@ -65,7 +56,7 @@ def test_an_nvml_failure_from_the_probe_child_reads_in_the_readers_language(zh):
     assert report_dict(failed)["nvml_status"] == "NVML query failed: GPU is lost"  # JSON for a bug report: text, not the encoding
 
 
-def test_the_json_report_holds_text_in_the_chosen_language_never_encoded_messages(zh):
+def test_the_json_report_holds_text_in_the_chosen_language_never_encoded_messages(chinese):
     r = report(notes=[], nvml_status="ok")
     r.notes.append(encode(Message("torch cannot be imported: {error}", {"error": "No module named 'torch'"})))
     d = json.loads(json.dumps(report_dict(r)))
@@ -73,7 +64,7 @@ def test_the_json_report_holds_text_in_the_chosen_language_never_encoded_message
     assert d["notes"][0].endswith("No module named 'torch'") and "torch" in d["notes"][0] and d["notes"][0] != r.notes[0]
 
 
-def test_install_advice_says_why_in_chinese_and_its_command_is_verbatim(zh):
+def test_install_advice_says_why_in_chinese_and_its_command_is_verbatim(chinese):
     a = install.advise(report(cc="8.6", driver="535.104.05", cuda_driver="12.2"), "2.13.0", "x")
     assert a.command == "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
     assert "次版本兼容" in a.why and "560.28.03" in a.why
@@ -81,7 +72,7 @@ def test_install_advice_says_why_in_chinese_and_its_command_is_verbatim(zh):
     assert (pinned.label, latest.label) == ("requirements.txt 中固定的版本", "最新版本")
 
 
-def test_the_markdown_report_in_chinese_says_already_installed(zh):
+def test_the_markdown_report_in_chinese_says_already_installed(chinese):
     from dataclasses import replace
 
     cpu_here = replace(CASES["no_gpu"], torch_version="2.13.0+cpu", torch_build="cpu", torch_cuda=None)
@@ -91,7 +82,7 @@ def test_the_markdown_report_in_chinese_says_already_installed(zh):
     assert "`pip install torch==2.15.0 --index-url https://download.pytorch.org/whl/cpu`" in md
 
 
-def test_an_nvml_hint_and_a_gpu_field_reason_are_kept_in_english_and_shown_in_chinese(zh):
+def test_an_nvml_hint_and_a_gpu_field_reason_are_kept_in_english_and_shown_in_chinese(chinese):
     """The probe's report is cached for every session: it holds the English id, the reader gets their language."""
     r = report(gpus=[], nvml_error="NvmlLibraryNotFound", nvml_status=HINTS[NvmlLibraryNotFound])
     assert r.nvml_status.startswith("No NVIDIA driver found")
@@ -101,7 +92,7 @@ def test_an_nvml_hint_and_a_gpu_field_reason_are_kept_in_english_and_shown_in_ch
     assert rows["风扇"] == "N/A (这块 GPU 不支持)"
 
 
-def test_gpu_charts_have_chinese_titles(zh):
+def test_gpu_charts_have_chinese_titles(chinese):
     fig = gpu_history_figure({0: {"t": [1.0], "util": [5], "mem": [1.0], "temp": [40], "power": [100.0]}}, "mem")
     assert fig["layout"]["title"]["text"] == "已用显存" and fig["layout"]["xaxis"]["title"]["text"] == "秒前"
 

@@ -13,12 +13,6 @@ LLAMA70B = MODEL_PRESETS["Llama-3.1-70B"].arch
 H100 = GPU_CARDS["NVIDIA H100 (80 GB)"].memory_bytes
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    use("en")
-
-
 def test_a_bad_architecture_is_a_message_in_either_language_and_pickles_with_its_parameters():
     with pytest.raises(MemoryConfigError) as err:
         ArchSpec(2, 100, 32, 7, 10, 10).validate()

@@ -14,12 +14,6 @@ class SomeError(LocalizedError, ValueError):
     pass
 
 
-@pytest.fixture(autouse=True)
-def _english_after():
-    yield
-    use("en")
-
-
 def test_a_message_renders_in_the_language_of_the_thread_that_shows_it():
     use("zh")
     assert _("Train") == "训练"

@@ -21,12 +21,6 @@ CONFIG = {"optimizer": "sgd", "lr": 0.1, "epochs": 5}
 DATASET = {"preset": "house_prices", "rows": 50, "target": "price"}
 
 
-@pytest.fixture(autouse=True)
-def _english_after():
-    yield
-    use("en")
-
-
 @pytest.fixture
 def store(tmp_path):
     s = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")

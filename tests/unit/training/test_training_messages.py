@@ -11,12 +11,6 @@ from core.training import MAX_EPOCHS, ConfigError, TrainConfig, train
 from core.training.figures import loss_figure, predicted_actual_figure
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    use("en")
-
-
 def refused(**settings) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         TrainConfig(**settings).validate()
