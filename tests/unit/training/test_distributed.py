@@ -19,13 +19,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def why(out: subprocess.CompletedProcess) -> str:
+    """A rank's own last words come first in stderr, torchrun's summary of the failure last: show both."""
+    err = out.stderr
+    return err if len(err) <= 4000 else err[:2000] + "\n…\n" + err[-2000:]
+
+
 def run(args: list[str], ranks: int) -> list[dict]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # "--": torchrun's own parser would otherwise read the CLI's --n as an ambiguous abbreviation of its options
     prefix = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(ranks), "--master-port", str(free_port()), "--", "-m"]
     cmd = (prefix if ranks > 1 else [sys.executable, "-m"]) + ["core", "train", "--json", *args]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, why(out)
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
@@ -125,13 +131,14 @@ import os, sys
 import numpy as np
 import torch.distributed as dist
 sys.path.insert(0, os.getcwd())
+from core.__main__ import exit_rank
 from core.training.shards import load_preset_shard
 dist.init_process_group("gloo")
 rank, world = dist.get_rank(), dist.get_world_size()
 ds, rows = load_preset_shard("house_prices", 2500, 0.2, 9, rank, world)
 np.save(os.path.join(sys.argv[1], f"rank{rank}.npy"), np.column_stack([ds.X.to_numpy(), ds.y.to_numpy()]))
 np.save(os.path.join(sys.argv[1], f"lo{rank}.npy"), np.array([rows.lo, rows.n]))
-dist.destroy_process_group()
+exit_rank(0)
 """
 
 
@@ -141,7 +148,7 @@ def test_the_rows_a_rank_draws_are_those_of_one_process(tmp_path, monkeypatch):
     env = {**os.environ, "OMP_NUM_THREADS": "1", **BLOCKS}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port()), str(script)]
     out = subprocess.run([*cmd, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, why(out)
 
     sys.path.insert(0, str(ROOT))
     from core.data import presets
